@@ -1,0 +1,61 @@
+# Innovation Hub Front Door. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+
+.PHONY: help install run test lint migrations-check bench clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+static/vendor/nhsuk/VERSION: node_modules/.installed static/build.mjs
+	npm run --silent build
+
+install: $(VENV)/.installed static/vendor/nhsuk/VERSION ## Create the venv, install Python and npm packages, build the NHS.UK assets
+
+# The embedded default: SQLite, a filesystem broker and emails written to var/mail.
+run: export DEBUG ?= 1
+run: export CELERY_CONCURRENCY ?= 1
+run: export PORT := $(PORT)
+run: install ## Migrate, load demo data and start web, worker and beat (embedded default)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@echo
+	@echo "  Innovation Hub Front Door: http://127.0.0.1:$(PORT)/"
+	@echo "  Submitters sign in with an emailed link; emails are written to var/mail/ (newest last)."
+	@echo "  Administrator (Django admin at /admin/): admin@example.nhs.uk / demo-password-change-me"
+	@echo "  Hub leads (one per hub): lead.bdc@, lead.cap@, lead.dorset@, lead.manchester@example.nhs.uk"
+	@echo "    password demo-password-change-me"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
+
+test: install ## Run the whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install ## Ruff
+	$(BIN)/ruff check .
+
+migrations-check: install ## Fail when a model change has no migration
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+bench: install ## Print performance figures (see docs/benchmarks.md)
+	$(PY) manage.py bench
+
+clean: ## Remove the venv, node modules, built assets and local data
+	rm -rf $(VENV) node_modules static/vendor staticfiles var

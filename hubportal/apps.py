@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HubportalConfig(AppConfig):
+    name = "hubportal"
+    verbose_name = "Hubs, people and outbound email"

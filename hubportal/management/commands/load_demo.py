@@ -1,0 +1,87 @@
+"""Demo data: the four Adopting Innovation hubs, organisations in their areas, a lead per hub.
+
+Safe to run again: it updates what it made rather than adding more.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from hubportal.models import Hub, HubMembership, HubOrganisation, User
+
+DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - printed for local demos only
+
+HUBS = [
+    {
+        "code": "BDC", "slug": "bradford-district-craven", "name": "Bradford District & Craven Innovation Hub",
+        "area_description": "Bradford District and Craven Health and Care Partnership",
+        "email": "innovation.bdc@example.nhs.uk",
+        "lead": ("lead.bdc@example.nhs.uk", "Amira Hussain"),
+        "organisations": [
+            "Bradford Teaching Hospitals NHS Foundation Trust", "Airedale NHS Foundation Trust",
+            "Bradford District Care NHS Foundation Trust", "City of Bradford Metropolitan District Council",
+            "North Yorkshire Council (Craven)",
+        ],
+    },
+    {
+        "code": "CAP", "slug": "cambridgeshire-peterborough", "name": "Cambridgeshire & Peterborough Innovation Hub",
+        "area_description": "Cambridgeshire and Peterborough Integrated Care System",
+        "email": "innovation.cap@example.nhs.uk",
+        "lead": ("lead.cap@example.nhs.uk", "Tom Gallagher"),
+        "organisations": [
+            "Cambridge University Hospitals NHS Foundation Trust", "North West Anglia NHS Foundation Trust",
+            "Royal Papworth Hospital NHS Foundation Trust", "Cambridgeshire and Peterborough NHS Foundation Trust",
+            "Cambridgeshire Community Services NHS Trust", "Cambridgeshire and Peterborough ICB",
+        ],
+    },
+    {
+        "code": "DOR", "slug": "dorset", "name": "Dorset Innovation Hub",
+        "area_description": "Our Dorset Integrated Care System",
+        "email": "innovation.dorset@example.nhs.uk",
+        "lead": ("lead.dorset@example.nhs.uk", "Sarah Whitfield"),
+        "organisations": [
+            "Dorset County Hospital NHS Foundation Trust", "University Hospitals Dorset NHS Foundation Trust",
+            "Dorset HealthCare University NHS Foundation Trust", "NHS Dorset", "Dorset Council",
+            "Bournemouth, Christchurch and Poole Council",
+        ],
+    },
+    {
+        "code": "MAN", "slug": "manchester", "name": "Manchester Innovation Hub",
+        "area_description": "Greater Manchester Integrated Care Partnership",
+        "email": "innovation.manchester@example.nhs.uk",
+        "lead": ("lead.manchester@example.nhs.uk", "Kwame Mensah"),
+        "organisations": [
+            "Manchester University NHS Foundation Trust", "Northern Care Alliance NHS Foundation Trust",
+            "The Christie NHS Foundation Trust", "Greater Manchester Mental Health NHS Foundation Trust",
+            "Stockport NHS Foundation Trust", "NHS Greater Manchester", "Manchester City Council",
+        ],
+    },
+]
+ADMIN = ("admin@example.nhs.uk", "Demo Administrator")
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo hubs, organisations, hub leads and an administrator."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for spec in HUBS:
+            hub, _ = Hub.objects.update_or_create(
+                code=spec["code"],
+                defaults={key: spec[key] for key in ("slug", "name", "area_description", "email")},
+            )
+            for name in spec["organisations"]:
+                HubOrganisation.objects.get_or_create(hub=hub, name=name)
+            email, full_name = spec["lead"]
+            lead = self._user(email, full_name)
+            HubMembership.objects.update_or_create(hub=hub, user=lead, defaults={"role": HubMembership.Role.LEAD})
+        admin = self._user(*ADMIN)
+        admin.is_staff = admin.is_superuser = True
+        admin.save(update_fields=["is_staff", "is_superuser"])
+        self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {len(HUBS)} hubs."))
+
+    def _user(self, email, full_name):
+        user = User.objects.filter(email=email).first() or User.objects.create_user(email)
+        user.full_name = full_name
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        return user

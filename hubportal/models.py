@@ -1,0 +1,194 @@
+"""The shared kernel: people, hubs, emailed links and the outbound email outbox."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, **extra)
+        if password:
+            user.set_password(password)
+        else:
+            # Submitters and partner contacts sign in with emailed links, never a password.
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person, known by their email address (unique, stored lower-case)."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    # May use Django admin (administrators only; hub staff use the portal's own pages).
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    def get_full_name(self):
+        return self.full_name or self.email
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Hub(models.Model):
+    """An innovation hub: one front door. A deployment may serve a network of hubs."""
+
+    name = models.CharField(max_length=200, unique=True)
+    # Three letters that start every reference of this hub's inquiries (DOR-2026-00042).
+    code = models.CharField(max_length=3, unique=True)
+    slug = models.SlugField(unique=True)
+    area_description = models.CharField(max_length=300, blank=True)
+    # Reply-To of every email about this hub's inquiries.
+    email = models.EmailField()
+    triage_target_working_days = models.PositiveSmallIntegerField(default=5)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[A-Z]{3}$"), name="hub_code_three_capitals"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class HubOrganisation(models.Model):
+    """An organisation in a hub's area, used to suggest the hub to a submitter."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="organisations")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["hub", "name"], name="hub_organisation_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class HubMembership(models.Model):
+    class Role(models.TextChoices):
+        LEAD = "lead", "Hub lead"
+        MEMBER = "member", "Hub team member"
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="hub_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hub", "user"], name="hub_membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}, {self.hub})"
+
+
+def hash_token(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class EmailLink(models.Model):
+    """A link we emailed to one person for one purpose. Only its SHA-256 is stored.
+
+    Single use (used_at), expiring (expires_at), bound to a purpose, a person (email) and, where
+    the purpose needs one, an object (subject_ref).
+    """
+
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", "Sign in"
+
+    purpose = models.CharField(max_length=30, choices=Purpose.choices)
+    # The person, by address: a sign-in link may be asked for before their account exists.
+    email = models.EmailField()
+    subject_ref = models.CharField(max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # Where the person was going when they asked (a local path), so the link takes them back there.
+    next_path = models.CharField(max_length=300, blank=True)
+    requested_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "created_at"], name="emaillink_email_recent"),
+            models.Index(fields=["requested_ip", "created_at"], name="emaillink_ip_recent"),
+        ]
+
+    @staticmethod
+    def new_token():
+        return secrets.token_urlsafe(32)
+
+    @property
+    def is_used(self):
+        return self.used_at is not None
+
+    @property
+    def is_expired(self):
+        return self.expires_at <= timezone.now()
+
+
+class OutboundEmail(models.Model):
+    """One email we owe someone. Written in the transaction that caused it; sent by Celery after commit.
+
+    `key` names what the email is about and which email it is, so the same cause never queues twice.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=200, unique=True)
+    to = models.EmailField()
+    template = models.CharField(max_length=100)
+    context = models.JSONField(default=dict, blank=True)
+    # Context holding a secret (a sign-in link) is wiped once the email is sent.
+    has_secret = models.BooleanField(default=False)
+    hub = models.ForeignKey(Hub, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="outbound_status_created")]
+
+    def __str__(self):
+        return f"{self.template} to {self.to} ({self.status})"

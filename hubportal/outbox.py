@@ -1,0 +1,158 @@
+"""Outbound email, data first.
+
+Every email is an OutboundEmail row written in the transaction that causes it. After commit, a
+Celery task gets the row's id, claims it (queued -> sending) with a conditional UPDATE, sends it and
+marks it sent. A task that finds nothing to claim returns, so a task delivered twice sends once.
+If the broker is down at commit, the row stays queued and the sweep enqueues it again later.
+"""
+
+import hashlib
+import logging
+import smtplib
+import socket
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import OutboundEmail
+
+log = logging.getLogger(__name__)
+
+SENT = "sent"
+RETRY = "retry"
+FAILED = "failed"
+NOTHING_TO_DO = "nothing to do"
+
+
+def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False):
+    """Queue one email; call inside the transaction that causes it.
+
+    Rules: the same key is queued once (a second call returns the existing row and enqueues
+    nothing); the send is enqueued only when the surrounding transaction commits.
+    """
+    email, created = OutboundEmail.objects.get_or_create(
+        key=key,
+        defaults={"to": to, "template": template, "context": context, "hub": hub,
+                  "has_secret": has_secret},
+    )
+    if created:
+        transaction.on_commit(lambda: outbound_email_enqueue(email_id=email.pk))
+    return email
+
+
+def outbound_email_enqueue(*, email_id):
+    """Hand a row to Celery. A broker outage is logged, not raised: the sweep re-drives the row."""
+    from .tasks import send_outbound_email
+
+    try:
+        send_outbound_email.delay(email_id)
+    except Exception:  # noqa: BLE001 - any broker failure: the row stays queued for the sweep
+        log.warning("Could not enqueue outbound email %s; the sweep will retry it", email_id, exc_info=True)
+
+
+def outbound_email_requeue_stale(*, older_than=timedelta(minutes=2)):
+    """Enqueue again every row still queued after `older_than` (e.g. Redis was down at commit).
+
+    Safe to run at any time and in parallel: the send task claims each row before sending.
+    """
+    cutoff = timezone.now() - older_than
+    ids = list(
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, created_at__lt=cutoff)
+        .values_list("pk", flat=True)[:1000]
+    )
+    for email_id in ids:
+        outbound_email_enqueue(email_id=email_id)
+    return len(ids)
+
+
+def _message_id(email):
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    digest = hashlib.sha256(email.key.encode()).hexdigest()[:32]
+    # Stable: the same email always carries the same Message-ID, so a duplicate is recognisable.
+    return f"<{digest}@{domain}>"
+
+
+def outbound_email_render(email):
+    """Subject, text and HTML of a row, from templates/emails/<template>.{subject.txt,txt,html}."""
+    context = {
+        **email.context,
+        "site_url": settings.SITE_URL,
+        "service_name": settings.SERVICE_NAME,
+        "hub_name": email.hub.name if email.hub else "",
+    }
+    subject = render_to_string(f"emails/{email.template}.subject.txt", context)
+    subject = " ".join(subject.split())
+    text = render_to_string(f"emails/{email.template}.txt", context)
+    html = render_to_string(f"emails/{email.template}.html", context)
+    return subject, text, html
+
+
+def _build_message(email):
+    subject, text, html = outbound_email_render(email)
+    headers = {
+        "Message-ID": email.message_id or _message_id(email),
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    reply_to = [email.hub.email] if email.hub else None
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[email.to], headers=headers, reply_to=reply_to
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _is_permanent(exc):
+    """True when the mail server refused the message for good (5xx); False when worth retrying."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def outbound_email_send(*, email_id):
+    """Send one queued email once. Returns SENT, RETRY, FAILED or NOTHING_TO_DO.
+
+    Rules: claim first (queued -> sending), so two workers, or one task delivered twice, send once;
+    a failure before the server accepted the message (connection refused, 4xx) goes back to queued
+    for a retry until EMAIL_SEND_MAX_RETRIES; a 5xx is permanent and marks the row failed.
+    """
+    now = timezone.now()
+    claimed = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.QUEUED).update(
+        status=OutboundEmail.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now
+    )
+    if not claimed:
+        return NOTHING_TO_DO
+    email = OutboundEmail.objects.select_related("hub").get(pk=email_id)
+    try:
+        message = _build_message(email)
+        message.send()
+    except (smtplib.SMTPException, socket.error, ConnectionError) as exc:
+        permanent = _is_permanent(exc) or email.attempts >= settings.EMAIL_SEND_MAX_RETRIES
+        OutboundEmail.objects.filter(pk=email_id).update(
+            status=OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.QUEUED,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        log.warning("Sending outbound email %s failed (%s): %s", email_id,
+                    "permanent" if permanent else "will retry", exc)
+        return FAILED if permanent else RETRY
+    updates = {"status": OutboundEmail.Status.SENT, "sent_at": timezone.now(),
+               "message_id": message.extra_headers["Message-ID"], "last_error": ""}
+    if email.has_secret:
+        # The link was only needed to write the email; the database keeps no usable copy.
+        updates["context"] = {}
+    OutboundEmail.objects.filter(pk=email_id).update(**updates)
+    return SENT
+
+
+def retry_delay_seconds(attempts):
+    """Exponential backoff, capped well below the Redis visibility timeout (3 hours)."""
+    return min(settings.EMAIL_SEND_RETRY_DELAY * 2 ** max(attempts - 1, 0), 60 * 60)

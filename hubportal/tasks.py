@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from .models import OutboundEmail
+from .outbox import RETRY, outbound_email_requeue_stale, outbound_email_send, retry_delay_seconds
+
+
+@shared_task(ignore_result=True)
+def send_outbound_email(email_id):
+    outcome = outbound_email_send(email_id=email_id)
+    if outcome == RETRY:
+        # The row is back in `queued`; a later delivery claims it again. The service counts the
+        # attempts and gives up (failed) at EMAIL_SEND_MAX_RETRIES, so this chain always ends.
+        attempts = OutboundEmail.objects.filter(pk=email_id).values_list("attempts", flat=True).first() or 1
+        send_outbound_email.apply_async(args=[email_id], countdown=retry_delay_seconds(attempts))
+    return outcome
+
+
+@shared_task(ignore_result=True)
+def requeue_stale_outbound_email():
+    return outbound_email_requeue_stale()

@@ -1,0 +1,73 @@
+"""The shared taxonomy: the words an inquiry, a partner's service and a resource are tagged with.
+
+It lives in the kernel because intake (inquiries), partners (services) and signposting (resources,
+the matcher) must all use the same codes. Codes are stored; labels may be reworded freely.
+"""
+
+from django.db import models
+
+
+class KindOfHelp(models.TextChoices):
+    NEW_IDEA = "new_idea", "I have a new idea"
+    ADOPT_PROVEN = "adopt_proven", "I want to adopt an innovation that has worked elsewhere"
+    PROBLEM = "problem", "I have a problem and I am looking for a solution"
+    EVALUATION = "evaluation", "I need help with evaluation"
+    FUNDING = "funding", "I need help with funding or a bid"
+    PROCUREMENT = "procurement", "I need help with procurement"
+    INFORMATION_GOVERNANCE = "information_governance", "I need help with information governance"
+    DIGITAL = "digital", "I need help with digital or interoperability"
+    PPIE = "ppie", "I need help with patient and public involvement"
+    PROJECT_MANAGEMENT = "project_management", "I need help with project management"
+
+
+class InnovationType(models.TextChoices):
+    DIGITAL = "digital", "Digital (software, app, data or AI)"
+    MEDICAL_DEVICE = "medical_device", "Medical device"
+    DIAGNOSTIC = "diagnostic", "Diagnostic"
+    MEDICINE = "medicine", "Medicine"
+    PATHWAY = "pathway", "Pathway or service model"
+    WORKFORCE = "workforce", "Workforce or training"
+    OTHER = "other", "Something else"
+
+
+class Stage(models.TextChoices):
+    IDEA = "idea", "An idea: not yet developed or tested"
+    DEVELOPING = "developing", "Being developed or prototyped"
+    PILOTED = "piloted", "Piloted or tested on a small scale"
+    IN_USE_HERE = "in_use_here", "In use in my organisation"
+    PROVEN_ELSEWHERE = "proven_elsewhere", "Proven and in use elsewhere"
+
+
+class SupportNeed(models.TextChoices):
+    EVALUATION = "evaluation", "Evaluation and evidence"
+    FUNDING = "funding", "Funding and bid writing"
+    PROCUREMENT = "procurement", "Procurement"
+    INFORMATION_GOVERNANCE = "information_governance", "Information governance and data protection"
+    DIGITAL = "digital", "Digital and interoperability"
+    PPIE = "ppie", "Patient and public involvement"
+    PROJECT_MANAGEMENT = "project_management", "Project management"
+    PARTNERS = "partners", "Finding partners (industry, academic, council, voluntary sector)"
+    ADOPTION = "adoption", "Spreading and adopting at scale"
+    REGULATORY = "regulatory", "Regulation and clinical safety"
+
+
+class Theme(models.TextChoices):
+    HEALTH_INEQUALITIES = "health_inequalities", "Reducing health inequalities"
+    CORE20 = "core20", "Core20: the most deprived 20% of the population"
+    MATERNITY = "maternity", "Maternity care"
+    SEVERE_MENTAL_ILLNESS = "severe_mental_illness", "Severe mental illness"
+    CHRONIC_RESPIRATORY = "chronic_respiratory", "Chronic respiratory disease"
+    EARLY_CANCER_DIAGNOSIS = "early_cancer_diagnosis", "Early cancer diagnosis"
+    HYPERTENSION = "hypertension", "Hypertension and lipid management"
+    PREVENTION = "prevention", "Prevention and population health"
+    URGENT_CARE = "urgent_care", "Urgent and emergency care"
+    ELECTIVE_RECOVERY = "elective_recovery", "Elective recovery and waiting lists"
+    WORKFORCE = "workforce", "Workforce wellbeing and productivity"
+    NET_ZERO = "net_zero", "Net zero and sustainability"
+    DIGITAL_INCLUSION = "digital_inclusion", "Digital inclusion"
+
+
+def labels(choices, codes):
+    """The labels of stored codes, in the order given, skipping codes no longer in the taxonomy."""
+    lookup = dict(choices.choices)
+    return [lookup[code] for code in codes if code in lookup]

@@ -1,0 +1,228 @@
+"""The submitter's pages: start, the question-per-page journey, check your answers, their inquiries.
+
+Every view says who may use it. A submitter reaches only their own inquiries and attachments:
+anything else is a 404, indistinguishable from an inquiry that does not exist.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hubportal.models import Hub
+from hubportal.selectors import hub_suggest_for_organisation
+
+from . import selectors, services
+from .forms import AttachmentForm, ConsentForm, HubForm
+from .journey import FIRST_STEP, STEPS_BY_SLUG, answer_rows, missing_steps, step_after, step_before
+
+
+# Access: anyone.
+@require_GET
+def start(request):
+    hubs = Hub.objects.filter(is_active=True).only("name", "triage_target_working_days")
+    target = min((hub.triage_target_working_days for hub in hubs), default=5)
+    return render(request, "intake/start.html", {"hubs": hubs, "target_days": target})
+
+
+# Access: a signed-in person; lists only their own inquiries.
+@login_required
+@require_GET
+def inquiry_list(request):
+    inquiries = list(selectors.inquiry_list_for_submitter(user=request.user))
+    return render(request, "intake/inquiry_list.html", {
+        "drafts": [i for i in inquiries if i.is_draft],
+        "sent": [i for i in inquiries if not i.is_draft],
+    })
+
+
+def _step_url(inquiry, step, change=False):
+    url = reverse("intake:inquiry_step", args=[inquiry.public_id, step.slug])
+    return url + "?change=1" if change else url
+
+
+def _after_step_url(inquiry, step, change):
+    if change:
+        return reverse("intake:inquiry_check", args=[inquiry.public_id])
+    following = step_after(step)
+    if following is None:
+        return reverse("intake:inquiry_check", args=[inquiry.public_id])
+    return _step_url(inquiry, following)
+
+
+def _model_answers(form):
+    return {name: form.cleaned_data[name] for name in form._meta.fields}
+
+
+def _render_step(request, step, form, inquiry=None, back_url=None, change=False, status=200, extra=None):
+    heading_field = getattr(form, "page_heading_field", None)
+    title = form.fields[heading_field].label if heading_field else step.title
+    context = {"step": step, "form": form, "inquiry": inquiry, "page_title": title,
+               "back_url": back_url, "change": change, **(extra or {})}
+    return render(request, "intake/step.html", context, status=status)
+
+
+# Access: a signed-in person. The first answer creates their draft (no empty drafts).
+@login_required
+@require_http_methods(["GET", "POST"])
+def inquiry_new(request):
+    step = FIRST_STEP
+    form = step.form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        inquiry = services.inquiry_start(submitter=request.user, answers=_model_answers(form))
+        return redirect(_after_step_url(inquiry, step, change=False))
+    return _render_step(request, step, form, back_url=reverse("intake:start"))
+
+
+def _own_draft(request, public_id):
+    inquiry = selectors.inquiry_get_for_submitter(user=request.user, public_id=public_id)
+    if not inquiry.is_draft:
+        # A sent inquiry is not edited through the journey; show it instead.
+        return inquiry, redirect("intake:inquiry_detail", public_id=inquiry.public_id)
+    return inquiry, None
+
+
+def _build_form(step, inquiry, request):
+    data = request.POST if request.method == "POST" else None
+    if step.form_class is ConsentForm:
+        return ConsentForm(data, initial=ConsentForm.initial_for(inquiry))
+    if step.form_class is HubForm:
+        return HubForm(data, instance=inquiry, suggested_hub=hub_suggest_for_organisation(inquiry.organisation))
+    if step.form_class is AttachmentForm:
+        return AttachmentForm(data, request.FILES if data is not None else None, inquiry=inquiry)
+    return step.form_class(data, instance=inquiry)
+
+
+# Access: the draft's submitter only (404 for anyone else).
+@login_required
+@require_http_methods(["GET", "POST"])
+def inquiry_step(request, public_id, slug):
+    step = STEPS_BY_SLUG.get(slug)
+    if step is None:
+        raise Http404("No such question")
+    inquiry, elsewhere = _own_draft(request, public_id)
+    if elsewhere:
+        return elsewhere
+    change = request.GET.get("change") == "1"
+    previous = step_before(step)
+    if change:
+        back_url = reverse("intake:inquiry_check", args=[inquiry.public_id])
+    elif previous:
+        back_url = _step_url(inquiry, previous)
+    else:
+        back_url = reverse("intake:inquiry_list")
+    form = _build_form(step, inquiry, request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if step.form_class is AttachmentForm:
+                services.attachment_add(inquiry=inquiry, by=request.user, upload=form.cleaned_data["file"])
+                messages.success(request, f"{form.cleaned_data['file'].clean_name} uploaded")
+                return redirect(request.get_full_path())
+            answers = form.answers() if step.form_class is ConsentForm else _model_answers(form)
+            services.inquiry_update_draft(inquiry=inquiry, answers=answers)
+        except services.InquiryNotEditable:
+            messages.info(request, "This inquiry has already been sent, so it can no longer be changed")
+            return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
+        return redirect(_after_step_url(inquiry, step, change))
+    extra = {}
+    if step.form_class is AttachmentForm:
+        extra = {"attachments": inquiry.attachments.all(),
+                 "continue_url": _after_step_url(inquiry, step, change)}
+    status = 400 if form.is_bound and form.errors else 200
+    return _render_step(request, step, form, inquiry, back_url, change, status=status, extra=extra)
+
+
+# Access: the draft's submitter only. POST sends the draft to the hub.
+@login_required
+@require_http_methods(["GET", "POST"])
+def inquiry_check(request, public_id):
+    inquiry, elsewhere = _own_draft(request, public_id)
+    if elsewhere:
+        return elsewhere
+    missing = missing_steps(inquiry)
+    if request.method == "POST":
+        try:
+            inquiry = services.inquiry_submit(inquiry=inquiry, by=request.user)
+        except services.InquiryIncomplete as incomplete:
+            missing = incomplete.steps
+        except services.InquiryNotEditable:
+            return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
+        else:
+            return redirect("intake:inquiry_submitted", public_id=inquiry.public_id)
+    return render(request, "intake/check.html", {
+        "inquiry": inquiry,
+        "rows": answer_rows(inquiry),
+        "attachments": inquiry.attachments.all(),
+        "missing": missing,
+        "show_missing": request.method == "POST",
+        "back_url": _step_url(inquiry, STEPS_BY_SLUG["attachments"]),
+    }, status=400 if request.method == "POST" else 200)
+
+
+# Access: the inquiry's submitter only.
+@login_required
+@require_GET
+def inquiry_submitted(request, public_id):
+    inquiry = selectors.inquiry_get_for_submitter(user=request.user, public_id=public_id)
+    if inquiry.is_draft:
+        return redirect("intake:inquiry_check", public_id=inquiry.public_id)
+    return render(request, "intake/submitted.html", {"inquiry": inquiry})
+
+
+# Access: the inquiry's submitter only.
+@login_required
+@require_GET
+def inquiry_detail(request, public_id):
+    inquiry = selectors.inquiry_get_for_submitter(user=request.user, public_id=public_id)
+    return render(request, "intake/inquiry_detail.html", {
+        "inquiry": inquiry,
+        "rows": answer_rows(inquiry),
+        "attachments": inquiry.attachments.all(),
+        "events": inquiry.events.filter(is_visible_to_submitter=True).select_related("actor"),
+        "next_step": missing_steps(inquiry)[:1],
+    })
+
+
+# Access: the draft's submitter only. GET asks for confirmation; POST deletes.
+@login_required
+@require_http_methods(["GET", "POST"])
+def inquiry_delete(request, public_id):
+    inquiry, elsewhere = _own_draft(request, public_id)
+    if elsewhere:
+        return elsewhere
+    if request.method == "POST":
+        services.inquiry_delete_draft(inquiry=inquiry, by=request.user)
+        messages.success(request, "Your draft has been deleted")
+        return redirect("intake:inquiry_list")
+    return render(request, "intake/inquiry_delete.html", {"inquiry": inquiry})
+
+
+# Access: the submitter of the attachment's inquiry only. Always a download, never rendered inline.
+@login_required
+@require_GET
+def attachment_download(request, public_id):
+    attachment = selectors.attachment_get_for_submitter(user=request.user, public_id=public_id)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# Access: the submitter of a draft only.
+@login_required
+@require_POST
+def attachment_remove(request, public_id):
+    attachment = selectors.attachment_get_for_submitter(user=request.user, public_id=public_id)
+    inquiry = attachment.inquiry
+    try:
+        services.attachment_remove(attachment=attachment, by=request.user)
+    except services.InquiryNotEditable:
+        raise Http404("Attachments of a sent inquiry cannot be removed") from None
+    messages.success(request, f"{attachment.original_name} removed")
+    return redirect("intake:inquiry_step", public_id=inquiry.public_id, slug="attachments")
+
+
+

@@ -1,0 +1,1 @@
+# Models arrive with the signposting and partner directory issues.

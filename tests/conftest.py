@@ -1,0 +1,75 @@
+import os
+import shutil
+
+import pytest
+from django.core import mail
+
+from .factories import HubFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the same
+# thread are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# In CI (.ci/run sets REQUIRE_SERVICES=1) a missing Redis or Chromium is a failure, not a skip.
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1: CI must have it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploads in each test go to a fresh folder, never the developer's var/media."""
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.STORAGES = {**settings.STORAGES,
+                         "default": {**settings.STORAGES["default"],
+                                     "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"],
+                                                 "location": str(media)}}}
+    settings.MEDIA_ROOT = str(media)
+    yield
+    shutil.rmtree(media, ignore_errors=True)
+
+
+@pytest.fixture
+def hub(db):
+    return HubFactory(name="Dorset Innovation Hub", code="DOR", slug="dorset",
+                      email="innovation.dorset@example.nhs.uk")
+
+
+@pytest.fixture
+def other_hub(db):
+    return HubFactory(name="Manchester Innovation Hub", code="MAN", slug="manchester",
+                      email="innovation.manchester@example.nhs.uk")
+
+
+@pytest.fixture
+def submitter(db):
+    return UserFactory(email="jo.bloggs@nhs.net", full_name="Jo Bloggs")
+
+
+@pytest.fixture
+def other_submitter(db):
+    return UserFactory(email="sam.other@nhs.net", full_name="Sam Other")
+
+
+@pytest.fixture
+def submitter_client(client, submitter):
+    client.force_login(submitter)
+    return client
+
+
+@pytest.fixture
+def other_submitter_client(client, other_submitter):
+    client.force_login(other_submitter)
+    return client
+
+
+@pytest.fixture
+def outbox():
+    """Emails Django actually handed to the mail backend (tasks run eagerly in unit tests)."""
+    mail.outbox.clear()
+    return mail.outbox
