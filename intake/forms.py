@@ -40,9 +40,9 @@ class StepForm(NoPatientDataMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        optional = getattr(self.Meta, "optional", ())
         for name, field in self.fields.items():
-            if name not in getattr(self.Meta, "optional", ()):
-                field.required = True
+            field.required = name not in optional
 
     def clean(self):
         cleaned = super().clean()

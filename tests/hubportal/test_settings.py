@@ -1,0 +1,77 @@
+"""The one settings file: strict environment helpers, and a production mode that passes check --deploy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from hubportal import settings as settings_module
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-long-random-production-secret-key-with-enough-entropy-0123456789abcdef",
+    "ALLOWED_HOSTS": "frontdoor.example.nhs.uk",
+    "SITE_URL": "https://frontdoor.example.nhs.uk",
+    "DATABASE_URL": "postgres://hubportal@127.0.0.1:5432/hubportal",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def _manage(*args, env):
+    clean = {k: v for k, v in os.environ.items()
+             if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
+                          "CSRF_COOKIE_SECURE", "STATICFILES_BACKEND", "WHITENOISE_USE_FINDERS",
+                          "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_it_fails_loudly_on_a_value_it_cannot_read():
+    result = _manage("check", env={**PRODUCTION_ENV, "DEBUG": "perhaps"})
+    assert result.returncode != 0
+    assert "DEBUG must be one of" in result.stderr
+
+
+@pytest.mark.parametrize("helper, value, message", [
+    (settings_module.env_bool, "maybe", "must be one of"),
+    (settings_module.env_int, "ten", "must be a whole number"),
+])
+def test_the_env_helpers_name_the_variable_and_the_bad_value(monkeypatch, helper, value, message):
+    monkeypatch.setenv("HUBPORTAL_TEST_VALUE", value)
+    with pytest.raises(ImproperlyConfigured, match=message) as error:
+        helper("HUBPORTAL_TEST_VALUE", None)
+    assert "HUBPORTAL_TEST_VALUE" in str(error.value)
+    assert value in str(error.value)
+
+
+def test_the_embedded_default_needs_no_services(tmp_path):
+    """With no environment but DEBUG: SQLite, a filesystem broker whose folders exist, mail to files."""
+    code = ("from django.conf import settings as s; "
+            "print(s.DATABASES['default']['ENGINE']); print(s.CELERY_BROKER_URL); print(s.EMAIL_BACKEND); "
+            "import os; print(os.path.isdir(s.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in']))")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL",
+                                                              "EMAIL_BACKEND", "SECRET_KEY"}}
+    env.update({"DEBUG": "1", "VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "hubportal.settings"})
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://",
+                                     "django.core.mail.backends.filebased.EmailBackend", "True"]
