@@ -146,6 +146,9 @@ class EmailLink(models.Model):
             models.Index(fields=["requested_ip", "created_at"], name="emaillink_ip_recent"),
         ]
 
+    def __str__(self):
+        return f"{self.get_purpose_display()} link for {self.email}"
+
     @staticmethod
     def new_token():
         return secrets.token_urlsafe(32)

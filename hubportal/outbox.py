@@ -9,7 +9,6 @@ If the broker is down at commit, the row stays queued and the sweep enqueues it 
 import hashlib
 import logging
 import smtplib
-import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -135,7 +134,7 @@ def outbound_email_send(*, email_id):
     try:
         message = _build_message(email)
         message.send()
-    except (smtplib.SMTPException, socket.error, ConnectionError) as exc:
+    except (OSError, smtplib.SMTPException, ConnectionError) as exc:
         permanent = _is_permanent(exc) or email.attempts >= settings.EMAIL_SEND_MAX_RETRIES
         OutboundEmail.objects.filter(pk=email_id).update(
             status=OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.QUEUED,

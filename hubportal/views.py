@@ -13,7 +13,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .forms import SignInForm
-from .services import LinkRefused, RateLimited, email_link_inspect, sign_in_link_redeem, sign_in_link_request
+from .services import (
+    LinkRefused,
+    RateLimited,
+    email_link_inspect,
+    sign_in_link_redeem,
+    sign_in_link_request,
+)
 
 log = logging.getLogger(__name__)
 

@@ -107,6 +107,9 @@ class ReferenceCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hub", "year"], name="reference_counter_unique")]
 
+    def __str__(self):
+        return f"{self.hub_id}/{self.year}: {self.last_number}"
+
 
 class InquiryEvent(models.Model):
     """One line of an inquiry's timeline: who did what, when."""
@@ -130,6 +133,9 @@ class InquiryEvent(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["inquiry", "created_at"], name="inquiry_event_timeline")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 def attachment_path(instance, filename):

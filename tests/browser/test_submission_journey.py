@@ -153,7 +153,7 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(page
     expect(_heading(page, "Can the hub share your inquiry with partner organisations?")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Yes", exact=True).check()
-    page.get_by_label(re.compile(r"^I agree that the hub")).check()
+    page.get_by_label("I agree that the hub and, if I said yes above, its partners may contact me").check()
     save_and_continue(page)
 
     # Attachments: upload a small PDF and see it listed.
