@@ -25,8 +25,15 @@ from tests.conftest import skip_or_fail
 from tests.factories import HubFactory
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -52,7 +59,9 @@ def browser():
 
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
     except Exception:
         playwright.stop()
         raise
@@ -64,8 +73,12 @@ def browser():
 @pytest.fixture
 def page(request, browser, live_server):
     """A page in a new context per test. Indirect parameters are passed to browser.new_context()."""
-    options = {"java_script_enabled": True, "base_url": live_server.url, "locale": "en-GB",
-               **getattr(request, "param", {})}
+    options = {
+        "java_script_enabled": True,
+        "base_url": live_server.url,
+        "locale": "en-GB",
+        **getattr(request, "param", {}),
+    }
     context = browser.new_context(**options)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
@@ -77,11 +90,22 @@ def page(request, browser, live_server):
 @pytest.fixture
 def demo_hubs(transactional_db):
     """The demo's hubs (load_demo), each with an organisation in its area."""
-    dorset = HubFactory(name="Dorset Innovation Hub", code="DOR", slug="dorset",
-                        email="innovation.dorset@example.nhs.uk")
-    manchester = HubFactory(name="Manchester Innovation Hub", code="MAN", slug="manchester",
-                            email="innovation.manchester@example.nhs.uk")
-    for name in ("Dorset County Hospital NHS Foundation Trust", "University Hospitals Dorset NHS Foundation Trust"):
+    dorset = HubFactory(
+        name="Dorset Innovation Hub",
+        code="DOR",
+        slug="dorset",
+        email="innovation.dorset@example.nhs.uk",
+    )
+    manchester = HubFactory(
+        name="Manchester Innovation Hub",
+        code="MAN",
+        slug="manchester",
+        email="innovation.manchester@example.nhs.uk",
+    )
+    for name in (
+        "Dorset County Hospital NHS Foundation Trust",
+        "University Hospitals Dorset NHS Foundation Trust",
+    ):
         HubOrganisation.objects.create(hub=dorset, name=name)
     for name in ("Manchester University NHS Foundation Trust", "The Christie NHS Foundation Trust"):
         HubOrganisation.objects.create(hub=manchester, name=name)
@@ -95,7 +119,9 @@ def _axe():
     global _axe_source
     if _axe_source is None:
         if not AXE_JS.exists():
-            skip_or_fail(f"axe-core is not installed at {AXE_JS.relative_to(REPO_ROOT)} (run npm ci)")
+            skip_or_fail(
+                f"axe-core is not installed at {AXE_JS.relative_to(REPO_ROOT)} (run npm ci)"
+            )
         _axe_source = AXE_JS.read_text(encoding="utf-8")
     return _axe_source
 
@@ -106,7 +132,9 @@ def _describe(violations):
         lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
         lines.append(f"  {violation['helpUrl']}")
         for node in violation["nodes"]:
-            target = " ".join(json.dumps(part) if not isinstance(part, str) else part for part in node["target"])
+            target = " ".join(
+                json.dumps(part) if not isinstance(part, str) else part for part in node["target"]
+            )
             lines.append(f"    at {target}")
             lines.append(f"       {node['html'][:200]}")
             if node.get("failureSummary"):
@@ -129,11 +157,14 @@ def assert_accessible(page):
         }""",
         AXE_TAGS,
     )
-    violations = results["violations"]
     assert_accessible.pages_checked += 1
+    violations = results["violations"]
     if violations:
-        pytest.fail(f"axe found {len(violations)} accessibility violation(s) on {page.url} "
-                    f"({page.title()!r}):\n{_describe(violations)}", pytrace=False)
+        pytest.fail(
+            f"axe found {len(violations)} accessibility violation(s) on {page.url} "
+            f"({page.title()!r}):\n{_describe(violations)}",
+            pytrace=False,
+        )
 
 
 assert_accessible.pages_checked = 0
@@ -141,4 +172,6 @@ assert_accessible.pages_checked = 0
 
 def pytest_terminal_summary(terminalreporter):
     if assert_accessible.pages_checked:
-        terminalreporter.write_line(f"axe-core checked {assert_accessible.pages_checked} page state(s)")
+        terminalreporter.write_line(
+            f"axe-core checked {assert_accessible.pages_checked} page state(s)"
+        )

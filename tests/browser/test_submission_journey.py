@@ -26,7 +26,9 @@ def _emails_to(address):
 def _sign_in_link_path(address):
     links = [SIGN_IN_LINK.search(message.body) for message in _emails_to(address)]
     links = [link for link in links if link]
-    assert links, f"no sign-in link was emailed to {address}; outbox: {[m.subject for m in mail.outbox]}"
+    assert links, (
+        f"no sign-in link was emailed to {address}; outbox: {[m.subject for m in mail.outbox]}"
+    )
     return links[-1].group(1)
 
 
@@ -88,7 +90,9 @@ def _expect_field_error(page, message):
     expect(page.locator(".nhsuk-error-message")).to_have_text(f"Error: {message}")
 
 
-def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(page, demo_hubs, tmp_path):
+def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(
+    page, demo_hubs, tmp_path
+):
     # Start page.
     page.goto("/")
     expect(_heading(page, "Bring an innovation inquiry to your innovation hub")).to_be_visible()
@@ -111,15 +115,24 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(page
     save_and_continue(page)
     _expect_field_error(page, "Enter a title for your inquiry")
     assert_accessible(page)
-    summary_link = page.locator(".nhsuk-error-summary").get_by_role("link", name="Enter a title for your inquiry")
+    summary_link = page.locator(".nhsuk-error-summary").get_by_role(
+        "link", name="Enter a title for your inquiry"
+    )
     summary_link.click()
     expect(page.get_by_label("What is the title of your inquiry?")).to_be_focused()
-    page.get_by_label("What is the title of your inquiry?").fill("Remote monitoring for heart failure")
+    page.get_by_label("What is the title of your inquiry?").fill(
+        "Remote monitoring for heart failure"
+    )
     save_and_continue(page)
 
-    _answer_text(page, "What problem are you trying to solve?",
-                 "Patients wait in hospital for observations that could be done at home.")
-    _answer_text(page, "What is the innovation?", "A remote monitoring kit with a clinician dashboard.")
+    _answer_text(
+        page,
+        "What problem are you trying to solve?",
+        "Patients wait in hospital for observations that could be done at home.",
+    )
+    _answer_text(
+        page, "What is the innovation?", "A remote monitoring kit with a clinician dashboard."
+    )
     _answer_text(page, "Who would benefit, and how?", "Patients with heart failure and ward staff.")
     _answer_choices(page, "What type of innovation is it?", "Digital (software, app, data or AI)")
 
@@ -127,11 +140,17 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(page
     expect(_heading(page, "How far along is it?")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Piloted or tested on a small scale", exact=True).check()
-    page.get_by_label("What evidence do you have so far? (optional)").fill("A three-month pilot on one ward.")
+    page.get_by_label("What evidence do you have so far? (optional)").fill(
+        "A three-month pilot on one ward."
+    )
     save_and_continue(page)
 
-    _answer_choices(page, "What support do you need?", "Evaluation and evidence", "Funding and bid writing")
-    _answer_choices(page, "Which priority themes does it address? (optional)", "Reducing health inequalities")
+    _answer_choices(
+        page, "What support do you need?", "Evaluation and evidence", "Funding and bid writing"
+    )
+    _answer_choices(
+        page, "Which priority themes does it address? (optional)", "Reducing health inequalities"
+    )
 
     # About you: a partial organisation name is enough to suggest the hub.
     expect(_heading(page, "About you")).to_be_visible()
@@ -144,25 +163,33 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(page
     # Hub: Dorset is suggested and already selected.
     expect(_heading(page, "Which innovation hub should look at your inquiry?")).to_be_visible()
     assert_accessible(page)
-    expect(page.get_by_text("We have suggested Dorset Innovation Hub from your organisation")).to_be_visible()
+    expect(
+        page.get_by_text("We have suggested Dorset Innovation Hub from your organisation")
+    ).to_be_visible()
     expect(page.get_by_label("Dorset Innovation Hub", exact=True)).to_be_checked()
     expect(page.get_by_label("Manchester Innovation Hub", exact=True)).not_to_be_checked()
     save_and_continue(page)
 
     # Consent.
-    expect(_heading(page, "Can the hub share your inquiry with partner organisations?")).to_be_visible()
+    expect(
+        _heading(page, "Can the hub share your inquiry with partner organisations?")
+    ).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Yes", exact=True).check()
-    page.get_by_label("I agree that the hub and, if I said yes above, its partners may contact me").check()
+    page.get_by_label(
+        "I agree that the hub and, if I said yes above, its partners may contact me"
+    ).check()
     save_and_continue(page)
 
     # Attachments: upload a small PDF and see it listed.
     expect(_heading(page, "Attachments (optional)")).to_be_visible()
     assert_accessible(page)
     pdf = tmp_path / "pilot-report.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+    pdf.write_bytes(
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    )
     page.get_by_label("Upload a file").set_input_files(str(pdf))
-    page.get_by_role("button", name="Upload file").click()
+    page.get_by_role("button", name="Upload file", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="pilot-report.pdf uploaded")).to_be_visible()
     files = page.locator(".nhsuk-summary-list")
     expect(files.locator(".nhsuk-summary-list__key")).to_have_text(["pilot-report.pdf"])
@@ -200,7 +227,7 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(page
     assert_accessible(page)
 
     # Your inquiries: listed with its reference and status.
-    page.get_by_role("link", name="your inquiries").click()
+    page.get_by_role("main").get_by_role("link", name="your inquiries", exact=True).click()
     expect(_heading(page, "Your inquiries")).to_be_visible()
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=reference, exact=True))
     expect(row).to_have_count(1)
@@ -219,7 +246,11 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(page
     assert len(acknowledgements) == 1, [m.subject for m in mail.outbox]
     acknowledgement = acknowledgements[0]
     assert re.search(rf"https?://\S+/inquiries/{inquiry.public_id}/", acknowledgement.body)
-    for private in ("Virtual ward for heart failure", "Remote monitoring for heart failure", "heart failure"):
+    for private in (
+        "Virtual ward for heart failure",
+        "Remote monitoring for heart failure",
+        "heart failure",
+    ):
         assert private not in acknowledgement.body
         assert private not in acknowledgement.subject
         for content, _mimetype in getattr(acknowledgement, "alternatives", []):
@@ -263,8 +294,11 @@ def test_it_warns_about_an_nhs_number_before_saving(page, demo_hubs):
     problem.fill("Mrs Smith, NHS number 943 476 5919, waited three days for a scan.")
     save_and_continue(page)
 
-    _expect_field_error(page, "Remove the NHS number from your answer. Do not include anything that could "
-                              "identify a patient")
+    _expect_field_error(
+        page,
+        "Remove the NHS number from your answer. Do not include anything that could "
+        "identify a patient",
+    )
     assert_accessible(page)
     draft.refresh_from_db()
     assert draft.problem == ""
