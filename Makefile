@@ -33,6 +33,7 @@ install: $(VENV)/.installed static/vendor/nhsuk/VERSION ## Create the venv, inst
 run: export DEBUG ?= 1
 run: export CELERY_CONCURRENCY ?= 1
 run: export PORT := $(PORT)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install ## Migrate, load demo data and start web, worker and beat (embedded default)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
