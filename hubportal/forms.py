@@ -34,3 +34,64 @@ class SignInForm(forms.Form):
                 f"Enter an NHS email address. This service accepts addresses ending in {allowed}"
             )
         return email
+
+
+class StaffPasswordForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", max_length=254,
+        error_messages={"required": "Enter your email address",
+                        "invalid": "Enter an email address in the correct format, like name@nhs.net"},
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false",
+                                       "class": "nhsuk-input--width-30"}),
+    )
+    password = forms.CharField(
+        label="Password", strip=False,
+        error_messages={"required": "Enter your password"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "nhsuk-input--width-20"}),
+    )
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = None
+
+    def clean(self):
+        from django.contrib.auth import authenticate
+
+        cleaned = super().clean()
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if email and password:
+            user = authenticate(self.request, username=email.strip().lower(), password=password)
+            # Same message whether the address is unknown or the password wrong.
+            if user is None or not (user.hub_memberships.exists() or user.is_staff):
+                raise forms.ValidationError("Enter a correct email address and password")
+            self.user = user
+        return cleaned
+
+
+class OneTimeCodeForm(forms.Form):
+    page_heading_field = "code"
+
+    code = forms.CharField(
+        label="Enter the 6-digit code from your authenticator app",
+        help_text="The code changes every 30 seconds.",
+        max_length=6,
+        error_messages={"required": "Enter the 6-digit code from your authenticator app"},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "spellcheck": "false", "class": "nhsuk-input--width-10"}),
+    )
+
+    def __init__(self, *args, device=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.device = device
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the code as 6 digits, like 123456")
+        allowed, _ = self.device.verify_is_allowed()
+        if not allowed:
+            raise forms.ValidationError("Too many wrong codes. Wait a minute, then try the newest code")
+        if not self.device.verify_token(code):
+            raise forms.ValidationError("The code is not right. Enter the newest code from your app")
+        return code

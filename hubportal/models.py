@@ -127,6 +127,8 @@ class EmailLink(models.Model):
 
     class Purpose(models.TextChoices):
         SIGN_IN = "sign_in", "Sign in"
+        PARTNER_SIGN_IN = "partner_sign_in", "Partner contact sign in"
+        REFERRAL = "referral", "Act on a referral"
 
     purpose = models.CharField(max_length=30, choices=Purpose.choices)
     # The person, by address: a sign-in link may be asked for before their account exists.

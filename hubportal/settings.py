@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "crispy_forms",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_celery_beat",
     "hubportal",
     "partners",
@@ -96,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user.is_verified(): staff pages need a password and a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -152,6 +156,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
+
+# Staff: a password and a TOTP code. Authenticator apps show this name beside the code.
+OTP_TOTP_ISSUER = "Innovation Hub Front Door"
+STAFF_LOGIN_URL = "hubportal:staff_sign_in"
 
 # Emailed sign-in links: how long they last and how many may be asked for.
 SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 30)

@@ -1,15 +1,21 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path, reverse
 from django.views.generic import TemplateView
 
-from . import views
+from django_otp.admin import OTPAdminSite
+
+from . import staff_views, views
 
 kernel = [
     path("sign-in/", views.sign_in, name="sign_in"),
     path("sign-in/check-your-email/", views.sign_in_sent, name="sign_in_sent"),
     path("sign-in/link/<str:token>/", views.sign_in_confirm, name="sign_in_confirm"),
     path("sign-out/", views.sign_out, name="sign_out"),
+    path("staff/sign-in/", staff_views.staff_sign_in, name="staff_sign_in"),
+    path("staff/sign-in/code/", staff_views.staff_code, name="staff_code"),
+    path("staff/sign-in/set-up/", staff_views.staff_set_up, name="staff_set_up"),
     # Access: anyone; static information pages.
     path("accessibility/", TemplateView.as_view(template_name="hubportal/accessibility.html"), name="accessibility"),
     path("privacy/", TemplateView.as_view(template_name="hubportal/privacy.html"), name="privacy"),
@@ -19,8 +25,14 @@ urlpatterns = [
     path("", include((kernel, "hubportal"))),
     path("healthz", views.healthz, name="healthz"),
     path("", include("intake.urls")),
+    path("", include("signposting.urls")),
+    path("", include("partners.urls")),
     path("admin/", admin.site.urls),
 ]
 
+# Admin needs the same second factor as every staff page, and signs in through the staff sign-in.
+admin.site.__class__ = OTPAdminSite
+admin.site.login = lambda request, extra_context=None: redirect_to_login(
+    request.GET.get("next", "/admin/"), reverse("hubportal:staff_sign_in"))
 admin.site.site_header = settings.SERVICE_NAME + " administration"
 admin.site.site_title = settings.SERVICE_NAME

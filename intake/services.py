@@ -1,18 +1,46 @@
 """Writes on inquiries. Each state change is one function here; views and forms never change state."""
 
 import secrets
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.contrib.postgres.search import SearchVector
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hubportal.models import HubMembership
+from hubportal.workdays import add_working_days
+
 from . import emails
 from .journey import missing_steps
-from .models import Attachment, Inquiry, InquiryEvent, ReferenceCounter
+from .models import (
+    Assessment,
+    AssessmentAnswer,
+    Attachment,
+    InformationRequest,
+    Inquiry,
+    InquiryEvent,
+    InquiryNote,
+    ReferenceCounter,
+)
 
 
 class InquiryNotEditable(Exception):
     """The inquiry is no longer a draft (sent already, perhaps from another tab)."""
+
+
+class InquiryChanged(Exception):
+    """Someone else changed the inquiry since the page was loaded; nothing was saved."""
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, current, wanted):
+        super().__init__(f"An inquiry that is {current} cannot become {wanted}")
+        self.current, self.wanted = current, wanted
+
+
+class NotAHubMember(Exception):
+    """The person named is not a member of the inquiry's hub."""
 
 
 class InquiryIncomplete(Exception):
@@ -24,6 +52,25 @@ class InquiryIncomplete(Exception):
 def _event(inquiry, *, kind, actor, description="", visible=True):
     return InquiryEvent.objects.create(inquiry=inquiry, kind=kind, actor=actor, description=description,
                                        is_visible_to_submitter=visible)
+
+
+def inquiry_record_event(*, inquiry, kind, by=None, description="", visible=True):
+    """A timeline line written on behalf of another app (signposting's referrals)."""
+    event = _event(inquiry, kind=kind, actor=by, description=description, visible=visible)
+    Inquiry.objects.filter(pk=inquiry.pk).update(updated_at=timezone.now())
+    return event
+
+
+@transaction.atomic
+def inquiry_withdraw_consent(*, inquiry, by):
+    """The submitter withdraws consent to share with partners. signposting.services.consent_withdraw
+    calls this and closes the open referrals in the same transaction."""
+    if by.pk != inquiry.submitter_id:
+        raise InquiryNotEditable()
+    Inquiry.objects.filter(pk=inquiry.pk).update(consent_share_with_partners=False, updated_at=timezone.now())
+    inquiry.consent_share_with_partners = False
+    _event(inquiry, kind=InquiryEvent.Kind.CONSENT_WITHDRAWN, actor=by)
+    return inquiry
 
 
 @transaction.atomic
@@ -75,7 +122,9 @@ def inquiry_submit(*, inquiry, by):
     locked.reference = _next_reference(locked.hub)
     locked.status = Inquiry.Status.SUBMITTED
     locked.submitted_at = timezone.now()
-    locked.save(update_fields=["reference", "status", "submitted_at", "updated_at"])
+    locked.triage_due_on = add_working_days(locked.submitted_at, locked.hub.triage_target_working_days)
+    locked.save(update_fields=["reference", "status", "submitted_at", "triage_due_on", "updated_at"])
+    inquiry_index_text(inquiry=locked)
     _event(locked, kind=InquiryEvent.Kind.SUBMITTED, actor=by, description=f"Sent to {locked.hub.name}")
     emails.acknowledgement(inquiry=locked)
     return locked
@@ -119,3 +168,216 @@ def attachment_remove(*, attachment, by):
     attachment.delete()
     _event(attachment.inquiry, kind=InquiryEvent.Kind.ATTACHMENT_REMOVED, actor=by, description=name)
     transaction.on_commit(lambda: stored.delete(save=False))
+
+
+# --- Triage: hub staff's changes ------------------------------------------------------------------
+#
+# Each takes the `version` the person saw. The UPDATE is conditional on it (and on the status), so of
+# two people deciding at once exactly one wins and the other gets InquiryChanged.
+
+
+def inquiry_index_text(*, inquiry):
+    """Refresh the full-text search document (PostgreSQL; SQLite searches with LIKE instead)."""
+    if connection.vendor != "postgresql":
+        return
+    Inquiry.objects.filter(pk=inquiry.pk).update(search_vector=(
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("problem", "proposed_innovation", weight="B", config="english")
+        + SearchVector("who_benefits", "evidence", "organisation", weight="C", config="english")
+    ))
+
+
+def _guarded_update(inquiry, *, version, from_statuses=None, **fields):
+    rows = Inquiry.objects.filter(pk=inquiry.pk)
+    if version is not None:
+        rows = rows.filter(version=version)
+    if from_statuses is not None:
+        rows = rows.filter(status__in=from_statuses)
+    if not rows.update(version=F("version") + 1, updated_at=timezone.now(), **fields):
+        raise InquiryChanged()
+    inquiry.refresh_from_db()
+    return inquiry
+
+
+def _transition(inquiry, *, to, by, version, kind, description="", visible=True, **fields):
+    """Move an inquiry to `to` if the table allows it from where it is now; one timeline event."""
+    current = Inquiry.objects.only("status").get(pk=inquiry.pk).status
+    if to not in Inquiry.TRANSITIONS[current]:
+        raise TransitionNotAllowed(current, to)
+    now = timezone.now()
+    if inquiry.first_response_at is None:
+        fields.setdefault("first_response_at", now)
+    if to in (Inquiry.Status.ROUTED, Inquiry.Status.IN_SUPPORT, Inquiry.Status.CLOSED) and inquiry.decided_at is None:
+        fields.setdefault("decided_at", now)
+    _guarded_update(inquiry, version=version, from_statuses=[current], status=to, **fields)
+    _event(inquiry, kind=kind, actor=by, description=description, visible=visible)
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_start_review(*, inquiry, by, version):
+    """submitted -> in_review. Counts as the hub's first response."""
+    return _transition(inquiry, to=Inquiry.Status.IN_REVIEW, by=by, version=version,
+                       kind=InquiryEvent.Kind.REVIEW_STARTED)
+
+
+@transaction.atomic
+def inquiry_assign(*, inquiry, by, assignee, version):
+    """Give the inquiry to a member of its hub (or to nobody). Emails the new assignee."""
+    if assignee is not None and not HubMembership.objects.filter(hub_id=inquiry.hub_id, user=assignee).exists():
+        raise NotAHubMember()
+    _guarded_update(inquiry, version=version, assignee=assignee)
+    who = assignee.get_full_name() if assignee else "nobody"
+    _event(inquiry, kind=InquiryEvent.Kind.ASSIGNED, actor=by, description=f"Assigned to {who}", visible=False)
+    if assignee is not None and assignee != by:
+        emails.inquiry_assigned(inquiry=inquiry, assignee=assignee)
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_add_note(*, inquiry, by, body):
+    """An internal note: never shown to the submitter or partners."""
+    note = InquiryNote.objects.create(inquiry=inquiry, author=by, body=body)
+    _event(inquiry, kind=InquiryEvent.Kind.NOTE_ADDED, actor=by, visible=False)
+    Inquiry.objects.filter(pk=inquiry.pk).update(updated_at=timezone.now())
+    return note
+
+
+@transaction.atomic
+def inquiry_request_info(*, inquiry, by, question, version):
+    """Ask the submitter a question: -> awaiting_info, and email them a link (not the question)."""
+    _transition(inquiry, to=Inquiry.Status.AWAITING_INFO, by=by, version=version,
+                kind=InquiryEvent.Kind.INFO_REQUESTED)
+    request = InformationRequest.objects.create(inquiry=inquiry, requested_by=by, question=question)
+    emails.information_requested(inquiry=inquiry, request=request)
+    return request
+
+
+@transaction.atomic
+def inquiry_answer_info(*, inquiry, by, answer):
+    """The submitter answers the open question: awaiting_info -> in_review; the hub is told."""
+    if by.pk != inquiry.submitter_id:
+        raise InquiryNotEditable()
+    request = (InformationRequest.objects.select_for_update()
+               .filter(inquiry=inquiry, answered_at__isnull=True).first())
+    if request is None or inquiry.status != Inquiry.Status.AWAITING_INFO:
+        raise InquiryNotEditable()
+    request.answer, request.answered_at = answer, timezone.now()
+    request.save(update_fields=["answer", "answered_at"])
+    _transition(inquiry, to=Inquiry.Status.IN_REVIEW, by=by, version=None,
+                kind=InquiryEvent.Kind.INFO_RECEIVED)
+    emails.information_received(inquiry=inquiry, request=request)
+    return request
+
+
+@transaction.atomic
+def inquiry_route(*, inquiry, by, version=None, description=""):
+    """-> routed (referrals sent to partners). From in_review; a second routing is not a change."""
+    if Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.ROUTED).exists():
+        return inquiry
+    return _transition(inquiry, to=Inquiry.Status.ROUTED, by=by, version=version,
+                       kind=InquiryEvent.Kind.ROUTED, description=description)
+
+
+@transaction.atomic
+def inquiry_start_support(*, inquiry, by, version):
+    return _transition(inquiry, to=Inquiry.Status.IN_SUPPORT, by=by, version=version,
+                       kind=InquiryEvent.Kind.SUPPORT_STARTED)
+
+
+@transaction.atomic
+def inquiry_close(*, inquiry, by, outcome, reason, version, duplicate_of=None):
+    """-> closed with a coded outcome and a reason; the submitter is emailed a link."""
+    outcome = Inquiry.Outcome(outcome)
+    fields = {"outcome": outcome, "outcome_reason": reason, "closed_at": timezone.now(), "parked_until": None}
+    kind = InquiryEvent.Kind.CLOSED
+    if duplicate_of is not None:
+        fields["duplicate_of"] = duplicate_of
+        kind = InquiryEvent.Kind.MARKED_DUPLICATE
+    _transition(inquiry, to=Inquiry.Status.CLOSED, by=by, version=version, kind=kind,
+                description=outcome.label, **fields)
+    emails.inquiry_closed(inquiry=inquiry)
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_mark_duplicate(*, inquiry, by, original, version):
+    """Close as a duplicate of another inquiry (any hub on this deployment)."""
+    if original.pk == inquiry.pk or original.status == Inquiry.Status.DRAFT:
+        raise TransitionNotAllowed(inquiry.status, "a duplicate of itself or of a draft")
+    return inquiry_close(inquiry=inquiry, by=by, outcome=Inquiry.Outcome.DUPLICATE, version=version,
+                         reason=f"Duplicate of {original.reference}", duplicate_of=original)
+
+
+@transaction.atomic
+def inquiry_park(*, inquiry, by, until, reason, version):
+    """Put an open inquiry aside until a date; it comes back to the hub lead then."""
+    if not inquiry.is_open:
+        raise TransitionNotAllowed(inquiry.status, "parked")
+    _guarded_update(inquiry, version=version, from_statuses=Inquiry.OPEN_STATUSES, parked_until=until)
+    _event(inquiry, kind=InquiryEvent.Kind.PARKED, actor=by, visible=False,
+           description=f"Until {until:%-d %B %Y}" + (f": {reason}" if reason else ""))
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_unpark(*, inquiry, by, version):
+    _guarded_update(inquiry, version=version, parked_until=None)
+    _event(inquiry, kind=InquiryEvent.Kind.UNPARKED, actor=by, visible=False)
+    return inquiry
+
+
+def inquiry_bulk(*, inquiries, action):
+    """Apply `action(inquiry)` to each inquiry in its own transaction; returns (done, refused).
+
+    One refused inquiry (closed already, changed meanwhile) does not stop the others.
+    """
+    done, refused = [], []
+    for inquiry in inquiries:
+        try:
+            action(inquiry)
+        except (InquiryChanged, TransitionNotAllowed, NotAHubMember):
+            refused.append(inquiry)
+        else:
+            done.append(inquiry)
+    return done, refused
+
+
+@transaction.atomic
+def assessment_record(*, inquiry, by, checklist, answers, summary=""):
+    """Record an assessment against a hub checklist; earlier ones are kept as older versions.
+
+    `answers` maps each criterion to (answer, comment) and must cover every criterion. The score is
+    the weighted share of the best possible answers (0-100), leaving out "not applicable". Answers
+    that match a criterion's follow-up answer raise its follow-up.
+    """
+    criteria = list(checklist.criteria.all())
+    missing = [c for c in criteria if c not in answers or not answers[c][0]]
+    if missing:
+        raise ValueError(f"Missing answers: {', '.join(c.question for c in missing)}")
+    earlier = Assessment.objects.select_for_update().filter(inquiry=inquiry, checklist=checklist)
+    number = (max((a.number for a in earlier), default=0)) + 1
+    earlier.update(is_current=False)
+    total = achieved = Decimal(0)
+    follow_ups = []
+    for criterion in criteria:
+        answer, _comment = answers[criterion]
+        value = criterion.value_of(answer)
+        if value is not None:
+            total += criterion.weight
+            achieved += Decimal(str(value)) * criterion.weight
+        if criterion.follow_up_answer and answer == criterion.follow_up_answer and criterion.follow_up_text:
+            follow_ups.append(criterion.follow_up_text)
+    score = (achieved * 100 / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else None
+    assessment = Assessment.objects.create(inquiry=inquiry, checklist=checklist, assessor=by, number=number,
+                                           score=score, follow_ups=follow_ups, summary=summary)
+    AssessmentAnswer.objects.bulk_create(
+        AssessmentAnswer(assessment=assessment, criterion=c, answer=answers[c][0], comment=answers[c][1])
+        for c in criteria
+    )
+    description = f"{checklist.name}: {score}%" if score is not None else checklist.name
+    if follow_ups:
+        description += f". Follow-ups: {'; '.join(follow_ups)}"
+    _event(inquiry, kind=InquiryEvent.Kind.ASSESSED, actor=by, visible=False, description=description[:300])
+    Inquiry.objects.filter(pk=inquiry.pk).update(updated_at=timezone.now())
+    return assessment

@@ -13,6 +13,7 @@ LINK_HOLDER = "whoever holds an emailed link"
 SIGNED_IN = "a signed-in person (sees only their own)"
 OWNER = "the inquiry's submitter only"
 ADMINISTRATORS = "Django admin: administrators (is_staff) only"
+PASSWORD_STEP_PASSED = "whoever passed the staff password step in this session (10 minutes)"
 
 ACCESS = {
     "healthz": ANYONE,
@@ -22,6 +23,9 @@ ACCESS = {
     "hubportal:sign_out": ANYONE,
     "hubportal:accessibility": ANYONE,
     "hubportal:privacy": ANYONE,
+    "hubportal:staff_sign_in": ANYONE,
+    "hubportal:staff_code": PASSWORD_STEP_PASSED,
+    "hubportal:staff_set_up": PASSWORD_STEP_PASSED,
     "intake:start": ANYONE,
     "intake:inquiry_list": SIGNED_IN,
     "intake:inquiry_new": SIGNED_IN,

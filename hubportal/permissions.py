@@ -1,0 +1,62 @@
+"""Who may use staff pages. Every staff view goes through `staff_view` and gets its hub from here.
+
+Rules: a staff page needs a signed-in person who passed the second factor (TOTP) and belongs to the
+hub in the URL. Anonymous or unverified visitors go to the staff sign-in page; a signed-in person who
+is not a member of that hub gets 404, the same as a hub that does not exist.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import resolve_url
+
+from .models import Hub, HubMembership
+
+
+def is_verified_staff(user):
+    return user.is_authenticated and user.is_verified() and user.hub_memberships.exists()
+
+
+def staff_hubs(user):
+    return Hub.objects.filter(memberships__user=user, is_active=True).order_by("name")
+
+
+def membership_for(user, hub_slug):
+    """The person's membership of the hub with this slug, or 404."""
+    membership = (HubMembership.objects.select_related("hub")
+                  .filter(user=user, hub__slug=hub_slug, hub__is_active=True).first())
+    if membership is None:
+        raise Http404("No such hub")
+    return membership
+
+
+def staff_required(view):
+    """A staff page not tied to one hub: signed in with the second factor, a member of some hub."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_authenticated and user.is_verified()):
+            return redirect_to_login(request.get_full_path(), resolve_url(settings.STAFF_LOGIN_URL))
+        if not user.hub_memberships.exists():
+            raise Http404("Not a member of any hub")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_view(view):
+    """A page of one hub: the view is called as view(request, membership, ...) for the hub in the URL."""
+
+    @wraps(view)
+    def wrapper(request, hub_slug, *args, **kwargs):
+        user = request.user
+        if not (user.is_authenticated and user.is_verified()):
+            return redirect_to_login(request.get_full_path(), resolve_url(settings.STAFF_LOGIN_URL))
+        membership = membership_for(user, hub_slug)
+        request.hub = membership.hub
+        return view(request, membership, *args, **kwargs)
+
+    return wrapper
