@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # PostgreSQL lookups (trigram similarity, full-text search); inert on SQLite.
+    "django.contrib.postgres",
     "crispy_forms",
     "django_otp",
     "django_otp.plugins.otp_totp",

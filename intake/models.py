@@ -276,12 +276,14 @@ class Checklist(models.Model):
 
     hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="checklists")
     name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["hub", "name"]
+        constraints = [models.UniqueConstraint(fields=["hub", "slug"], name="checklist_slug_unique")]
 
     def __str__(self):
         return f"{self.name} ({self.hub})"

@@ -1,9 +1,16 @@
 """Reads on inquiries, each scoped to who is asking."""
 
-from django.db.models import Count
-from django.shortcuts import get_object_or_404
+import datetime as dt
 
-from .models import Attachment, Inquiry
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from hubportal.workdays import add_working_days
+
+from .models import Assessment, Attachment, Checklist, Inquiry, InquiryEvent
 
 
 def inquiry_list_for_submitter(*, user):
@@ -23,3 +30,163 @@ def inquiry_get_for_submitter(*, user, public_id):
 def attachment_get_for_submitter(*, user, public_id):
     return get_object_or_404(Attachment.objects.select_related("inquiry"), public_id=public_id,
                              inquiry__submitter=user)
+
+
+# --- Hub staff ----------------------------------------------------------------------------------
+
+DASHBOARD_ITEMS = 5
+DUE_SOON_WORKING_DAYS = 2
+
+
+def hub_inquiries(hub):
+    """Every sent inquiry of a hub (drafts are the submitter's own business)."""
+    return Inquiry.objects.filter(hub=hub).exclude(status=Inquiry.Status.DRAFT)
+
+
+def _awaiting_triage(hub, today):
+    # Triage is the hub's first response; parked inquiries wait for their date.
+    return (hub_inquiries(hub).filter(first_response_at__isnull=True, status=Inquiry.Status.SUBMITTED)
+            .filter(Q(parked_until__isnull=True) | Q(parked_until__lte=today)))
+
+
+def inquiry_dashboard(*, hub, user):
+    """The queues of the dashboard home: (title, description, count, first few inquiries, list link query)."""
+    today = timezone.localdate()
+    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    open_ = hub_inquiries(hub).filter(status__in=Inquiry.OPEN_STATUSES)
+    queues = [
+        ("new", "New and unassigned", "Sent to the hub and not yet picked up",
+         open_.filter(status=Inquiry.Status.SUBMITTED, assignee__isnull=True).order_by("submitted_at"),
+         "status=submitted&assignee=none&sort=oldest"),
+        ("mine", "Assigned to me", "Open inquiries you are looking after",
+         open_.filter(assignee=user).order_by("triage_due_on", "submitted_at"), "assignee=me&sort=due"),
+        ("awaiting", "Awaiting information", "Waiting for the submitter to answer",
+         open_.filter(status=Inquiry.Status.AWAITING_INFO).order_by("updated_at"), "status=awaiting_info"),
+        ("due_soon", "Due soon", f"Triage due within {DUE_SOON_WORKING_DAYS} working days",
+         _awaiting_triage(hub, today).filter(triage_due_on__gte=today, triage_due_on__lte=soon)
+         .order_by("triage_due_on"), "status=submitted&sort=due"),
+        ("overdue", "Overdue", "Past the hub's triage target",
+         _awaiting_triage(hub, today).filter(triage_due_on__lt=today).order_by("triage_due_on"),
+         "overdue=on&sort=due"),
+        ("recent", "Recently updated", "Anything that changed lately",
+         hub_inquiries(hub).order_by("-updated_at"), "sort=updated"),
+    ]
+    result = []
+    for key, title, description, rows, query in queues:
+        items = list(rows.select_related("assignee")[:DASHBOARD_ITEMS])
+        count = rows.count()
+        result.append({"key": key, "title": title, "description": description, "count": count,
+                       "items": items, "query": query})
+    return result
+
+
+def _json_list_contains(rows, field, code):
+    if connection.vendor == "postgresql":
+        return rows.filter(**{f"{field}__contains": [code]})
+    # SQLite has no JSON containment; the codes are simple words stored as JSON strings.
+    return rows.filter(**{f"{field}__icontains": f'"{code}"'})
+
+
+def inquiry_search(rows, text):
+    """Full-text search over title and text: PostgreSQL's websearch syntax, ranked; LIKE on SQLite."""
+    text = text.strip()
+    if not text:
+        return rows
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return rows.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    words = [w for w in text.split() if w]
+    for word in words:
+        rows = rows.filter(Q(title__icontains=word) | Q(problem__icontains=word)
+                           | Q(proposed_innovation__icontains=word))
+    return rows
+
+
+def inquiry_filter(*, hub, user, filters):
+    """The hub's inquiries narrowed by the list's (already validated) filters, in the chosen order."""
+    from .triage_forms import SORTS
+
+    rows = hub_inquiries(hub).select_related("assignee")
+    if filters.get("status"):
+        rows = rows.filter(status__in=filters["status"])
+    for name in ("kind_of_help", "innovation_type", "stage"):
+        if filters.get(name):
+            rows = rows.filter(**{name: filters[name]})
+    if filters.get("support"):
+        rows = _json_list_contains(rows, "support_needed", filters["support"])
+    if filters.get("theme"):
+        rows = _json_list_contains(rows, "themes", filters["theme"])
+    if filters.get("organisation"):
+        rows = rows.filter(organisation__icontains=filters["organisation"])
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        rows = rows.filter(assignee=user)
+    elif assignee == "none":
+        rows = rows.filter(assignee__isnull=True)
+    elif assignee:
+        rows = rows.filter(assignee_id=int(assignee))
+    if filters.get("submitted_from"):
+        rows = rows.filter(submitted_at__gte=_start_of(filters["submitted_from"]))
+    if filters.get("submitted_to"):
+        rows = rows.filter(submitted_at__lt=_start_of(filters["submitted_to"] + dt.timedelta(days=1)))
+    if filters.get("overdue"):
+        rows = rows.filter(first_response_at__isnull=True, status=Inquiry.Status.SUBMITTED,
+                           triage_due_on__lt=timezone.localdate())
+    sort = filters.get("sort")
+    if filters.get("q"):
+        rows = inquiry_search(rows, filters["q"])
+        if not sort and connection.vendor == "postgresql":
+            return rows.order_by("-rank", "-submitted_at")
+    return rows.order_by(*SORTS.get(sort or "newest"))
+
+
+def _start_of(day):
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def inquiry_get_for_staff(*, hub, reference):
+    """One of the hub's sent inquiries by reference, or 404 (another hub's is the same as none)."""
+    return get_object_or_404(
+        hub_inquiries(hub).select_related("hub", "submitter", "assignee", "duplicate_of__hub"),
+        reference=reference)
+
+
+def inquiry_timeline(inquiry, *, for_submitter=False):
+    events = InquiryEvent.objects.filter(inquiry=inquiry).select_related("actor")
+    return events.filter(is_visible_to_submitter=True) if for_submitter else events
+
+
+def hub_checklists(*, hub, inquiry):
+    """The hub's active checklists with their criteria, and each one's assessments of this inquiry."""
+    return list(Checklist.objects.filter(hub=hub, is_active=True).prefetch_related(
+        "criteria",
+        Prefetch("assessments", queryset=Assessment.objects.filter(inquiry=inquiry)
+                 .select_related("assessor").prefetch_related("answers__criterion").order_by("-number"),
+                 to_attr="inquiry_assessments"),
+    ))
+
+
+SIMILAR_LIMIT = 5
+
+
+def inquiry_similar(*, inquiry):
+    """Sent inquiries across all hubs whose titles are like this one's (trigram similarity).
+
+    Returns rows with only what any hub may see of another hub's inquiry: reference, title, hub, status.
+    """
+    rows = (Inquiry.objects.exclude(pk=inquiry.pk).exclude(status=Inquiry.Status.DRAFT)
+            .select_related("hub").only("reference", "title", "status", "hub__name", "hub__slug", "hub_id"))
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        # `trigram_similar` is the % operator, which the title's GIN trigram index serves.
+        return list(rows.filter(title__trigram_similar=inquiry.title)
+                    .annotate(similarity=TrigramSimilarity("title", inquiry.title))
+                    .order_by("-similarity")[:SIMILAR_LIMIT])
+    words = sorted({w.lower().strip(".,;:!?") for w in inquiry.title.split() if len(w) >= 5}, key=len, reverse=True)
+    if not words:
+        return []
+    match = Q()
+    for word in words[:3]:
+        match |= Q(title__icontains=word)
+    return list(rows.filter(match).order_by("-submitted_at")[:SIMILAR_LIMIT])

@@ -113,7 +113,7 @@ def inquiry_submit(*, inquiry, by):
     writes the timeline; queues the acknowledgement email in this transaction.
     """
     # Lock the draft: a double click or a second tab must not submit twice.
-    locked = Inquiry.objects.select_for_update().select_related("hub").get(pk=inquiry.pk)
+    locked = Inquiry.objects.select_for_update(of=("self",)).select_related("hub").get(pk=inquiry.pk)
     if locked.submitter_id != by.pk or locked.status != Inquiry.Status.DRAFT:
         raise InquiryNotEditable()
     missing = missing_steps(locked)
@@ -201,7 +201,10 @@ def _guarded_update(inquiry, *, version, from_statuses=None, **fields):
 
 def _transition(inquiry, *, to, by, version, kind, description="", visible=True, **fields):
     """Move an inquiry to `to` if the table allows it from where it is now; one timeline event."""
-    current = Inquiry.objects.only("status").get(pk=inquiry.pk).status
+    current, current_version = Inquiry.objects.values_list("status", "version").get(pk=inquiry.pk)
+    if version is not None and version != current_version:
+        # The person decided on a page that is out of date: tell them it changed, whatever it became.
+        raise InquiryChanged()
     if to not in Inquiry.TRANSITIONS[current]:
         raise TransitionNotAllowed(current, to)
     now = timezone.now()

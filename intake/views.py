@@ -180,8 +180,8 @@ def inquiry_detail(request, public_id):
         "inquiry": inquiry,
         "rows": answer_rows(inquiry),
         "attachments": inquiry.attachments.all(),
-        "events": inquiry.events.filter(is_visible_to_submitter=True).select_related("actor"),
-        "next_step": missing_steps(inquiry)[:1],
+        "events": selectors.inquiry_timeline(inquiry, for_submitter=True),
+        "open_question": inquiry.information_requests.filter(answered_at__isnull=True).first(),
     })
 
 
@@ -226,3 +226,27 @@ def attachment_remove(request, public_id):
 
 
 
+
+
+# Access: the inquiry's submitter only, while the hub is waiting for their answer.
+@login_required
+@require_http_methods(["GET", "POST"])
+def inquiry_answer(request, public_id):
+    from .triage_forms import AnswerInfoForm
+
+    inquiry = selectors.inquiry_get_for_submitter(user=request.user, public_id=public_id)
+    question = inquiry.information_requests.filter(answered_at__isnull=True).first()
+    if question is None:
+        messages.info(request, "There is no question waiting for your answer")
+        return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
+    form = AnswerInfoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.inquiry_answer_info(inquiry=inquiry, by=request.user, answer=form.cleaned_data["answer"])
+        except services.InquiryNotEditable:
+            messages.info(request, "This question has already been answered")
+        else:
+            messages.success(request, "Your answer has been sent to the hub")
+        return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
+    return render(request, "intake/inquiry_answer.html", {"inquiry": inquiry, "question": question, "form": form},
+                  status=400 if form.is_bound else 200)

@@ -73,3 +73,54 @@ def outbox():
     """Emails Django actually handed to the mail backend (tasks run eagerly in unit tests)."""
     mail.outbox.clear()
     return mail.outbox
+
+
+def sign_in_staff(client, user):
+    """Sign a staff member in as the portal does after both factors: a session verified by a TOTP device."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Test authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def hub_lead(db, hub):
+    from hubportal.models import HubMembership
+
+    user = UserFactory(email="lead.dorset@example.nhs.uk", full_name="Sarah Whitfield")
+    HubMembership.objects.create(hub=hub, user=user, role=HubMembership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def hub_member(db, hub):
+    from hubportal.models import HubMembership
+
+    user = UserFactory(email="member.dorset@example.nhs.uk", full_name="Priya Patel")
+    HubMembership.objects.create(hub=hub, user=user, role=HubMembership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def other_hub_lead(db, other_hub):
+    from hubportal.models import HubMembership
+
+    user = UserFactory(email="lead.manchester@example.nhs.uk", full_name="Kwame Mensah")
+    HubMembership.objects.create(hub=other_hub, user=user, role=HubMembership.Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def lead_client(client, hub_lead):
+    return sign_in_staff(client, hub_lead)
+
+
+@pytest.fixture
+def other_lead_client(client, other_hub_lead):
+    return sign_in_staff(client, other_hub_lead)

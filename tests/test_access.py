@@ -13,6 +13,8 @@ LINK_HOLDER = "whoever holds an emailed link"
 SIGNED_IN = "a signed-in person (sees only their own)"
 OWNER = "the inquiry's submitter only"
 ADMINISTRATORS = "Django admin: administrators (is_staff) only"
+HUB_STAFF = "members of the hub in the URL, signed in with password and TOTP (404 for other hubs)"
+STAFF = "signed in with password and TOTP and a member of some hub"
 PASSWORD_STEP_PASSED = "whoever passed the staff password step in this session (10 minutes)"
 
 ACCESS = {
@@ -36,6 +38,20 @@ ACCESS = {
     "intake:inquiry_delete": OWNER,
     "intake:attachment_download": OWNER,
     "intake:attachment_remove": OWNER,
+    "intake:inquiry_answer": OWNER,
+    "intake:staff_home": STAFF,
+    "intake:staff_dashboard": HUB_STAFF,
+    "intake:staff_inquiry_list": HUB_STAFF,
+    "intake:staff_inquiry_export": HUB_STAFF,
+    "intake:staff_inquiry_bulk": HUB_STAFF,
+    "intake:staff_inquiry": HUB_STAFF,
+    "intake:staff_attachment_download": HUB_STAFF,
+    "intake:staff_inquiry_assign": HUB_STAFF,
+    "intake:staff_inquiry_note": HUB_STAFF,
+    "intake:staff_inquiry_decide": HUB_STAFF,
+    "intake:staff_inquiry_assess": HUB_STAFF,
+    "intake:staff_metrics": HUB_STAFF,
+    "intake:staff_metrics_csv": HUB_STAFF,
 }
 
 

@@ -58,6 +58,34 @@ HUBS = [
 ]
 ADMIN = ("admin@example.nhs.uk", "Demo Administrator")
 
+# The checklists the hubs used (Health Foundation evaluation of the Adopting Innovation hubs):
+# (question, guidance, weight, scale, allow n/a, follow-up answer, follow-up).
+CHECKLISTS = {
+    "MAN": ("manchester-triage", "Manchester triage checklist", [
+        ("Is it relevant: digital and innovative for Greater Manchester?", "", 3, "yes_partly_no", False, "", ""),
+        ("Does it work with our systems (interoperability)?", "Standards such as FHIR, NHS login, GP Connect.",
+         2, "yes_partly_no", True, "no", "Ask the digital team to review integration options"),
+        ("What is its potential impact?", "On outcomes, experience, cost or capacity.", 3, "score_1_5", False, "", ""),
+        ("Is it digitally inclusive?", "Usable by people with low digital skills or access.", 2, "rag", False,
+         "red", "Plan a digital inclusion assessment"),
+        ("Does it process patient data?", "Answer yes if any personal data about patients is processed.",
+         1, "yes_no", False, "yes", "A DPIA is needed"),
+        ("Does it meet cyber security requirements?", "DSPT, DTAC or equivalent assurance.", 2, "yes_partly_no",
+         True, "no", "Request DTAC evidence from the supplier"),
+        ("Is there a route to procurement?", "Framework, existing contract or a compliant process.", 1,
+         "yes_partly_no", True, "no", "Talk to procurement before any pilot"),
+        ("Are information governance requirements met?", "Data sharing agreements, lawful basis.", 2,
+         "yes_partly_no", True, "no", "Refer to the IG team"),
+    ]),
+    "CAP": ("cambridgeshire-triage", "Cambridgeshire & Peterborough prioritisation", [
+        ("Is it proven?", "Evidence of effect from a pilot or elsewhere.", 2, "yes_partly_no", False, "", ""),
+        ("Is it a system priority?", "In the ICS joint forward plan or a priority programme.", 3, "yes_partly_no",
+         False, "", ""),
+        ("Does it address health inequalities?", "Core20PLUS5 populations or clinical areas.", 3, "yes_partly_no",
+         False, "no", "Complete a health inequalities impact assessment"),
+    ]),
+}
+
 
 class Command(BaseCommand):
     help = "Load (or refresh) the demo hubs, organisations, hub leads and an administrator."
@@ -74,10 +102,21 @@ class Command(BaseCommand):
             email, full_name = spec["lead"]
             lead = self._user(email, full_name)
             HubMembership.objects.update_or_create(hub=hub, user=lead, defaults={"role": HubMembership.Role.LEAD})
+        for code, (slug, name, criteria) in CHECKLISTS.items():
+            self._checklist(Hub.objects.get(code=code), slug, name, criteria)
         admin = self._user(*ADMIN)
         admin.is_staff = admin.is_superuser = True
         admin.save(update_fields=["is_staff", "is_superuser"])
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {len(HUBS)} hubs."))
+
+    def _checklist(self, hub, slug, name, criteria):
+        from intake.models import Checklist, Criterion
+
+        checklist, _ = Checklist.objects.update_or_create(hub=hub, slug=slug, defaults={"name": name})
+        for position, (question, guidance, weight, scale, na, follow_answer, follow_text) in enumerate(criteria):
+            Criterion.objects.update_or_create(checklist=checklist, position=position, defaults={
+                "question": question, "guidance": guidance, "weight": weight, "scale": scale,
+                "allow_not_applicable": na, "follow_up_answer": follow_answer, "follow_up_text": follow_text})
 
     def _user(self, email, full_name):
         user = User.objects.filter(email=email).first() or User.objects.create_user(email)

@@ -1,0 +1,284 @@
+"""What a hub can show its board: reads only, each one bounded in queries whatever the hub's size.
+
+`hub_metrics` makes five queries however many inquiries a hub has:
+
+1. one aggregate with a filtered COUNT per taxonomy code, status, outcome and funnel step (a single
+   pass over the hub's rows; the JSON lists are counted with containment, as the list filter does);
+2. the inquiries per week (TruncWeek, grouped in the database);
+3. the ten commonest organisations (free text, so the rest is "Other": total minus those ten);
+4. and 5. the (sent date, first response date) and (sent date, decision date) pairs with their
+   counts. Working days need the bank holidays, which the database does not know, so the medians
+   are computed here from those pairs: a few thousand rows at most, never one query per inquiry.
+
+Every figure counts sent inquiries (drafts are the submitter's business), optionally only those sent
+between two dates (London dates, both inclusive).
+"""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count, DateField, F, Q
+from django.db.models.functions import TruncDate, TruncWeek
+from django.utils import timezone
+
+from hubportal.taxonomy import KindOfHelp, Stage, SupportNeed, Theme
+from hubportal.workdays import working_days_between
+
+from .models import Inquiry
+from .selectors import hub_inquiries
+
+DEFAULT_WEEKS = 26
+MAX_WEEKS = 52
+TOP_ORGANISATIONS = 10
+NOT_GIVEN = "Not given"
+
+# The lifecycle in the order a board reads it (DESIGN.md); other codes never reach a sent inquiry.
+LIFECYCLE = [*Inquiry.OPEN_STATUSES, Inquiry.Status.CLOSED.value]
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: int
+    code: str = ""
+
+
+@dataclass
+class Breakdown:
+    key: str
+    title: str
+    figures: list[Figure]
+    note: str = ""
+
+    @property
+    def largest(self):
+        return max((f.value for f in self.figures), default=0)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A median in working days over `count` inquiries (None when there are none)."""
+
+    median: float | None
+    count: int
+
+
+@dataclass(frozen=True)
+class Target:
+    working_days: int
+    within: int
+    late: int
+    missed: int  # not answered yet and already past the due date
+
+    @property
+    def judged(self):
+        return self.within + self.late + self.missed
+
+    @property
+    def share(self):
+        """Percentage of the judged inquiries answered within target, or None."""
+        return round(100 * self.within / self.judged, 1) if self.judged else None
+
+
+@dataclass
+class HubMetrics:
+    hub: object
+    date_from: dt.date | None
+    date_to: dt.date | None
+    first_week: dt.date
+    last_week: dt.date
+    total: int
+    per_week: Breakdown
+    breakdowns: list[Breakdown]
+    statuses: Breakdown
+    funnel: Breakdown
+    outcomes: Breakdown
+    first_response: Timing
+    decision: Timing
+    target: Target
+    charts: list[Breakdown] = field(default_factory=list)
+
+
+def _start_of(day):
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _contains(field_name, code):
+    if connection.vendor == "postgresql":
+        # jsonb @> '["code"]'
+        return Q(**{f"{field_name}__contains": [code]})
+    # SQLite has no JSON containment; codes are plain words stored as JSON strings, so the quoted
+    # code matches exactly one element ("digital" never matches "digital_inclusion").
+    return Q(**{f"{field_name}__icontains": f'"{code}"'})
+
+
+def _weighted_median(counts):
+    """The median of values given as {value: how many times}."""
+    n = sum(counts.values())
+    if not n:
+        return None
+    wanted = {(n - 1) // 2, n // 2}
+    found, seen = [], 0
+    for value in sorted(counts):
+        low, seen = seen, seen + counts[value]
+        found += [value] * sum(1 for position in wanted if low <= position < seen)
+    return sum(found) / len(found)
+
+
+def _median_working_days(rows, end_field):
+    """Median working days from sending to `end_field`, from (date, date, count) pairs."""
+    pairs = (rows.filter(**{f"{end_field}__isnull": False})
+             .values_list(TruncDate("submitted_at"), TruncDate(end_field))
+             .annotate(n=Count("pk")).order_by())
+    days = Counter()
+    for sent_on, ended_on, n in pairs:
+        days[working_days_between(sent_on, ended_on)] += n
+    return Timing(median=_weighted_median(days), count=sum(days.values()))
+
+
+def _monday(day):
+    return day - dt.timedelta(days=day.weekday())
+
+
+def metrics_weeks(*, date_from=None, date_to=None, today=None):
+    """The Mondays of the first and last week charted: the period's weeks, at most MAX_WEEKS,
+    and the last DEFAULT_WEEKS when no start is given."""
+    last = _monday(date_to or today or timezone.localdate())
+    first = _monday(date_from) if date_from else last - dt.timedelta(weeks=DEFAULT_WEEKS - 1)
+    return max(first, last - dt.timedelta(weeks=MAX_WEEKS - 1)), last
+
+
+def _per_week(rows, first, last):
+    counts = {}
+    in_window = rows.filter(submitted_at__gte=_start_of(first), submitted_at__lt=_start_of(last + dt.timedelta(weeks=1)))
+    for week, n in (in_window.annotate(week=TruncWeek("submitted_at", output_field=DateField()))
+                    .values_list("week").annotate(n=Count("pk")).order_by()):
+        counts[week] = n
+    figures, week = [], first
+    while week <= last:
+        figures.append(Figure(label=f"{week.day} {week:%b %Y}", value=counts.get(week, 0), code=week.isoformat()))
+        week += dt.timedelta(weeks=1)
+    return Breakdown("per_week", "Inquiries per week", figures,
+                     note=f"Weeks beginning on Monday, from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}.")
+
+
+def _organisations(rows, total):
+    top = list(rows.values_list("organisation").annotate(n=Count("pk")).order_by("-n", "organisation")
+               [:TOP_ORGANISATIONS])
+    figures = [Figure(label=name or NOT_GIVEN, value=n, code=name) for name, n in top]
+    other = total - sum(n for _, n in top)
+    if other:
+        figures.append(Figure(label="Other", value=other, code="other"))
+    return Breakdown("organisation", "Organisation", figures,
+                     note=f"The {TOP_ORGANISATIONS} organisations with the most inquiries; the rest are "
+                          "counted as Other.")
+
+
+def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
+    """The hub's figures for its board (see the module docstring for what each query does)."""
+    today = today or timezone.localdate()
+    rows = hub_inquiries(hub).order_by()
+    if date_from:
+        rows = rows.filter(submitted_at__gte=_start_of(date_from))
+    if date_to:
+        rows = rows.filter(submitted_at__lt=_start_of(date_to + dt.timedelta(days=1)))
+
+    counts = {
+        "total": Count("pk"),
+        "responded": Count("pk", filter=Q(first_response_at__isnull=False)),
+        "decided": Count("pk", filter=Q(decided_at__isnull=False)),
+        "closed": Count("pk", filter=Q(status=Inquiry.Status.CLOSED)),
+        # A first response on or before the due date's London day is within target; one still
+        # awaited after the due date has already missed it; one awaited and not yet due is not judged.
+        "within": Count("pk", filter=Q(first_response_at__date__lte=F("triage_due_on"))),
+        "late": Count("pk", filter=Q(first_response_at__date__gt=F("triage_due_on"))),
+        "missed": Count("pk", filter=Q(first_response_at__isnull=True, triage_due_on__lt=today)),
+    }
+    for code in KindOfHelp.values:
+        counts[f"kind_of_help:{code}"] = Count("pk", filter=Q(kind_of_help=code))
+    for code in Stage.values:
+        counts[f"stage:{code}"] = Count("pk", filter=Q(stage=code))
+    for code in LIFECYCLE:
+        counts[f"status:{code}"] = Count("pk", filter=Q(status=code))
+    for code in Inquiry.Outcome.values:
+        counts[f"outcome:{code}"] = Count("pk", filter=Q(outcome=code))
+    for code in Theme.values:
+        counts[f"themes:{code}"] = Count("pk", filter=_contains("themes", code))
+    for code in SupportNeed.values:
+        counts[f"support_needed:{code}"] = Count("pk", filter=_contains("support_needed", code))
+    got = rows.aggregate(**counts)
+    total = got["total"]
+
+    def breakdown(key, title, choices, *, by_size=True, rest_label=None, of=total, note=""):
+        figures = [Figure(label=label, value=got[f"{key}:{code}"], code=code) for code, label in choices]
+        if by_size:
+            # Largest first; ties keep the taxonomy's order (sorted() is stable).
+            figures = sorted(figures, key=lambda f: -f.value)
+        rest = of - sum(f.value for f in figures)
+        if rest_label and rest > 0:
+            figures.append(Figure(label=rest_label, value=rest, code=""))
+        return Breakdown(key, title, figures, note=note)
+
+    several = "An inquiry may have several, so these add up to more than the number of inquiries."
+    first_week, last_week = metrics_weeks(date_from=date_from, date_to=date_to, today=today)
+    breakdowns = [
+        breakdown("kind_of_help", "Kind of help", KindOfHelp.choices, rest_label=NOT_GIVEN),
+        breakdown("themes", "Theme", Theme.choices, note=several),
+        breakdown("support_needed", "Support needed", SupportNeed.choices, note=several),
+        breakdown("stage", "Stage", Stage.choices, by_size=False, rest_label=NOT_GIVEN),
+        _organisations(rows, total),
+    ]
+    closed = got["closed"]
+    outcomes = breakdown("outcome", "Outcome", Inquiry.Outcome.choices, rest_label="Not recorded", of=closed,
+                         note=f"Of the {closed} closed {'inquiry' if closed == 1 else 'inquiries'}.")
+    statuses = breakdown("status", "Where inquiries are now",
+                         [(code, Inquiry.Status(code).label) for code in LIFECYCLE], by_size=False)
+    funnel = Breakdown("funnel", "Funnel", [
+        Figure("Sent to the hub", total, "sent"),
+        Figure("Had a first response", got["responded"], "responded"),
+        Figure("Decided (routed, in support or closed)", got["decided"], "decided"),
+        Figure("Closed", closed, "closed"),
+    ], note="How many inquiries reached each step, whatever their status now.")
+
+    metrics = HubMetrics(
+        hub=hub, date_from=date_from, date_to=date_to, first_week=first_week, last_week=last_week,
+        total=total,
+        per_week=_per_week(rows, first_week, last_week),
+        breakdowns=breakdowns, statuses=statuses, funnel=funnel, outcomes=outcomes,
+        first_response=_median_working_days(rows, "first_response_at"),
+        decision=_median_working_days(rows, "decided_at"),
+        target=Target(working_days=hub.triage_target_working_days, within=got["within"], late=got["late"],
+                      missed=got["missed"]),
+    )
+    metrics.charts = [metrics.per_week, *breakdowns, outcomes, statuses, funnel]
+    return metrics
+
+
+def _number(value):
+    if value is None:
+        return ""
+    return int(value) if float(value).is_integer() else value
+
+
+def hub_metrics_rows(metrics):
+    """Every figure of the page as (section, label, value) rows, for the CSV download."""
+    target = metrics.target
+    rows = [
+        ("Summary", "Inquiries sent", metrics.total),
+        ("Summary", "Median working days to first response", _number(metrics.first_response.median)),
+        ("Summary", "Inquiries with a first response", metrics.first_response.count),
+        ("Summary", "Median working days to decision", _number(metrics.decision.median)),
+        ("Summary", "Inquiries decided", metrics.decision.count),
+        ("Summary", "Triage target (working days)", target.working_days),
+        ("Summary", "First response within target", target.within),
+        ("Summary", "First response after target", target.late),
+        ("Summary", "No response yet and past target", target.missed),
+        ("Summary", "Share within target (%)", _number(target.share)),
+    ]
+    for chart in metrics.charts:
+        for figure in chart.figures:
+            label = figure.code if chart.key == "per_week" else figure.label
+            rows.append((chart.title, label, figure.value))
+    return rows

@@ -1,0 +1,351 @@
+"""Hub staff pages: the dashboard home, the list, one inquiry, and the decisions on it.
+
+Access for every view here: a person signed in with password and TOTP who is a member of the hub in
+the URL (`staff_view`); anyone else gets the staff sign-in page, or 404 for a hub that is not theirs.
+An inquiry of another hub is a 404, the same as one that does not exist.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
+from django.template.exceptions import TemplateDoesNotExist
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hubportal.permissions import staff_hubs, staff_required, staff_view
+from hubportal.workdays import working_days_between
+
+from . import selectors, services
+from .journey import answer_rows
+from .models import Attachment
+from .triage_forms import (
+    AssignForm,
+    BulkForm,
+    CloseForm,
+    DuplicateForm,
+    InquiryFilterForm,
+    NoteForm,
+    ParkForm,
+    RequestInfoForm,
+    VersionedForm,
+    checklist_form_class,
+)
+
+PAGE_SIZE = 25
+CHANGED_MESSAGE = "Someone else changed this inquiry while you were looking at it. Check it and try again"
+
+
+def _inquiry_url(hub, inquiry):
+    return reverse("intake:staff_inquiry", args=[hub.slug, inquiry.reference])
+
+
+# Access: signed in with both factors and a member of at least one hub (else 404).
+@staff_required
+@require_GET
+def staff_home(request):
+    hubs = list(staff_hubs(request.user))
+    if len(hubs) == 1:
+        return redirect("intake:staff_dashboard", hub_slug=hubs[0].slug)
+    return render(request, "intake/staff/home.html", {"hubs": hubs})
+
+
+@staff_view
+@require_GET
+def dashboard(request, membership):
+    hub = membership.hub
+    return render(request, "intake/staff/dashboard.html", {
+        "hub": hub, "membership": membership,
+        "queues": selectors.inquiry_dashboard(hub=hub, user=request.user),
+        "today": timezone.localdate(),
+    })
+
+
+@staff_view
+@require_GET
+def inquiry_list(request, membership):
+    hub = membership.hub
+    form = InquiryFilterForm(request.GET, hub=hub)
+    filters = form.filters()
+    rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "intake/staff/inquiry_list.html", {
+        "hub": hub, "membership": membership, "form": form, "page": page, "query": query.urlencode(),
+        "filtered": bool(filters), "today": timezone.localdate(),
+        "bulk_form": BulkForm(hub=hub, references=[]),
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """Neutralise a cell a spreadsheet would run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+EXPORT_COLUMNS = [
+    ("Reference", "reference"), ("Title", "title"), ("Status", "status"), ("Kind of help", "kind_of_help"),
+    ("Innovation type", "innovation_type"), ("Stage", "stage"), ("Support needed", "support_needed"),
+    ("Themes", "themes"), ("Organisation", "organisation"), ("Role", "role"), ("Sent", "submitted_at"),
+    ("Triage due", "triage_due_on"), ("First response", "first_response_at"), ("Decided", "decided_at"),
+    ("Outcome", "outcome"), ("Assignee", "assignee__email"),
+]
+
+
+@staff_view
+@require_GET
+def inquiry_export(request, membership):
+    """The filtered list as CSV, streamed row by row so a large export never sits in memory."""
+    hub = membership.hub
+    filters = InquiryFilterForm(request.GET, hub=hub).filters()
+    rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
+    values = rows.values_list(*[field for _, field in EXPORT_COLUMNS]).iterator(chunk_size=2000)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow([label for label, _ in EXPORT_COLUMNS])
+        for row in values:
+            yield writer.writerow([csv_safe("; ".join(v) if isinstance(v, list) else v) for v in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{hub.code}-inquiries-{stamp}.csv"'
+    return response
+
+
+@staff_view
+@require_POST
+def inquiry_bulk(request, membership):
+    hub = membership.hub
+    references = request.POST.getlist("selected")
+    form = BulkForm(request.POST, hub=hub, references=references)
+    back = reverse("intake:staff_inquiry_list", args=[hub.slug]) + "?" + request.POST.get("query", "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    inquiries = list(selectors.hub_inquiries(hub).filter(reference__in=form.cleaned_data["selected"]))
+    data = form.cleaned_data
+    if data["action"] == "assign":
+        from hubportal.models import User
+
+        assignee = User.objects.filter(pk=data["assignee"]).first() if data["assignee"] else None
+        done, refused = services.inquiry_bulk(inquiries=inquiries, action=lambda i: services.inquiry_assign(
+            inquiry=i, by=request.user, assignee=assignee, version=i.version))
+        verb = "assigned"
+    else:
+        done, refused = services.inquiry_bulk(inquiries=inquiries, action=lambda i: services.inquiry_close(
+            inquiry=i, by=request.user, outcome=data["outcome"], reason=data["reason"], version=i.version))
+        verb = "closed"
+    if done:
+        messages.success(request, f"{len(done)} inquir{'y' if len(done) == 1 else 'ies'} {verb}")
+    if refused:
+        messages.error(request, f"Not {verb}, because they are closed or changed meanwhile: "
+                                f"{', '.join(i.reference for i in refused)}")
+    return redirect(back)
+
+
+def _panel(template):
+    """Templates of other apps the page includes only once they exist (signposting's panel)."""
+    try:
+        get_template(template)
+    except TemplateDoesNotExist:
+        return None
+    return template
+
+
+def _detail_context(request, membership, inquiry, **forms):
+    hub = membership.hub
+    info_requests = list(inquiry.information_requests.select_related("requested_by"))
+    for request_ in info_requests:
+        end = request_.answered_at or timezone.now()
+        request_.waited_working_days = working_days_between(request_.requested_at, end)
+    signposting_panel = None
+    if _panel("signposting/_triage_panel.html"):
+        from signposting.selectors import triage_panel
+
+        signposting_panel = triage_panel(inquiry=inquiry, membership=membership)
+    context = {
+        "hub": hub, "membership": membership, "inquiry": inquiry,
+        "rows": answer_rows(inquiry),
+        "attachments": inquiry.attachments.all(),
+        "events": selectors.inquiry_timeline(inquiry),
+        "notes": inquiry.notes.select_related("author"),
+        "info_requests": info_requests,
+        "checklists": selectors.hub_checklists(hub=hub, inquiry=inquiry),
+        "similar": selectors.inquiry_similar(inquiry=inquiry),
+        "assign_form": AssignForm(hub=hub, initial={"assignee": inquiry.assignee_id, "version": inquiry.version}),
+        "note_form": NoteForm(),
+        "version_form": VersionedForm(initial={"version": inquiry.version}),
+        "panel": signposting_panel,
+        "today": timezone.localdate(),
+    }
+    context.update(forms)
+    return context
+
+
+@staff_view
+@require_GET
+def inquiry_detail(request, membership, reference):
+    inquiry = selectors.inquiry_get_for_staff(hub=membership.hub, reference=reference)
+    return render(request, "intake/staff/inquiry_detail.html", _detail_context(request, membership, inquiry))
+
+
+@staff_view
+@require_GET
+def attachment_download(request, membership, reference, public_id):
+    inquiry = selectors.inquiry_get_for_staff(hub=membership.hub, reference=reference)
+    attachment = get_object_or_404(Attachment, inquiry=inquiry, public_id=public_id)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@staff_view
+@require_POST
+def inquiry_assign(request, membership, reference):
+    hub = membership.hub
+    inquiry = selectors.inquiry_get_for_staff(hub=hub, reference=reference)
+    form = AssignForm(request.POST, hub=hub)
+    if form.is_valid():
+        try:
+            services.inquiry_assign(inquiry=inquiry, by=request.user, assignee=form.cleaned_data["assignee"],
+                                    version=form.cleaned_data["version"])
+        except services.InquiryChanged:
+            messages.error(request, CHANGED_MESSAGE)
+        except services.NotAHubMember:
+            messages.error(request, "Select a member of this hub")
+        else:
+            assignee = form.cleaned_data["assignee"]
+            messages.success(request, f"Assigned to {assignee.get_full_name()}" if assignee else "Unassigned")
+        return redirect(_inquiry_url(hub, inquiry))
+    return render(request, "intake/staff/inquiry_detail.html",
+                  _detail_context(request, membership, inquiry, assign_form=form), status=400)
+
+
+@staff_view
+@require_POST
+def inquiry_note(request, membership, reference):
+    hub = membership.hub
+    inquiry = selectors.inquiry_get_for_staff(hub=hub, reference=reference)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.inquiry_add_note(inquiry=inquiry, by=request.user, body=form.cleaned_data["body"])
+        messages.success(request, "Note added")
+        return redirect(_inquiry_url(hub, inquiry) + "#notes")
+    return render(request, "intake/staff/inquiry_detail.html",
+                  _detail_context(request, membership, inquiry, note_form=form), status=400)
+
+
+# Decisions with a form page of their own (GET shows it, POST decides); the rest are a button.
+DECISION_FORMS = {
+    "request-info": (RequestInfoForm, "Ask the submitter for information"),
+    "close": (CloseForm, "Close the inquiry"),
+    "duplicate": (DuplicateForm, "Mark as a duplicate"),
+    "park": (ParkForm, "Park the inquiry"),
+}
+BUTTON_DECISIONS = {"start-review", "start-support", "unpark"}
+
+
+def _decide(decision, inquiry, by, data):
+    version = data["version"]
+    if decision == "start-review":
+        return services.inquiry_start_review(inquiry=inquiry, by=by, version=version), "Review started"
+    if decision == "start-support":
+        return services.inquiry_start_support(inquiry=inquiry, by=by, version=version), "Support started"
+    if decision == "unpark":
+        return services.inquiry_unpark(inquiry=inquiry, by=by, version=version), "Back from parking"
+    if decision == "request-info":
+        services.inquiry_request_info(inquiry=inquiry, by=by, question=data["question"], version=version)
+        return inquiry, "Question sent. The submitter has been emailed a link"
+    if decision == "close":
+        services.inquiry_close(inquiry=inquiry, by=by, outcome=data["outcome"], reason=data["reason"],
+                               version=version)
+        return inquiry, "Inquiry closed. The submitter has been emailed"
+    if decision == "duplicate":
+        services.inquiry_mark_duplicate(inquiry=inquiry, by=by, original=data["original"], version=version)
+        return inquiry, f"Marked as a duplicate of {data['original'].reference}"
+    if decision == "park":
+        services.inquiry_park(inquiry=inquiry, by=by, until=data["until"], reason=data["reason"], version=version)
+        return inquiry, f"Parked until {data['until']:%-d %B %Y}"
+    raise Http404("No such decision")
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def inquiry_decide(request, membership, reference, decision):
+    hub = membership.hub
+    if decision not in DECISION_FORMS and decision not in BUTTON_DECISIONS:
+        raise Http404("No such decision")
+    inquiry = selectors.inquiry_get_for_staff(hub=hub, reference=reference)
+    form_class, heading = DECISION_FORMS.get(decision, (VersionedForm, None))
+    if request.method == "GET" and form_class is VersionedForm:
+        return redirect(_inquiry_url(hub, inquiry))
+    kwargs = {"inquiry": inquiry} if form_class is DuplicateForm else {}
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, initial={"version": inquiry.version}, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _inquiry, message = _decide(decision, inquiry, request.user, form.cleaned_data)
+        except services.InquiryChanged:
+            messages.error(request, CHANGED_MESSAGE)
+        except services.TransitionNotAllowed as refused:
+            messages.error(request, f"This cannot be done now: the inquiry is {inquiry.get_status_display().lower()}"
+                                    if refused.current else str(refused))
+        else:
+            messages.success(request, message)
+        return redirect(_inquiry_url(hub, inquiry))
+    if form_class is VersionedForm:
+        messages.error(request, "Something went wrong with that form. Try again")
+        return redirect(_inquiry_url(hub, inquiry))
+    return render(request, "intake/staff/decision.html", {
+        "hub": hub, "inquiry": inquiry, "form": form, "heading": heading, "decision": decision,
+    }, status=400 if form.is_bound else 200)
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def inquiry_assess(request, membership, reference, checklist_slug):
+    hub = membership.hub
+    inquiry = selectors.inquiry_get_for_staff(hub=hub, reference=reference)
+    checklist = get_object_or_404(hub.checklists.filter(is_active=True), slug=checklist_slug)
+    criteria = list(checklist.criteria.all())
+    form_class = checklist_form_class(checklist, criteria)
+    current = checklist.assessments.filter(inquiry=inquiry, is_current=True).prefetch_related("answers").first()
+    initial = {}
+    if current:
+        for answer in current.answers.all():
+            initial[f"answer_{answer.criterion_id}"] = answer.answer
+            initial[f"comment_{answer.criterion_id}"] = answer.comment
+        initial["summary"] = current.summary
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        assessment = services.assessment_record(inquiry=inquiry, by=request.user, checklist=checklist,
+                                                answers=form.answers(), summary=form.cleaned_data["summary"])
+        message = f"Assessment saved: {assessment.score}%" if assessment.score is not None else "Assessment saved"
+        if assessment.follow_ups:
+            message += ". Follow-ups: " + "; ".join(assessment.follow_ups)
+        messages.success(request, message)
+        return redirect(_inquiry_url(hub, inquiry) + "#checklists")
+    return render(request, "intake/staff/assess.html", {
+        "hub": hub, "inquiry": inquiry, "checklist": checklist, "form": form,
+        "criteria_fields": [(c, form[f"answer_{c.pk}"], form[f"comment_{c.pk}"]) for c in criteria],
+        "current": current,
+    }, status=400 if form.is_bound else 200)
+

@@ -1,0 +1,225 @@
+"""Forms of the hub staff pages. They validate and normalise; the services change state."""
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from hubportal.models import User
+from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
+
+from .models import Inquiry
+
+
+class VersionedForm(forms.Form):
+    """Carries the version of the inquiry the person was looking at (see services._guarded_update)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+def member_choices(hub):
+    return [(u.pk, u.get_full_name()) for u in User.objects.filter(hub_memberships__hub=hub).order_by("full_name")]
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.TypedChoiceField(
+        label="Assign to", coerce=int, empty_value=None, required=False,
+        error_messages={"invalid_choice": "Select a member of this hub"},
+    )
+
+    def __init__(self, *args, hub, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Nobody")] + member_choices(hub)
+
+    def clean_assignee(self):
+        pk = self.cleaned_data["assignee"]
+        return User.objects.get(pk=pk) if pk else None
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Add an internal note", max_length=5000,
+        help_text="Only hub staff see notes. The submitter and partners never do.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter the note", "max_length": "Note must be 5000 characters or fewer"},
+    )
+
+
+class RequestInfoForm(VersionedForm):
+    page_heading_field = "question"
+    question = forms.CharField(
+        label="What do you need to know?", max_length=2000,
+        help_text="The submitter is emailed a link and answers here. The email does not include your question.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Enter your question for the submitter",
+                        "max_length": "Question must be 2000 characters or fewer"},
+    )
+
+
+class CloseForm(VersionedForm):
+    page_heading_field = "outcome"
+    outcome = forms.ChoiceField(
+        label="What is the outcome?", widget=forms.RadioSelect,
+        choices=[c for c in Inquiry.Outcome.choices if c[0] != Inquiry.Outcome.DUPLICATE],
+        error_messages={"required": "Select the outcome", "invalid_choice": "Select an outcome from the list"},
+    )
+    reason = forms.CharField(
+        label="Reason", max_length=2000, help_text="The submitter sees the outcome, not this reason.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter the reason for closing",
+                        "max_length": "Reason must be 2000 characters or fewer"},
+    )
+
+
+class DuplicateForm(VersionedForm):
+    page_heading_field = "original"
+    original = forms.CharField(
+        label="Which inquiry does this duplicate?", max_length=20,
+        help_text="Its reference, like DOR-2026-00042. It may belong to any hub.",
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-10", "spellcheck": "false"}),
+        error_messages={"required": "Enter the reference of the original inquiry"},
+    )
+
+    def __init__(self, *args, inquiry, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inquiry = inquiry
+
+    def clean_original(self):
+        reference = self.cleaned_data["original"].strip().upper()
+        original = Inquiry.objects.filter(reference=reference).exclude(pk=self.inquiry.pk).first()
+        if original is None:
+            raise forms.ValidationError("There is no other inquiry with that reference")
+        return original
+
+
+class ParkForm(VersionedForm):
+    page_heading_field = "until"
+    until = forms.DateField(
+        label="Park until", help_text="For example, 27 3 2027. It comes back to the hub lead on that date.",
+        widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
+        error_messages={"required": "Enter the date to park until", "invalid": "Enter a real date, like 27/03/2027"},
+        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"],
+    )
+    reason = forms.CharField(label="Why is it parked? (optional)", max_length=200, required=False)
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until <= timezone.localdate():
+            raise forms.ValidationError("The date must be in the future")
+        if until > timezone.localdate() + dt.timedelta(days=366 * 2):
+            raise forms.ValidationError("The date must be within two years")
+        return until
+
+
+class AnswerInfoForm(forms.Form):
+    page_heading_field = "answer"
+    answer = forms.CharField(
+        label="Your answer", max_length=4000, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Do not include anything that could identify a patient.",
+        error_messages={"required": "Enter your answer", "max_length": "Answer must be 4000 characters or fewer"},
+    )
+
+    def clean_answer(self):
+        from .forms import NHS_NUMBER_MESSAGE
+        from .validators import find_nhs_numbers
+
+        answer = self.cleaned_data["answer"].strip()
+        if find_nhs_numbers(answer):
+            raise forms.ValidationError(NHS_NUMBER_MESSAGE)
+        return answer
+
+
+def _choices_with_any(choices, any_label="Any"):
+    return [("", any_label), *choices]
+
+
+SORTS = {
+    # Allow-list: the key in the URL -> the ORM ordering. Nothing else reaches order_by().
+    "newest": ("-submitted_at", "-pk"),
+    "oldest": ("submitted_at", "pk"),
+    "due": ("triage_due_on", "submitted_at"),
+    "updated": ("-updated_at", "-pk"),
+    "reference": ("reference",),
+    "title": ("title", "pk"),
+}
+
+
+class InquiryFilterForm(forms.Form):
+    """The list's filters from the query string. Unknown keys are ignored; bad values are dropped."""
+
+    q = forms.CharField(label="Search title and text", required=False, max_length=200)
+    status = forms.MultipleChoiceField(label="Status", required=False, widget=forms.CheckboxSelectMultiple,
+                                       choices=[c for c in Inquiry.Status.choices if c[0] != "draft"])
+    kind_of_help = forms.ChoiceField(label="Kind of help", required=False,
+                                     choices=_choices_with_any(KindOfHelp.choices))
+    support = forms.ChoiceField(label="Support needed", required=False,
+                                choices=_choices_with_any(SupportNeed.choices))
+    theme = forms.ChoiceField(label="Theme", required=False, choices=_choices_with_any(Theme.choices))
+    innovation_type = forms.ChoiceField(label="Innovation type", required=False,
+                                        choices=_choices_with_any(InnovationType.choices))
+    stage = forms.ChoiceField(label="Stage", required=False, choices=_choices_with_any(Stage.choices))
+    organisation = forms.CharField(label="Organisation", required=False, max_length=200)
+    assignee = forms.ChoiceField(label="Assignee", required=False)
+    submitted_from = forms.DateField(label="Sent from", required=False,
+                                     widget=forms.DateInput(attrs={"type": "date"}))
+    submitted_to = forms.DateField(label="Sent to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    overdue = forms.BooleanField(label="Only overdue for triage", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=[
+        ("newest", "Newest first"), ("oldest", "Oldest first"), ("due", "Triage due date"),
+        ("updated", "Recently updated"), ("reference", "Reference"), ("title", "Title")])
+
+    def __init__(self, *args, hub, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody")] + [
+            (str(pk), name) for pk, name in member_choices(hub)]
+
+    def filters(self):
+        """The valid filters only: an invalid field is ignored rather than failing the page."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", [], False)}
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=[("assign", "Assign"), ("close", "Close")],
+                               error_messages={"required": "Choose what to do with the selected inquiries"})
+    selected = forms.MultipleChoiceField(error_messages={"required": "Select at least one inquiry"})
+    assignee = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    outcome = forms.ChoiceField(required=False, choices=[("", "Choose an outcome")] + [
+        c for c in Inquiry.Outcome.choices if c[0] != Inquiry.Outcome.DUPLICATE])
+    reason = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, hub, references, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["selected"].choices = [(r, r) for r in references]
+        self.fields["assignee"].choices = [("", "Nobody")] + member_choices(hub)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == "close":
+            if not cleaned.get("outcome"):
+                self.add_error("outcome", "Select the outcome for the inquiries you are closing")
+            if not cleaned.get("reason"):
+                self.add_error("reason", "Enter the reason for closing")
+        return cleaned
+
+
+def checklist_form_class(checklist, criteria):
+    """A form with one answer and one comment per criterion of a checklist."""
+    fields = {}
+    for criterion in criteria:
+        fields[f"answer_{criterion.pk}"] = forms.ChoiceField(
+            label=criterion.question, help_text=criterion.guidance, widget=forms.RadioSelect,
+            choices=criterion.answer_choices(),
+            error_messages={"required": f"Answer “{criterion.question}”",
+                            "invalid_choice": f"Choose an answer from the list for “{criterion.question}”"},
+        )
+        fields[f"comment_{criterion.pk}"] = forms.CharField(
+            label="Comment (optional)", required=False, max_length=2000,
+            widget=forms.Textarea(attrs={"rows": 2}))
+    fields["summary"] = forms.CharField(label="Summary (optional)", required=False, max_length=2000,
+                                        widget=forms.Textarea(attrs={"rows": 3}))
+
+    def answers(self):
+        return {c: (self.cleaned_data[f"answer_{c.pk}"], self.cleaned_data[f"comment_{c.pk}"]) for c in criteria}
+
+    return type("ChecklistForm", (forms.Form,), {**fields, "answers": answers})
