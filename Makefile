@@ -40,9 +40,10 @@ run: install ## Migrate, load demo data and start web, worker and beat (embedded
 	@echo
 	@echo "  Innovation Hub Front Door: http://127.0.0.1:$(PORT)/"
 	@echo "  Submitters sign in with an emailed link; emails are written to var/mail/ (newest last)."
-	@echo "  Administrator (Django admin at /admin/): admin@example.nhs.uk / demo-password-change-me"
-	@echo "  Hub leads (one per hub): lead.bdc@, lead.cap@, lead.dorset@, lead.manchester@example.nhs.uk"
-	@echo "    password demo-password-change-me"
+	@echo "  Hub staff sign in at /staff/sign-in/ with password demo-password-change-me, then a code:"
+	@echo "    leads lead.bdc@, lead.cap@, lead.dorset@, lead.manchester@example.nhs.uk"
+	@echo "    administrator admin@example.nhs.uk (Django admin at /admin/)"
+	@echo "    the code: DEBUG=1 $(PY) manage.py demo_code lead.dorset@example.nhs.uk"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 

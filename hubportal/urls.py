@@ -8,6 +8,13 @@ from django_otp.admin import OTPAdminSite
 
 from . import staff_views, views
 
+# Admin needs the same second factor as every staff page, and signs in through the staff sign-in.
+admin.site.__class__ = OTPAdminSite
+admin.site.login = lambda request, extra_context=None: redirect_to_login(
+    request.GET.get("next", "/admin/"), reverse("hubportal:staff_sign_in"))
+admin.site.site_header = settings.SERVICE_NAME + " administration"
+admin.site.site_title = settings.SERVICE_NAME
+
 kernel = [
     path("sign-in/", views.sign_in, name="sign_in"),
     path("sign-in/check-your-email/", views.sign_in_sent, name="sign_in_sent"),
@@ -29,10 +36,3 @@ urlpatterns = [
     path("", include("partners.urls")),
     path("admin/", admin.site.urls),
 ]
-
-# Admin needs the same second factor as every staff page, and signs in through the staff sign-in.
-admin.site.__class__ = OTPAdminSite
-admin.site.login = lambda request, extra_context=None: redirect_to_login(
-    request.GET.get("next", "/admin/"), reverse("hubportal:staff_sign_in"))
-admin.site.site_header = settings.SERVICE_NAME + " administration"
-admin.site.site_title = settings.SERVICE_NAME

@@ -119,8 +119,12 @@ class Command(BaseCommand):
                 "allow_not_applicable": na, "follow_up_answer": follow_answer, "follow_up_text": follow_text})
 
     def _user(self, email, full_name):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
         user = User.objects.filter(email=email).first() or User.objects.create_user(email)
         user.full_name = full_name
         user.set_password(DEMO_PASSWORD)
         user.save()
+        # A confirmed authenticator, so `manage.py demo_code EMAIL` can print its current code.
+        TOTPDevice.objects.get_or_create(user=user, confirmed=True, defaults={"name": "Demo authenticator"})
         return user
