@@ -6,7 +6,14 @@ from django.urls import reverse
 
 from hubportal.models import OutboundEmail
 from intake import services
-from intake.models import Assessment, Checklist, Criterion, InformationRequest, Inquiry, InquiryEvent
+from intake.models import (
+    Assessment,
+    Checklist,
+    Criterion,
+    InformationRequest,
+    Inquiry,
+    InquiryEvent,
+)
 from tests.conftest import sign_in_staff
 from tests.factories import DraftFactory
 
