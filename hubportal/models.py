@@ -34,12 +34,19 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person, known by their email address (unique, stored lower-case)."""
 
+    class Digest(models.TextChoices):
+        NONE = "none", "No digest"
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     # May use Django admin (administrators only; hub staff use the portal's own pages).
     is_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Blank until the person chooses: each role has its default (see hubportal.digests).
+    digest_frequency = models.CharField(max_length=10, choices=Digest.choices, blank=True)
 
     objects = UserManager()
 
@@ -71,6 +78,19 @@ class Hub(models.Model):
     # Reply-To of every email about this hub's inquiries.
     email = models.EmailField()
     triage_target_working_days = models.PositiveSmallIntegerField(default=5)
+    # Reminder schedule, in working days (issue: reminders and digests). Defaults are the hubs' own.
+    info_reminder_working_days = models.PositiveSmallIntegerField(
+        default=10, help_text="Remind the submitter of an unanswered question after this many working days.")
+    info_close_suggestion_working_days = models.PositiveSmallIntegerField(
+        default=5, help_text="After the reminder, tell the hub lead the inquiry can be closed after this many more.")
+    partner_target_working_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Partners should accept or decline a referral within this many working days.")
+    partner_reminder_working_days = models.PositiveSmallIntegerField(
+        default=3, help_text="Remind the partner contact after this many working days.")
+    partner_escalation_working_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Tell the partner's lead and the hub lead after this many working days.")
+    # Sensitive mode: digests carry counts and links only, no titles.
+    is_sensitive = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -197,3 +217,32 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.template} to {self.to} ({self.status})"
+
+
+class Reminder(models.Model):
+    """A reminder due at a moment, for one stage of one thing (an inquiry's triage, a referral...).
+
+    Rows are written by the services when the thing starts waiting, and swept by beat: a sweep
+    claims each due row once (done_at), asks the kind's handler whether it still applies, and the
+    handler queues its emails. (kind, subject, stage) is unique, so each stage reminds once however
+    often, or however concurrently, the sweep runs.
+    """
+
+    kind = models.CharField(max_length=40)
+    # What it is about: "<app>.<model>:<pk>", read only by the kind's handler.
+    subject = models.CharField(max_length=100)
+    stage = models.CharField(max_length=40)
+    hub = models.ForeignKey(Hub, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    # What the sweep did: "sent", or why not ("no longer applies").
+    outcome = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["kind", "subject", "stage"], name="reminder_once_per_stage")]
+        indexes = [models.Index(fields=["due_at"], condition=Q(done_at__isnull=True), name="reminder_due")]
+
+    def __str__(self):
+        return f"{self.kind}/{self.stage} for {self.subject} at {self.due_at:%Y-%m-%d %H:%M}"

@@ -99,6 +99,10 @@ def _build_message(email):
         "Auto-Submitted": "auto-generated",
         "X-Auto-Response-Suppress": "All",
     }
+    if email.context.get("unsubscribe_url"):
+        # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe that POSTs to this URL.
+        headers["List-Unsubscribe"] = f"<{email.context['unsubscribe_url']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     reply_to = [email.hub.email] if email.hub else None
     message = EmailMultiAlternatives(
         subject=subject, body=text, to=[email.to], headers=headers, reply_to=reply_to

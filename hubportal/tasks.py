@@ -18,3 +18,17 @@ def send_outbound_email(email_id):
 @shared_task(ignore_result=True)
 def requeue_stale_outbound_email():
     return outbound_email_requeue_stale()
+
+
+@shared_task(ignore_result=True)
+def send_reminders():
+    from .jobs import job_send_reminders
+
+    return len(job_send_reminders())
+
+
+@shared_task(ignore_result=True)
+def send_digests():
+    from .jobs import job_send_digests
+
+    return len(job_send_digests())

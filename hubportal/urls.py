@@ -3,10 +3,9 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path, reverse
 from django.views.generic import TemplateView
-
 from django_otp.admin import OTPAdminSite
 
-from . import staff_views, views
+from . import account_views, staff_views, views
 
 # Admin needs the same second factor as every staff page, and signs in through the staff sign-in.
 admin.site.__class__ = OTPAdminSite
@@ -23,6 +22,8 @@ kernel = [
     path("staff/sign-in/", staff_views.staff_sign_in, name="staff_sign_in"),
     path("staff/sign-in/code/", staff_views.staff_code, name="staff_code"),
     path("staff/sign-in/set-up/", staff_views.staff_set_up, name="staff_set_up"),
+    path("account/", account_views.account, name="account"),
+    path("digests/unsubscribe/<str:token>/", account_views.digest_unsubscribe, name="digest_unsubscribe"),
     # Access: anyone; static information pages.
     path("accessibility/", TemplateView.as_view(template_name="hubportal/accessibility.html"), name="accessibility"),
     path("privacy/", TemplateView.as_view(template_name="hubportal/privacy.html"), name="privacy"),

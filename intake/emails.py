@@ -77,3 +77,43 @@ def inquiry_closed(*, inquiry):
         context={"reference": inquiry.reference, "inquiry_url": _submitter_url(inquiry)},
         hub=inquiry.hub,
     )
+
+
+def _reminder(*, key, to, subject, message, link_url, link_text, hub):
+    return outbound_email_queue(key=key, to=to, template="reminder", hub=hub, context={
+        "subject": subject, "message": message, "link_url": link_url, "link_text": link_text})
+
+
+def reminder_triage(*, reminder, inquiry, person, overdue):
+    when = "is overdue" if overdue else "is due today"
+    return _reminder(
+        key=f"reminder:{reminder.pk}:{person.pk}", to=person.email, hub=inquiry.hub,
+        subject=f"Triage of {inquiry.reference} {when}",
+        message=f"Inquiry {inquiry.reference} has not had a first response yet. The hub's target is "
+                f"{inquiry.hub.triage_target_working_days} working days.",
+        link_url=_staff_url(inquiry), link_text="Open the inquiry")
+
+
+def reminder_information_request(*, reminder, inquiry):
+    return _reminder(
+        key=f"reminder:{reminder.pk}", to=inquiry.submitter.email, hub=inquiry.hub,
+        subject=f"{inquiry.hub.name} is still waiting for your answer on {inquiry.reference}",
+        message="The hub asked you a question about your inquiry and cannot go further without your answer.",
+        link_url=_submitter_url(inquiry), link_text="Read the question and answer it")
+
+
+def reminder_information_close(*, reminder, inquiry, person):
+    return _reminder(
+        key=f"reminder:{reminder.pk}:{person.pk}", to=person.email, hub=inquiry.hub,
+        subject=f"No answer on {inquiry.reference}: it can be closed",
+        message=f"The submitter has not answered the hub's question on {inquiry.reference}, even after a reminder. "
+                "You can close the inquiry, or keep waiting.",
+        link_url=_staff_url(inquiry), link_text="Open the inquiry")
+
+
+def reminder_unparked(*, reminder, inquiry, person):
+    return _reminder(
+        key=f"reminder:{reminder.pk}:{person.pk}", to=person.email, hub=inquiry.hub,
+        subject=f"{inquiry.reference} is back from parking",
+        message=f"Inquiry {inquiry.reference} was parked until today and is back in the hub's queue.",
+        link_url=_staff_url(inquiry), link_text="Open the inquiry")

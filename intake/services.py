@@ -11,7 +11,7 @@ from django.utils import timezone
 from hubportal.models import HubMembership
 from hubportal.workdays import add_working_days
 
-from . import emails
+from . import emails, reminders
 from .journey import missing_steps
 from .models import (
     Assessment,
@@ -125,6 +125,7 @@ def inquiry_submit(*, inquiry, by):
     locked.triage_due_on = add_working_days(locked.submitted_at, locked.hub.triage_target_working_days)
     locked.save(update_fields=["reference", "status", "submitted_at", "triage_due_on", "updated_at"])
     inquiry_index_text(inquiry=locked)
+    reminders.plan_triage(locked)
     _event(locked, kind=InquiryEvent.Kind.SUBMITTED, actor=by, description=f"Sent to {locked.hub.name}")
     emails.acknowledgement(inquiry=locked)
     return locked
@@ -252,6 +253,7 @@ def inquiry_request_info(*, inquiry, by, question, version):
     _transition(inquiry, to=Inquiry.Status.AWAITING_INFO, by=by, version=version,
                 kind=InquiryEvent.Kind.INFO_REQUESTED)
     request = InformationRequest.objects.create(inquiry=inquiry, requested_by=by, question=question)
+    reminders.plan_information_request(request)
     emails.information_requested(inquiry=inquiry, request=request)
     return request
 
@@ -267,6 +269,7 @@ def inquiry_answer_info(*, inquiry, by, answer):
         raise InquiryNotEditable()
     request.answer, request.answered_at = answer, timezone.now()
     request.save(update_fields=["answer", "answered_at"])
+    reminders.cancel_information_request(request)
     _transition(inquiry, to=Inquiry.Status.IN_REVIEW, by=by, version=None,
                 kind=InquiryEvent.Kind.INFO_RECEIVED)
     emails.information_received(inquiry=inquiry, request=request)
@@ -318,6 +321,7 @@ def inquiry_park(*, inquiry, by, until, reason, version):
     if not inquiry.is_open:
         raise TransitionNotAllowed(inquiry.status, "parked")
     _guarded_update(inquiry, version=version, from_statuses=Inquiry.OPEN_STATUSES, parked_until=until)
+    reminders.plan_unpark(inquiry, until)
     _event(inquiry, kind=InquiryEvent.Kind.PARKED, actor=by, visible=False,
            description=f"Until {until:%-d %B %Y}" + (f": {reason}" if reason else ""))
     return inquiry

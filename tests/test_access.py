@@ -25,6 +25,8 @@ ACCESS = {
     "hubportal:sign_out": ANYONE,
     "hubportal:accessibility": ANYONE,
     "hubportal:privacy": ANYONE,
+    "hubportal:account": "a signed-in person, their own account only",
+    "hubportal:digest_unsubscribe": "whoever holds the signed unsubscribe link (one person, one harmless action)",
     "hubportal:staff_sign_in": ANYONE,
     "hubportal:staff_code": PASSWORD_STEP_PASSED,
     "hubportal:staff_set_up": PASSWORD_STEP_PASSED,
