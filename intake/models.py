@@ -21,15 +21,6 @@ class Inquiry(models.Model):
         ROUTED = "routed", "Routed to partners"
         IN_SUPPORT = "in_support", "In support"
         CLOSED = "closed", "Closed"
-        # Written by signposting through inquiry_record_event.
-        REFERRAL_SENT = "referral_sent", "Referred to a partner organisation"
-        REFERRAL_VIEWED = "referral_viewed", "A partner opened the referral"
-        REFERRAL_ACCEPTED = "referral_accepted", "A partner organisation accepted the referral"
-        REFERRAL_DECLINED = "referral_declined", "A partner organisation declined the referral"
-        REFERRAL_COMPLETED = "referral_completed", "A partner organisation recorded the outcome"
-        REFERRAL_CLOSED = "referral_closed", "Referral closed"
-        PARTNER_QUESTION = "partner_question", "A partner asked the hub a question"
-        CONSENT_WITHDRAWN = "consent_withdrawn", "You withdrew consent to share with partners"
 
     class Outcome(models.TextChoices):
         ADOPTED = "adopted", "Adopted or implemented"
