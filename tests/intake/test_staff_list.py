@@ -204,3 +204,11 @@ def test_the_dashboard_shows_each_queue(lead_client, hub, hub_lead, hub_member):
     assert {i.title for i in queues["due_soon"]["items"]} <= {"New one", "Mine"}
     assert queues["recent"]["count"] == 4
     assert new.reference in {i.reference for i in queues["recent"]["items"]}
+
+
+def test_the_status_filter_offers_exactly_the_lifecycle_after_draft(hub):
+    from intake.triage_forms import InquiryFilterForm
+
+    form = InquiryFilterForm(hub=hub)
+    assert [code for code, _ in form.fields["status"].choices] == [
+        "submitted", "in_review", "awaiting_info", "routed", "in_support", "closed"]
