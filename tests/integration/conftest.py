@@ -5,19 +5,21 @@ Procfile starts (`celery -A hubportal worker`) as a subprocess on Redis, pointed
 database, with emails written to files in a temporary folder; the test process publishes to the same
 Redis through the same Celery app, switched off eager mode for the module.
 
-Redis: REDIS_URL, else redis://127.0.0.1:6379/15 (a database number of its own, so a developer's
-data is never touched). That database is flushed before the worker starts. Only one worker at a
+Redis: the server in REDIS_URL (else 127.0.0.1:6379), always on database 15, a number of its own, so
+a developer's data is never touched. That database is flushed before the worker starts. Only one worker at a
 time uses a given Redis database: a file lock serialises pytest-xdist workers and concurrent runs,
 which would otherwise take each other's tasks off the shared queue and run them on the wrong
 database.
 """
 
 import contextlib
+import ctypes
 import email
 import email.policy
 import fcntl
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,6 +35,15 @@ from django.db import connection
 from tests.conftest import skip_or_fail
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+TESTS_REDIS_DB = 15
+
+
+def tests_redis_url():
+    """REDIS_URL's server, but database 15 whatever REDIS_URL names: the tests flush it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{TESTS_REDIS_DB}", parts.query, ""))
 WORKER_READY_SECONDS = 30
 WORKER_STOP_SECONDS = 10
 # Waiting for another run (or xdist worker) to finish with the same Redis database.
@@ -50,9 +61,15 @@ MESSAGE_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 def pytest_runtest_makereport(item, call):
     """Attach the worker's log (from this test's start) to the report of a failed test."""
     report = yield
-    worker = getattr(item, "funcargs", {}).get("celery_worker_on_redis")
+    funcargs = getattr(item, "funcargs", {})
+    worker = funcargs.get("celery_worker_on_redis")
     if report.failed and isinstance(worker, CeleryWorker):
         report.sections.append((f"Celery worker log ({report.when})", worker.log_since_test_start()))
+    rig = funcargs.get("email_fault_rig")
+    if report.failed and isinstance(rig, EmailFaultRig):
+        for number, rig_worker in enumerate(rig.workers_of_this_test, start=1):
+            report.sections.append((f"Celery worker {number} log ({report.when})",
+                                    rig_worker.log_since_test_start()))
     return report
 
 
@@ -122,25 +139,21 @@ def _celery_app_on(redis_url):
 
     conf = app.conf  # reading it loads the Django settings into the app first
     saved = {name: conf[name] for name in ("broker_url", "task_always_eager", "broker_transport_options")}
-
-    def drop_connection_pools():
-        # app.pool (connections) and app.amqp.producer_pool are built from the broker URL the first
-        # time they are used, then cached: without this the app keeps publishing to the old broker.
-        # The same two attributes Celery itself resets after a fork (Celery._after_fork).
-        producer_pool = app.amqp._producer_pool
-        if producer_pool is not None:
-            producer_pool.force_close_all()
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app.amqp._producer_pool = None
-        app._pool = None
+    # app.pool (connections) and app.amqp.producer_pool are built from the broker URL the first
+    # time they are used, then cached: without dropping them the app keeps publishing to the old
+    # broker. Celery drops the same two after a fork (Celery._after_fork). The pools themselves
+    # stay in kombu's global registry (kombu.pools), which hands the same objects out again for the
+    # same URL, so none is closed here: a closed pool raises "Acquire on closed pool" and a
+    # force-emptied one blocks its next acquire for ever. The Redis pool's idle connections end
+    # with the process.
+    saved_pools = (app._pool, app.amqp._producer_pool)
 
     # Celery prefers these variables to its configuration (celery.app.utils.Settings.broker_url).
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("CELERY_BROKER_URL", redis_url)
     monkeypatch.delenv("CELERY_BROKER_READ_URL", raising=False)
     monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
-    drop_connection_pools()
+    app._pool = app.amqp._producer_pool = None
     conf.broker_url = redis_url
     conf.task_always_eager = False
     # As hubportal/settings.py configures a Redis broker (the worker gets the same from its settings).
@@ -148,10 +161,21 @@ def _celery_app_on(redis_url):
     try:
         yield app
     finally:
-        drop_connection_pools()
+        app._pool, app.amqp._producer_pool = saved_pools
         for name, value in saved.items():
             conf[name] = value
         monkeypatch.undo()
+
+
+def _die_with_parent():
+    """In the worker, before exec: ask Linux for SIGTERM when the test process dies.
+
+    A test run killed outright (a CI time limit, kill -9) runs no teardown; an orphaned worker
+    would go on taking tasks off the shared queue and running them on a database now gone.
+    """
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class CeleryWorker:
@@ -168,8 +192,10 @@ class CeleryWorker:
 
     # Process
 
-    def start(self, *, database_url):
+    def start(self, *, database_url, env=None):
+        """Start the worker; `env` adds or overrides environment variables (say, an SMTP backend)."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        extra_env = env or {}
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "hubportal.settings",
@@ -186,6 +212,7 @@ class CeleryWorker:
         }
         for name in ("CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL", "MEDIA_ROOT"):
             env.pop(name, None)
+        env.update(extra_env)
         # The celery script of the interpreter running the tests (.venv/bin/celery).
         celery = Path(sys.executable).parent / "celery"
         command = [str(celery) if celery.exists() else sys.executable,
@@ -195,7 +222,7 @@ class CeleryWorker:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own command line
                 command, cwd=settings.BASE_DIR, env=env, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + WORKER_READY_SECONDS
         while " ready." not in self.log():
@@ -214,8 +241,17 @@ class CeleryWorker:
         try:
             self.process.wait(WORKER_STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.kill()  # the solo pool has no children of its own
             self.process.wait(5)
+
+    def kill(self):
+        """SIGKILL, as the kernel's OOM killer or a lost machine would: no warm shutdown, no acks."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()  # the solo pool runs tasks in this one process
+            self.process.wait(5)
+
+    def is_running(self):
+        return self.process is not None and self.process.poll() is None
 
     def assert_running(self):
         if self.process.poll() is not None:
@@ -279,7 +315,7 @@ def _celery_worker_process(django_db_setup, tmp_path_factory):
     """One worker for the module (starting one takes a few seconds); see celery_worker_on_redis."""
     import redis
 
-    redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    redis_url = tests_redis_url()
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
     try:
         client.ping()
@@ -320,3 +356,187 @@ def celery_worker_on_redis(_celery_worker_process, transactional_db):
     if worker.process.poll() is None:
         with contextlib.suppress(pytest.fail.Exception):
             worker.wait_until_idle(timeout=10)
+
+
+# --- A private Redis, a local SMTP server and workers that send through it: the fault tests -------
+#
+# tests/integration/test_email_faults.py stops Redis, kills workers and makes the mail server
+# refuse. It must not do that to the shared Redis other runs use, so it gets a redis-server of its
+# own on a free port (no lock needed: nobody else knows the port), and an SMTP server in this
+# process (tests/integration/smtp_server.py) that the workers reach over TCP.
+
+REDIS_READY_SECONDS = 10
+
+
+class RedisServer:
+    """A `redis-server` subprocess of the test's own, with nothing saved to disk; stop and start at will.
+
+    It restarts on the same port, empty, as a Redis without persistence comes back after a crash.
+    """
+
+    def __init__(self, *, folder):
+        from .smtp_server import free_port
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.folder = folder
+        self.process = None
+
+    def client(self):
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1, socket_timeout=5)
+
+    def is_running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def start(self):
+        import redis
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        binary = shutil.which("redis-server")
+        with open(self.folder / "redis.log", "ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own command line
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.folder), "--daemonize", "no"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        client = self.client()
+        deadline = time.monotonic() + REDIS_READY_SECONDS
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except (redis.RedisError, OSError):
+                    if self.process.poll() is not None or time.monotonic() >= deadline:
+                        pytest.fail(f"redis-server on port {self.port} did not start: "
+                                    f"{(self.folder / 'redis.log').read_text(errors='replace')}")
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def stop(self):
+        if self.is_running():
+            self.process.terminate()
+            self.process.wait(10)
+
+
+class EmailFaultRig:
+    """The private Redis, the SMTP server, and the Celery workers (solo pool) that send through it."""
+
+    def __init__(self, *, redis_server, smtp, folder, database_url):
+        self.redis_server = redis_server
+        self.smtp = smtp
+        self.folder = folder
+        self.database_url = database_url
+        self.redis = redis_server.client()
+        self.workers = []
+        self.workers_of_this_test = []
+
+    @property
+    def worker_env(self):
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": self.smtp.host,
+            "EMAIL_PORT": str(self.smtp.port),
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+            "EMAIL_USE_TLS": "0",
+            "EMAIL_TIMEOUT": "10",
+            # Short retries, so a refused send is retried within the test: 1 s, then 2 s; the
+            # third refusal marks the row failed.
+            "EMAIL_SEND_RETRY_DELAY": "1",
+            "EMAIL_SEND_MAX_RETRIES": "3",
+        }
+
+    def start_worker(self):
+        worker = CeleryWorker(redis_url=self.redis_server.url, redis_client=self.redis,
+                              folder=self.folder / f"worker-{len(self.workers) + 1}")
+        self.workers.append(worker)
+        self.workers_of_this_test.append(worker)
+        worker.start(database_url=self.database_url, env=self.worker_env)
+        return worker
+
+    def live_workers(self):
+        return [worker for worker in self.workers if worker.is_running()]
+
+    def pending_messages(self):
+        return self.workers[0].pending_messages()
+
+    def wait_until_idle(self, timeout=30):
+        wait_for(lambda: self.pending_messages() == 0, timeout=timeout,
+                 message="the Celery workers to drain the private Redis queue")
+
+    def forget_unacknowledged(self):
+        """Drop Redis' record of messages a killed worker took and never acknowledged.
+
+        Redis would hand them out again only after the visibility timeout (3 hours); the fault test
+        that kills a worker counts them first.
+        """
+        self.redis.delete(UNACKED_KEY, f"{UNACKED_KEY}_index")
+
+    def prepare_for_test(self):
+        if not self.redis_server.is_running():
+            self.redis_server.start()  # a failed test may have left it stopped
+        live = self.live_workers()
+        for extra in live[1:]:
+            extra.stop()
+        self.workers_of_this_test = []
+        if live:
+            self.workers_of_this_test.append(live[0])
+        else:
+            self.start_worker()
+        self.smtp.reset()
+        self.wait_until_idle()
+        for worker in self.workers_of_this_test:
+            worker.mark_test_start()
+
+    def stop(self):
+        for worker in self.workers:
+            worker.stop()
+        self.redis.close()
+
+
+@pytest.fixture(scope="module")
+def _email_fault_rig_module(django_db_setup, tmp_path_factory):
+    """One private Redis, SMTP server and worker for the module; see email_fault_rig."""
+    from .smtp_server import ControllableSMTPServer
+
+    if not shutil.which("redis-server"):
+        skip_or_fail("redis-server is not installed (apt-get install redis-server)")
+    folder = tmp_path_factory.mktemp("email-faults")
+    redis_server = RedisServer(folder=folder / "redis")
+    smtp = ControllableSMTPServer()
+    redis_server.start()
+    try:
+        smtp.start()
+        rig = EmailFaultRig(redis_server=redis_server, smtp=smtp, folder=folder,
+                            database_url=_database_url_for_worker())
+        try:
+            with _celery_app_on(redis_server.url):
+                rig.start_worker()
+                yield rig
+        finally:
+            rig.stop()
+            smtp.stop()
+    finally:
+        redis_server.stop()
+
+
+@pytest.fixture
+def email_fault_rig(_email_fault_rig_module, transactional_db):
+    """A private Redis, a controllable SMTP server and one Celery worker sending through it.
+
+    Each test starts with Redis up, one worker running and idle, and an SMTP server that accepts
+    everything at once and has accepted nothing yet. Tests may stop Redis, kill the worker or start
+    more (rig.start_worker()); the next test gets a clean rig again.
+    """
+    rig = _email_fault_rig_module
+    rig.prepare_for_test()
+    yield rig
+    # Let the workers finish with this test's rows before pytest-django empties the tables.
+    if rig.redis_server.is_running() and rig.live_workers():
+        with contextlib.suppress(pytest.fail.Exception):
+            rig.wait_until_idle(timeout=15)
