@@ -137,6 +137,12 @@ def outbound_email_send(*, email_id):
     email = OutboundEmail.objects.select_related("hub").get(pk=email_id)
     try:
         message = _build_message(email)
+    except Exception as exc:  # noqa: BLE001 - a template that cannot render will never render: permanent
+        OutboundEmail.objects.filter(pk=email_id).update(
+            status=OutboundEmail.Status.FAILED, last_error=f"Could not build the email: {type(exc).__name__}: {exc}"[:2000])
+        log.exception("Building outbound email %s failed", email_id)
+        return FAILED
+    try:
         message.send()
     except (OSError, smtplib.SMTPException, ConnectionError) as exc:
         permanent = _is_permanent(exc) or email.attempts >= settings.EMAIL_SEND_MAX_RETRIES

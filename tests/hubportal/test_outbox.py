@@ -181,3 +181,14 @@ def test_a_broker_outage_at_commit_leaves_the_row_queued_and_the_change_committe
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.QUEUED
     assert outbox == []
+
+
+@pytest.mark.django_db
+def test_an_email_that_cannot_be_built_is_marked_failed_not_left_sending(django_capture_on_commit_callbacks, outbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        email = outbox_service.outbound_email_queue(key="broken:1", to="jo.bloggs@nhs.net",
+                                                    template="no_such_template", context={})
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.FAILED
+    assert "Could not build the email: TemplateDoesNotExist" in email.last_error
+    assert outbox == []
