@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "partners"
 
-urlpatterns = []
+urlpatterns = [
+    # Partner contacts' sign-in by emailed link.
+    path("partner/sign-in/", views.sign_in, name="sign_in"),
+    path("partner/sign-in/check-your-email/", views.sign_in_sent, name="sign_in_sent"),
+    path("partner/sign-in/link/<str:token>/", views.sign_in_confirm, name="sign_in_confirm"),
+    path("partner/sign-out/", views.sign_out, name="sign_out"),
+    # Open Referral UK (HSDS 3.0 API) export, at the paths the ORUK API specification names.
+    path("oruk/", views.oruk_index, name="oruk_index"),
+    path("oruk/organizations", views.oruk_organizations, name="oruk_organizations"),
+    path("oruk/organizations/<uuid:public_id>", views.oruk_organization, name="oruk_organization"),
+    path("oruk/services", views.oruk_services, name="oruk_services"),
+    path("oruk/services/<uuid:public_id>", views.oruk_service, name="oruk_service"),
+    path("oruk/taxonomies", views.oruk_taxonomies, name="oruk_taxonomies"),
+    path("oruk/taxonomies/<slug:taxonomy_id>", views.oruk_taxonomy, name="oruk_taxonomy"),
+    path("oruk/taxonomy_terms", views.oruk_taxonomy_terms, name="oruk_taxonomy_terms"),
+    path("oruk/taxonomy_terms/<str:term_id>", views.oruk_taxonomy_term, name="oruk_taxonomy_term"),
+]

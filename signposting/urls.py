@@ -1,5 +1,25 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "signposting"
 
-urlpatterns = []
+urlpatterns = [
+    # Hub staff (staff_view: second factor, member of the hub in the URL).
+    path("staff/<slug:hub_slug>/inquiries/<str:reference>/referrals/", views.referral_send, name="referral_send"),
+    path("staff/<slug:hub_slug>/inquiries/<str:reference>/referrals/<uuid:public_id>/reroute/",
+         views.referral_reroute, name="referral_reroute"),
+    path("staff/<slug:hub_slug>/inquiries/<str:reference>/referrals/<uuid:public_id>/close/",
+         views.referral_close, name="referral_close"),
+    path("staff/<slug:hub_slug>/referrals/", views.hub_referrals, name="hub_referrals"),
+    # Partner contacts (their emailed link for one referral, or signed in for their organisation's).
+    path("partner/", views.partner_home, name="partner_home"),
+    path("partner/referrals/<uuid:public_id>/", views.partner_referral, name="partner_referral"),
+    path("partner/referrals/<uuid:public_id>/link/<str:token>/", views.referral_link, name="referral_link"),
+    path("partner/referrals/<uuid:public_id>/link/<str:token>/new/", views.referral_link_renew,
+         name="referral_link_renew"),
+    path("partner/referrals/<uuid:public_id>/accept/", views.referral_accept, name="referral_accept"),
+    path("partner/referrals/<uuid:public_id>/decline/", views.referral_decline, name="referral_decline"),
+    path("partner/referrals/<uuid:public_id>/question/", views.referral_question, name="referral_question"),
+    path("partner/referrals/<uuid:public_id>/outcome/", views.referral_outcome, name="referral_outcome"),
+]

@@ -108,6 +108,10 @@ class Command(BaseCommand):
         admin.is_staff = admin.is_superuser = True
         admin.save(update_fields=["is_staff", "is_superuser"])
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {len(HUBS)} hubs."))
+        # The demo directory and resources belong to partners and signposting; their loader is theirs.
+        from signposting.demo import load as load_directory
+
+        load_directory(stdout=self.stdout)
 
     def _checklist(self, hub, slug, name, criteria):
         from intake.models import Checklist, Criterion

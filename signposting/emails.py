@@ -1,0 +1,120 @@
+"""Emails about referrals: one small function per email. They carry links and the names of the hub and
+the partner, never the inquiry's content (a partner reads that after following its secure link)."""
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from hubportal.models import HubMembership
+from hubportal.outbox import outbound_email_queue
+
+
+def staff_inquiry_url(inquiry):
+    """The hub staff's page of the inquiry (intake's), or our referrals page for it while that is missing."""
+    try:
+        path = reverse("intake:staff_inquiry", args=[inquiry.hub.slug, inquiry.reference])
+    except NoReverseMatch:
+        path = reverse("signposting:referral_send", args=[inquiry.hub.slug, inquiry.reference])
+    return settings.SITE_URL + path
+
+
+def _submitter_url(inquiry):
+    return settings.SITE_URL + reverse("intake:inquiry_detail", args=[inquiry.public_id])
+
+
+def referral_link_url(referral, raw_token):
+    return settings.SITE_URL + reverse("signposting:referral_link", args=[referral.public_id, raw_token])
+
+
+def _partner_context(referral, link_url, days):
+    return {"reference": referral.inquiry.reference, "partner_name": referral.partner.name,
+            "link_url": link_url, "days": days,
+            "sign_in_url": settings.SITE_URL + reverse("partners:sign_in")}
+
+
+def referral_sent(*, referral, contact, raw_token, days):
+    return outbound_email_queue(
+        key=f"referral:{referral.pk}:sent:{contact.pk}",
+        to=contact.email,
+        template="referral_sent",
+        context=_partner_context(referral, referral_link_url(referral, raw_token), days),
+        hub=referral.inquiry.hub,
+        has_secret=True,
+    )
+
+
+def referral_link(*, referral, contact, link, raw_token, days, reason):
+    """A fresh secure link: `reason` is "outcome" (after accepting) or "renewed" (asked for)."""
+    return outbound_email_queue(
+        key=f"referral:{referral.pk}:link:{link.pk}",
+        to=contact.email,
+        template="referral_link",
+        context={**_partner_context(referral, referral_link_url(referral, raw_token), days), "reason": reason},
+        hub=referral.inquiry.hub,
+        has_secret=True,
+    )
+
+
+def referral_accepted(*, referral):
+    """The submitter learns who is helping them."""
+    inquiry = referral.inquiry
+    return outbound_email_queue(
+        key=f"referral:{referral.pk}:accepted",
+        to=inquiry.submitter.email,
+        template="referral_accepted",
+        context={"reference": inquiry.reference, "partner_name": referral.partner.name,
+                 "partner_website": referral.partner.website, "inquiry_url": _submitter_url(inquiry)},
+        hub=inquiry.hub,
+    )
+
+
+def _hub_people(inquiry, *, leads_too):
+    """The assignee, and the hub leads when asked (or when nobody is assigned)."""
+    people = {}
+    if inquiry.assignee_id:
+        people[inquiry.assignee.pk] = inquiry.assignee
+    if leads_too or not people:
+        for membership in HubMembership.objects.select_related("user").filter(
+                hub_id=inquiry.hub_id, role=HubMembership.Role.LEAD, user__is_active=True):
+            people.setdefault(membership.user.pk, membership.user)
+    return list(people.values())
+
+
+def _to_hub(*, referral, what, template, leads_too, extra=None):
+    inquiry = referral.inquiry
+    return [
+        outbound_email_queue(
+            key=f"referral:{referral.pk}:{what}:{person.pk}",
+            to=person.email,
+            template=template,
+            context={"reference": inquiry.reference, "partner_name": referral.partner.name,
+                     "inquiry_url": staff_inquiry_url(inquiry), **(extra or {})},
+            hub=inquiry.hub,
+        )
+        for person in _hub_people(inquiry, leads_too=leads_too)
+    ]
+
+
+def referral_declined(*, referral):
+    """The hub lead learns of every decline (and the assignee, who may re-route it)."""
+    return _to_hub(referral=referral, what="declined", template="referral_declined", leads_too=True)
+
+
+def referral_completed(*, referral):
+    return _to_hub(referral=referral, what="completed", template="referral_completed", leads_too=False)
+
+
+def referral_question(*, referral, question):
+    return _to_hub(referral=referral, what=f"question:{question.pk}", template="referral_question",
+                   leads_too=False)
+
+
+def referral_closed(*, referral, contact):
+    """The partner is told to stop, and why (consent withdrawn, or the hub closed it)."""
+    return outbound_email_queue(
+        key=f"referral:{referral.pk}:closed:{contact.pk}",
+        to=contact.email,
+        template="referral_closed",
+        context={"reference": referral.inquiry.reference, "partner_name": referral.partner.name,
+                 "consent_withdrawn": referral.close_reason == "consent_withdrawn"},
+        hub=referral.inquiry.hub,
+    )

@@ -1,0 +1,374 @@
+"""Writes on referrals. One function per state change of a referral; each checks the transitions table
+(Referral.TRANSITIONS), writes the change with a conditional UPDATE, puts a line on the inquiry's
+timeline (intake.services.inquiry_record_event) and queues its emails, all in one transaction.
+
+Who might race: two contacts of one partner answering at once, a partner answering while the hub
+closes the referral or the submitter withdraws consent, two hub staff sending at once. The
+conditional UPDATE (status=<what we read>) lets exactly one through; the loser gets ReferralChanged.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hubportal.models import EmailLink, HubMembership, hash_token
+from hubportal.services import LinkRefused, email_link_create, email_link_inspect, email_link_redeem
+from intake.models import Inquiry, InquiryEvent
+from intake.services import (
+    InquiryChanged,
+    TransitionNotAllowed,
+    inquiry_record_event,
+    inquiry_route,
+    inquiry_start_review,
+    inquiry_start_support,
+    inquiry_withdraw_consent,
+)
+from partners.models import PartnerContact
+
+from . import emails
+from .models import Referral, ReferralQuestion
+
+# How long the emailed links work, in days: the first one (to open and answer it), and the one for
+# recording the outcome. Settings REFERRAL_LINK_DAYS and REFERRAL_OUTCOME_LINK_DAYS override them.
+REFERRAL_LINK_DAYS = 14
+OUTCOME_LINK_DAYS = 90
+
+
+def _referral_link_days():
+    return getattr(settings, "REFERRAL_LINK_DAYS", REFERRAL_LINK_DAYS)
+
+
+def _outcome_link_days():
+    return getattr(settings, "REFERRAL_OUTCOME_LINK_DAYS", OUTCOME_LINK_DAYS)
+
+NEW_LINKS_PER_HOUR = 3
+
+REFERRABLE_STATUSES = (Inquiry.Status.SUBMITTED, Inquiry.Status.IN_REVIEW, Inquiry.Status.ROUTED,
+                       Inquiry.Status.IN_SUPPORT)
+
+
+class ReferralRefused(Exception):
+    """A referral that may not be made. `reason` is a code; `message` says why, for hub staff."""
+
+    def __init__(self, reason, message, partner=None):
+        super().__init__(message)
+        self.reason, self.message, self.partner = reason, message, partner
+
+
+class ReferralTransitionNotAllowed(Exception):
+    def __init__(self, current, wanted):
+        super().__init__(f"A referral that is {current} cannot become {wanted}")
+        self.current, self.wanted = current, wanted
+
+
+class ReferralNotYours(Exception):
+    """The contact is not an active contact of the referral's partner."""
+
+
+class ReferralChanged(Exception):
+    """Someone else changed the referral first (another contact, the hub, the submitter); nothing saved."""
+
+
+def _subject_ref(referral, contact):
+    return f"{referral.public_id}:{contact.public_id}"
+
+
+def referral_contacts(partner):
+    return list(PartnerContact.objects.filter(partner=partner, is_active=True, receives_referrals=True)
+                .order_by("-is_lead", "name"))
+
+
+def _issue_link(referral, contact, *, days):
+    return email_link_create(purpose=EmailLink.Purpose.REFERRAL, email=contact.email,
+                             subject_ref=_subject_ref(referral, contact), minutes=days * 24 * 60)
+
+
+def _move(referral, *, to, **fields):
+    """Change the status if the table allows it from the status in the database now."""
+    current = Referral.objects.filter(pk=referral.pk).values_list("status", flat=True).get()
+    if to not in Referral.TRANSITIONS[current]:
+        raise ReferralTransitionNotAllowed(current, to)
+    now = timezone.now()
+    if not Referral.objects.filter(pk=referral.pk, status=current).update(status=to, updated_at=now, **fields):
+        raise ReferralChanged()
+    referral.refresh_from_db()
+    return referral
+
+
+def _event(referral, kind, description, *, by=None, visible):
+    return inquiry_record_event(inquiry=referral.inquiry, kind=kind, by=by, description=description[:300],
+                                visible=visible)
+
+
+def _check_referrable(inquiry, partner, by):
+    if not HubMembership.objects.filter(hub_id=inquiry.hub_id, user=by).exists():
+        raise ReferralRefused("not_hub_staff", "Only the inquiry's hub can refer it", partner)
+    if inquiry.consent_share_with_partners is not True:
+        raise ReferralRefused("no_consent", "The submitter did not agree to share their inquiry with "
+                                            "partner organisations, so it cannot be referred", partner)
+    if inquiry.status == Inquiry.Status.AWAITING_INFO:
+        raise ReferralRefused("awaiting_info", "Wait for the submitter's answer before referring this inquiry",
+                              partner)
+    if inquiry.status not in REFERRABLE_STATUSES:
+        raise ReferralRefused("inquiry_status", f"A {inquiry.get_status_display().lower()} inquiry cannot "
+                                                f"be referred", partner)
+    if not partner.is_active:
+        raise ReferralRefused("partner_inactive", f"{partner.name} is no longer an active partner", partner)
+    if not partner.serves_all_hubs and not partner.hubs.filter(pk=inquiry.hub_id).exists():
+        raise ReferralRefused("not_serving_hub", f"{partner.name} does not take referrals from "
+                                                 f"{inquiry.hub.name}", partner)
+    if Referral.objects.filter(inquiry=inquiry, partner=partner, status__in=Referral.OPEN_STATUSES).exists():
+        raise ReferralRefused("already_open", f"{partner.name} already has an open referral for this inquiry",
+                              partner)
+
+
+def _route(inquiry, by, partner):
+    """The first referral moves the inquiry to routed (starting the review first if nobody had)."""
+    if inquiry.status == Inquiry.Status.SUBMITTED:
+        inquiry_start_review(inquiry=inquiry, by=by, version=inquiry.version)
+    if inquiry.status == Inquiry.Status.IN_REVIEW:
+        inquiry_route(inquiry=inquiry, by=by, version=None, description=f"Referred to {partner.name}")
+
+
+@transaction.atomic
+def referral_send(*, inquiry, partner, by, message="", reasons=(), rerouted_from=None):
+    """Refer an inquiry to a partner: a new referral (sent), emailed to each of the partner's contacts who
+    receive referrals, each with their own secure link.
+
+    Rules (ReferralRefused otherwise): `by` is staff of the inquiry's hub; the submitter consented to
+    sharing with partners; the inquiry is open and not waiting for the submitter; the partner is
+    active, takes referrals from the inquiry's hub, has a contact who receives referrals, and has no
+    open referral for this inquiry. The first referral moves the inquiry to routed.
+    """
+    # Lock the inquiry: a consent withdrawal, or another referral to the same partner, waits for us.
+    inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("hub", "submitter").get(pk=inquiry.pk)
+    _check_referrable(inquiry, partner, by)
+    contacts = referral_contacts(partner)
+    if not contacts:
+        raise ReferralRefused("no_contact", f"{partner.name} has no contact who receives referrals. Add one "
+                                            f"in the directory first", partner)
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(inquiry=inquiry, partner=partner, sent_by=by, message=message,
+                                               reasons=list(reasons), rerouted_from=rerouted_from)
+    except IntegrityError:
+        raise ReferralRefused("already_open", f"{partner.name} already has an open referral for this inquiry",
+                              partner) from None
+    _route(inquiry, by, partner)
+    description = f"Referred to {partner.name}"
+    if rerouted_from is not None:
+        description += f" (instead of {rerouted_from.partner.name}, who declined)"
+    _event(referral, InquiryEvent.Kind.REFERRAL_SENT, description, by=by, visible=True)
+    days = _referral_link_days()
+    for contact in contacts:
+        issued = _issue_link(referral, contact, days=days)
+        emails.referral_sent(referral=referral, contact=contact, raw_token=issued.raw_token, days=days)
+    return referral
+
+
+@transaction.atomic
+def referral_send_many(*, inquiry, partners, by, message="", reasons=None):
+    """Refer an inquiry to several partners in one step, all or none: one refusal sends nothing."""
+    reasons = reasons or {}
+    return [referral_send(inquiry=inquiry, partner=partner, by=by, message=message,
+                          reasons=reasons.get(partner.pk, ())) for partner in partners]
+
+
+@transaction.atomic
+def referral_reroute(*, referral, partner, by, message=""):
+    """Send a declined referral's inquiry to another partner. Each declined referral is re-routed once."""
+    referral = Referral.objects.select_for_update(of=("self",)).select_related("partner").get(pk=referral.pk)
+    if referral.status != Referral.Status.DECLINED:
+        raise ReferralRefused("not_declined", "Only a declined referral can be re-routed", partner)
+    if Referral.objects.filter(rerouted_from=referral).exists():
+        raise ReferralRefused("already_rerouted", "This referral has already been re-routed", partner)
+    if partner.pk == referral.partner_id:
+        raise ReferralRefused("same_partner", f"{partner.name} declined this inquiry; choose another partner",
+                              partner)
+    return referral_send(inquiry=referral.inquiry, partner=partner, by=by, message=message,
+                         rerouted_from=referral)
+
+
+@transaction.atomic
+def referral_view(*, referral, contact):
+    """sent -> viewed, the first time a contact opens it. Opening it again, or in two places at once,
+    changes nothing (the conditional UPDATE lets the first one through)."""
+    now = timezone.now()
+    viewed = Referral.objects.filter(pk=referral.pk, status=Referral.Status.SENT).update(
+        status=Referral.Status.VIEWED, viewed_at=now, updated_at=now)
+    referral.refresh_from_db()
+    if viewed:
+        _event(referral, InquiryEvent.Kind.REFERRAL_VIEWED, f"{referral.partner.name} ({contact.name})",
+               visible=False)
+    return referral
+
+
+def _check_contact(referral, contact):
+    if contact.partner_id != referral.partner_id or not contact.is_active:
+        raise ReferralNotYours()
+
+
+@transaction.atomic
+def referral_accept(*, referral, contact):
+    """-> accepted. The submitter is told who is helping them; the inquiry is in support; the contact is
+    emailed a new link for recording the outcome later."""
+    _check_contact(referral, contact)
+    referral_view(referral=referral, contact=contact)
+    _move(referral, to=Referral.Status.ACCEPTED, accepted_at=timezone.now(), accepted_by=contact)
+    _event(referral, InquiryEvent.Kind.REFERRAL_ACCEPTED, f"{referral.partner.name} will help you",
+           visible=True)
+    inquiry = Inquiry.objects.get(pk=referral.inquiry_id)
+    if inquiry.status == Inquiry.Status.ROUTED:
+        try:
+            inquiry_start_support(inquiry=inquiry, by=None, version=None)
+        except (InquiryChanged, TransitionNotAllowed):
+            pass  # the hub moved it on meanwhile; the acceptance stands on its own
+    emails.referral_accepted(referral=referral)
+    days = _outcome_link_days()
+    issued = _issue_link(referral, contact, days=days)
+    emails.referral_link(referral=referral, contact=contact, link=issued.link, raw_token=issued.raw_token,
+                         days=days, reason="outcome")
+    return referral
+
+
+@transaction.atomic
+def referral_decline(*, referral, contact, reason, details=""):
+    """-> declined, with a coded reason (and details). The hub lead and the assignee are told, and may
+    re-route it. The partner stops seeing the inquiry."""
+    _check_contact(referral, contact)
+    reason = Referral.DeclineReason(reason)
+    referral_view(referral=referral, contact=contact)
+    _move(referral, to=Referral.Status.DECLINED, declined_at=timezone.now(), declined_by=contact,
+          decline_reason=reason, decline_details=details)
+    _event(referral, InquiryEvent.Kind.REFERRAL_DECLINED,
+           f"{referral.partner.name} ({contact.name}): {reason.label}", visible=False)
+    emails.referral_declined(referral=referral)
+    return referral
+
+
+@transaction.atomic
+def referral_complete(*, referral, contact, outcome, details=""):
+    """accepted -> completed, with a coded outcome. The hub is told, to close or follow up the inquiry."""
+    _check_contact(referral, contact)
+    outcome = Referral.Outcome(outcome)
+    _move(referral, to=Referral.Status.COMPLETED, completed_at=timezone.now(), completed_by=contact,
+          outcome=outcome, outcome_details=details)
+    _event(referral, InquiryEvent.Kind.REFERRAL_COMPLETED, f"{referral.partner.name}: {outcome.label}",
+           visible=True)
+    emails.referral_completed(referral=referral)
+    return referral
+
+
+@transaction.atomic
+def referral_ask(*, referral, contact, question):
+    """A partner asks the hub a question about an open referral. The hub is emailed a link (not the
+    question) and answers by replying to the contact."""
+    _check_contact(referral, contact)
+    referral = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    if not referral.is_open:
+        raise ReferralTransitionNotAllowed(referral.status, "asked about")
+    referral_view(referral=referral, contact=contact)
+    asked = ReferralQuestion.objects.create(referral=referral, asked_by=contact, asked_by_name=contact.name,
+                                            asked_by_email=contact.email, body=question)
+    _event(referral, InquiryEvent.Kind.PARTNER_QUESTION, f"{referral.partner.name} ({contact.name})",
+           visible=False)
+    emails.referral_question(referral=referral, question=asked)
+    return asked
+
+
+@transaction.atomic
+def referral_close(*, referral, reason, by=None):
+    """An open referral -> closed (the submitter withdrew consent, or the hub closed it). Each of the
+    partner's referral contacts is told; the partner stops seeing the inquiry."""
+    reason = Referral.CloseReason(reason)
+    _move(referral, to=Referral.Status.CLOSED, closed_at=timezone.now(), close_reason=reason)
+    _event(referral, InquiryEvent.Kind.REFERRAL_CLOSED, f"{referral.partner.name}: {reason.label}", by=by,
+           visible=True)
+    for contact in referral_contacts(referral.partner):
+        emails.referral_closed(referral=referral, contact=contact)
+    return referral
+
+
+@transaction.atomic
+def referral_close_by_hub(*, referral, by):
+    """Hub staff close an open referral (no answer, or no longer needed)."""
+    if not HubMembership.objects.filter(hub_id=referral.inquiry.hub_id, user=by).exists():
+        raise ReferralNotYours()
+    return referral_close(referral=referral, reason=Referral.CloseReason.HUB_CLOSED, by=by)
+
+
+@transaction.atomic
+def consent_withdraw(*, inquiry, by):
+    """The submitter withdraws consent to share with partners: in one transaction, intake records it and
+    every open referral of the inquiry is closed, each partner being told."""
+    # Lock first: a referral being sent at this moment either finishes before us (and is closed
+    # here) or starts after us (and sees no consent).
+    inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("hub", "submitter").get(pk=inquiry.pk)
+    inquiry_withdraw_consent(inquiry=inquiry, by=by)
+    open_referrals = (Referral.objects.select_for_update(of=("self",)).select_related("partner", "inquiry__hub")
+                      .filter(inquiry=inquiry, status__in=Referral.OPEN_STATUSES).order_by("pk"))
+    closed = []
+    for referral in open_referrals:
+        referral.inquiry = inquiry
+        closed.append(referral_close(referral=referral, reason=Referral.CloseReason.CONSENT_WITHDRAWN, by=by))
+    return closed
+
+
+# --- The partner's secure links ---------------------------------------------------------------------
+
+def _link_target(link, referral_public_id):
+    """The referral and contact a REFERRAL link is bound to, or LinkRefused("unknown")."""
+    referral_ref, _, contact_ref = link.subject_ref.partition(":")
+    if referral_ref != str(referral_public_id):
+        raise LinkRefused("unknown")  # a link for another referral: refused as if it did not exist
+    referral = Referral.objects.select_related("partner", "inquiry__hub").filter(public_id=referral_ref).first()
+    contact = PartnerContact.objects.filter(public_id=contact_ref, email__iexact=link.email).first()
+    if referral is None or contact is None or contact.partner_id != referral.partner_id or not contact.is_active:
+        raise LinkRefused("unknown")
+    return referral, contact
+
+
+def referral_link_inspect(*, raw_token, referral_public_id):
+    """The (referral, contact) behind a link, without using it; LinkRefused says why it cannot be used."""
+    link = email_link_inspect(raw_token=raw_token, purpose=EmailLink.Purpose.REFERRAL)
+    return _link_target(link, referral_public_id)
+
+
+@transaction.atomic
+def referral_link_redeem(*, raw_token, referral_public_id):
+    """Use a referral link once (the confirmation page's POST): returns (referral, contact) and records
+    that the partner viewed the referral. A link for another referral is refused and stays unused."""
+    referral_link_inspect(raw_token=raw_token, referral_public_id=referral_public_id)
+    link = email_link_redeem(raw_token=raw_token, purpose=EmailLink.Purpose.REFERRAL)
+    referral, contact = _link_target(link, referral_public_id)
+    if referral.is_open:
+        referral_view(referral=referral, contact=contact)
+    return referral, contact
+
+
+@transaction.atomic
+def referral_link_renew(*, raw_token, referral_public_id):
+    """Email a new link in place of an expired or used one, to the contact it was for (never to an address
+    typed here). Returns the contact emailed, or None when no new link is due: the link is unknown,
+    still usable, bound to another referral, its contact is gone, the referral is no longer open, or
+    three new links were sent in the last hour."""
+    link = EmailLink.objects.filter(token_hash=hash_token(raw_token), purpose=EmailLink.Purpose.REFERRAL).first()
+    if link is None or not (link.is_used or link.is_expired):
+        return None
+    try:
+        referral, contact = _link_target(link, referral_public_id)
+    except LinkRefused:
+        return None
+    if not referral.is_open:
+        return None
+    recent = EmailLink.objects.filter(purpose=EmailLink.Purpose.REFERRAL, subject_ref=link.subject_ref,
+                                      created_at__gte=timezone.now() - timedelta(hours=1)).count()
+    if recent >= NEW_LINKS_PER_HOUR:
+        return None
+    days = _outcome_link_days() if referral.status == Referral.Status.ACCEPTED else _referral_link_days()
+    issued = _issue_link(referral, contact, days=days)
+    emails.referral_link(referral=referral, contact=contact, link=issued.link, raw_token=issued.raw_token,
+                         days=days, reason="renewed")
+    return contact
