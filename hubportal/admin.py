@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .models import EmailLink, Hub, HubMembership, HubOrganisation, OutboundEmail, User
-from .outbox import outbound_email_enqueue
+from .outbox import EmailNotResendable, outbound_email_resend
 
 
 @admin.register(User)
@@ -63,10 +63,11 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send again (failed emails only)")
     def resend(self, request, queryset):
-        failed = list(queryset.filter(status=OutboundEmail.Status.FAILED).values_list("pk", flat=True))
-        OutboundEmail.objects.filter(pk__in=failed, status=OutboundEmail.Status.FAILED).update(
-            status=OutboundEmail.Status.QUEUED, attempts=0
-        )
-        for pk in failed:
-            outbound_email_enqueue(email_id=pk)
-        self.message_user(request, f"{len(failed)} failed email(s) queued again.", messages.SUCCESS)
+        queued = 0
+        for pk in queryset.filter(status=OutboundEmail.Status.FAILED).values_list("pk", flat=True):
+            try:
+                outbound_email_resend(hub=None, email_id=pk, by=request.user)
+            except EmailNotResendable:
+                continue  # sent again by someone else meanwhile
+            queued += 1
+        self.message_user(request, f"{queued} failed email(s) queued again.", messages.SUCCESS)

@@ -9,13 +9,15 @@ If the broker is down at commit, the row stays queued and the sweep enqueues it 
 import hashlib
 import logging
 import smtplib
+import traceback
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -27,6 +29,7 @@ SENT = "sent"
 RETRY = "retry"
 FAILED = "failed"
 NOTHING_TO_DO = "nothing to do"
+UNKNOWN = "unknown"
 
 
 def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False):
@@ -121,12 +124,26 @@ def _is_permanent(exc):
     return False
 
 
+def _may_have_been_accepted(exc):
+    """True when the connection broke while the server was taking the message itself (SMTP DATA).
+
+    The server may have accepted it and its 250 been lost on the way back, so sending again could
+    deliver it twice. A refusal it answered (SMTPDataError) is known, and not this.
+    """
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return False
+    return any(frame.f_code.co_name == "data" and frame.f_globals.get("__name__") == "smtplib"
+               for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
 def outbound_email_send(*, email_id):
-    """Send one queued email once. Returns SENT, RETRY, FAILED or NOTHING_TO_DO.
+    """Send one queued email once. Returns SENT, RETRY, FAILED, UNKNOWN or NOTHING_TO_DO.
 
     Rules: claim first (queued -> sending), so two workers, or one task delivered twice, send once;
     a failure before the server accepted the message (connection refused, 4xx) goes back to queued
-    for a retry until EMAIL_SEND_MAX_RETRIES; a 5xx is permanent and marks the row failed.
+    for a retry until EMAIL_SEND_MAX_RETRIES; a 5xx is permanent and marks the row failed; a
+    connection lost while the server was taking the message (UNKNOWN) leaves the row in `sending`,
+    never retried, for a person to check on the failed-email page.
     """
     now = timezone.now()
     claimed = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.QUEUED).update(
@@ -145,6 +162,13 @@ def outbound_email_send(*, email_id):
     try:
         message.send()
     except (OSError, smtplib.SMTPException, ConnectionError) as exc:
+        if _may_have_been_accepted(exc):
+            OutboundEmail.objects.filter(pk=email_id).update(
+                last_error=f"The mail server may have accepted it: the connection broke while it was "
+                           f"taking the message ({type(exc).__name__}: {exc})"[:2000])
+            log.error("Outbound email %s may or may not have been delivered; left for a person: %s",
+                      email_id, exc)
+            return UNKNOWN
         permanent = _is_permanent(exc) or email.attempts >= settings.EMAIL_SEND_MAX_RETRIES
         OutboundEmail.objects.filter(pk=email_id).update(
             status=OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.QUEUED,
@@ -165,3 +189,67 @@ def outbound_email_send(*, email_id):
 def retry_delay_seconds(attempts):
     """Exponential backoff, capped well below the Redis visibility timeout (3 hours)."""
     return min(settings.EMAIL_SEND_RETRY_DELAY * 2 ** max(attempts - 1, 0), 60 * 60)
+
+
+# --- Emails that need a person: failed, or stuck in `sending` --------------------------------------
+
+# Far longer than one send can take (EMAIL_TIMEOUT is 20 s a step): a row in `sending` this long
+# belongs to a worker that is gone.
+STUCK_AFTER = timedelta(minutes=10)
+
+
+class EmailNotResendable(Exception):
+    """The email is not (or no longer) failed: someone else sent it again, or it went meanwhile."""
+
+
+class EmailNotStuck(Exception):
+    """The email is not stuck in `sending` (any more): it went, or someone else marked it."""
+
+
+def outbound_email_needing_attention(*, hub, now=None):
+    """This hub's failed emails and those stuck in `sending`, newest first."""
+    stuck_before = (now or timezone.now()) - STUCK_AFTER
+    return (
+        OutboundEmail.objects.filter(hub=hub)
+        .filter(Q(status=OutboundEmail.Status.FAILED)
+                | Q(status=OutboundEmail.Status.SENDING, claimed_at__lt=stuck_before))
+        .only("pk", "template", "to", "status", "attempts", "last_error", "created_at", "claimed_at")
+        .order_by("-created_at", "-pk")
+    )
+
+
+@transaction.atomic
+def outbound_email_resend(*, hub, email_id, by):
+    """Queue a failed email of this hub again; it is sent after commit.
+
+    Rules: only a failed email (a stuck one is first marked not delivered by a person); its
+    attempts start again from nought, so it gets the full retries; two people pressing at once
+    send it once (the conditional UPDATE lets one of them through, the other is told).
+    """
+    rows = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.FAILED)
+    if hub is not None:  # None: an administrator, from admin
+        rows = rows.filter(hub=hub)
+    updated = rows.update(status=OutboundEmail.Status.QUEUED, attempts=0, claimed_at=None)
+    if not updated:
+        raise EmailNotResendable()
+    log.info("Outbound email %s queued again by user %s", email_id, by.pk)
+    transaction.on_commit(lambda: outbound_email_enqueue(email_id=email_id))
+
+
+@transaction.atomic
+def outbound_email_mark_not_delivered(*, hub, email_id, by, now=None):
+    """A person checked that a stuck email never arrived: it becomes failed, and may be sent again.
+
+    Rules: only an email stuck in `sending` for longer than STUCK_AFTER; the last error records
+    who said so and when. Races with the worker that claimed it are harmless: if that worker ever
+    finishes, it marks the row sent, which is then the truth.
+    """
+    now = now or timezone.now()
+    note = (f"Stuck while sending; {by.get_full_name()} checked it was not delivered "
+            f"({timezone.localtime(now):%d %b %Y %H:%M}). ")
+    updated = OutboundEmail.objects.filter(
+        pk=email_id, hub=hub, status=OutboundEmail.Status.SENDING, claimed_at__lt=now - STUCK_AFTER,
+    ).update(status=OutboundEmail.Status.FAILED, last_error=Concat(Value(note), F("last_error")))
+    if not updated:
+        raise EmailNotStuck()
+    log.info("Outbound email %s marked not delivered by user %s", email_id, by.pk)

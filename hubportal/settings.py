@@ -250,8 +250,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than any retry countdown we use, so Redis never redelivers a task still waiting.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 60 * 60}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Longer than any retry countdown we use, so Redis never redelivers a task still waiting.
+        "visibility_timeout": 3 * 60 * 60,
+        # Publishing with Redis down fails at once instead of retrying the connection for seconds
+        # (CELERY_TASK_PUBLISH_RETRY does not cover connecting): the outbox sweep re-drives the row.
+        "max_retries": 0,
+    }
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that publishes while the broker is down must not hang: the outbox sweep re-drives later.

@@ -5,7 +5,7 @@ from django.urls import include, path, reverse
 from django.views.generic import TemplateView
 from django_otp.admin import OTPAdminSite
 
-from . import account_views, staff_views, views
+from . import account_views, email_views, staff_views, views
 
 # Admin needs the same second factor as every staff page, and signs in through the staff sign-in.
 admin.site.__class__ = OTPAdminSite
@@ -22,6 +22,11 @@ kernel = [
     path("staff/sign-in/", staff_views.staff_sign_in, name="staff_sign_in"),
     path("staff/sign-in/code/", staff_views.staff_code, name="staff_code"),
     path("staff/sign-in/set-up/", staff_views.staff_set_up, name="staff_set_up"),
+    # Hub staff (password + TOTP, member of the hub in the URL): emails that did not go.
+    path("staff/<slug:hub_slug>/emails/", email_views.failed_emails, name="staff_failed_emails"),
+    path("staff/<slug:hub_slug>/emails/<int:email_id>/resend/", email_views.email_resend, name="staff_email_resend"),
+    path("staff/<slug:hub_slug>/emails/<int:email_id>/not-delivered/", email_views.email_mark_not_delivered,
+         name="staff_email_mark_not_delivered"),
     path("account/", account_views.account, name="account"),
     path("digests/unsubscribe/<str:token>/", account_views.digest_unsubscribe, name="digest_unsubscribe"),
     # Access: anyone; static information pages.

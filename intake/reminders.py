@@ -5,7 +5,13 @@ import datetime as dt
 from django.utils import timezone
 
 from hubportal.models import HubMembership
-from hubportal.reminders import SEND_HOUR, at_working_day, register, reminder_cancel, reminder_schedule
+from hubportal.reminders import (
+    SEND_HOUR,
+    at_working_day,
+    register,
+    reminder_cancel,
+    reminder_schedule,
+)
 from hubportal.workdays import LONDON
 
 from . import emails

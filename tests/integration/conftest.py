@@ -19,6 +19,7 @@ import email.policy
 import fcntl
 import hashlib
 import os
+import runpy
 import shutil
 import signal
 import subprocess
@@ -132,6 +133,19 @@ def _exclusive_use_of(redis_url):
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+def _redis_transport_options(redis_url):
+    """CELERY_BROKER_TRANSPORT_OPTIONS exactly as hubportal/settings.py computes them for a Redis broker.
+
+    The test run's own settings were computed for the filesystem broker; a hand-kept copy of the
+    Redis options here would drift from production (how long a publish waits for a dead broker is
+    one of them), so the settings file is read again with CELERY_BROKER_URL set.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CELERY_BROKER_URL", redis_url)
+        values = runpy.run_path(str(Path(settings.BASE_DIR) / "hubportal" / "settings.py"))
+    return dict(values["CELERY_BROKER_TRANSPORT_OPTIONS"])
+
+
 @contextlib.contextmanager
 def _celery_app_on(redis_url):
     """Point the in-process Celery app at `redis_url`, not eager; put everything back afterwards."""
@@ -157,7 +171,7 @@ def _celery_app_on(redis_url):
     conf.broker_url = redis_url
     conf.task_always_eager = False
     # As hubportal/settings.py configures a Redis broker (the worker gets the same from its settings).
-    conf.broker_transport_options = {"visibility_timeout": 3 * 60 * 60}
+    conf.broker_transport_options = _redis_transport_options(redis_url)
     try:
         yield app
     finally:
