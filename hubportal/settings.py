@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hubportal.context_processors.service",
+                "partners.context_processors.partner",
             ],
         },
     },
@@ -162,6 +163,10 @@ SESSION_COOKIE_HTTPONLY = True
 # Staff: a password and a TOTP code. Authenticator apps show this name beside the code.
 OTP_TOTP_ISSUER = "Innovation Hub Front Door"
 STAFF_LOGIN_URL = "hubportal:staff_sign_in"
+
+# Partners' secure links to a referral: days to act on it, then days to record its outcome.
+REFERRAL_LINK_DAYS = env_int("REFERRAL_LINK_DAYS", 14)
+REFERRAL_OUTCOME_LINK_DAYS = env_int("REFERRAL_OUTCOME_LINK_DAYS", 90)
 
 # Emailed sign-in links: how long they last and how many may be asked for.
 SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 30)

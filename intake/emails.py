@@ -6,7 +6,7 @@ from django.urls import reverse
 from hubportal.outbox import outbound_email_queue
 
 
-def acknowledgement(*, inquiry):
+def acknowledgement(*, inquiry, resources=()):
     return outbound_email_queue(
         key=f"inquiry:{inquiry.pk}:acknowledgement",
         to=inquiry.submitter.email,
@@ -15,6 +15,8 @@ def acknowledgement(*, inquiry):
             "reference": inquiry.reference,
             "inquiry_url": settings.SITE_URL + reverse("intake:inquiry_detail", args=[inquiry.public_id]),
             "target_days": inquiry.hub.triage_target_working_days,
+            # Instant signposting: resources anyone may use (titles and links, nothing of the inquiry).
+            "signposting_resources": list(resources),
         },
         hub=inquiry.hub,
     )

@@ -105,12 +105,13 @@ def _next_reference(hub):
 
 
 @transaction.atomic
-def inquiry_submit(*, inquiry, by):
+def inquiry_submit(*, inquiry, by, signpost=None):
     """Send a draft to its hub.
 
     Rules: only the submitter sends, only a draft (draft -> submitted), only when every required
     answer is there (InquiryIncomplete lists the missing pages); gives the hub's next reference;
-    writes the timeline; queues the acknowledgement email in this transaction.
+    writes the timeline; queues the acknowledgement email in this transaction. `signpost(inquiry)`,
+    when the page passes one (signposting's instant signposting), lists resources for the email.
     """
     # Lock the draft: a double click or a second tab must not submit twice.
     locked = Inquiry.objects.select_for_update(of=("self",)).select_related("hub").get(pk=inquiry.pk)
@@ -127,7 +128,7 @@ def inquiry_submit(*, inquiry, by):
     inquiry_index_text(inquiry=locked)
     reminders.plan_triage(locked)
     _event(locked, kind=InquiryEvent.Kind.SUBMITTED, actor=by, description=f"Sent to {locked.hub.name}")
-    emails.acknowledgement(inquiry=locked)
+    emails.acknowledgement(inquiry=locked, resources=signpost(locked) if signpost else [])
     return locked
 
 

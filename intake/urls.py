@@ -16,6 +16,8 @@ urlpatterns = [
     path("attachments/<uuid:public_id>/", views.attachment_download, name="attachment_download"),
     path("attachments/<uuid:public_id>/remove/", views.attachment_remove, name="attachment_remove"),
     path("inquiries/<uuid:public_id>/answer/", views.inquiry_answer, name="inquiry_answer"),
+    path("inquiries/<uuid:public_id>/withdraw-consent/", views.inquiry_withdraw_consent,
+         name="inquiry_withdraw_consent"),
     # Hub staff (password + TOTP, member of the hub in the URL).
     path("staff/", staff_views.staff_home, name="staff_home"),
     path("staff/<slug:hub_slug>/", staff_views.dashboard, name="staff_dashboard"),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hubportal.models import Hub
 from hubportal.selectors import hub_suggest_for_organisation
+from signposting.selectors import instant_signposting
 
 from . import selectors, services
 from .forms import AttachmentForm, ConsentForm, HubForm
@@ -144,7 +145,8 @@ def inquiry_check(request, public_id):
     missing = missing_steps(inquiry)
     if request.method == "POST":
         try:
-            inquiry = services.inquiry_submit(inquiry=inquiry, by=request.user)
+            inquiry = services.inquiry_submit(inquiry=inquiry, by=request.user,
+                                              signpost=lambda i: instant_signposting(inquiry=i).for_email())
         except services.InquiryIncomplete as incomplete:
             missing = incomplete.steps
         except services.InquiryNotEditable:
@@ -168,7 +170,8 @@ def inquiry_submitted(request, public_id):
     inquiry = selectors.inquiry_get_for_submitter(user=request.user, public_id=public_id)
     if inquiry.is_draft:
         return redirect("intake:inquiry_check", public_id=inquiry.public_id)
-    return render(request, "intake/submitted.html", {"inquiry": inquiry})
+    return render(request, "intake/submitted.html",
+                  {"inquiry": inquiry, "signposting": instant_signposting(inquiry=inquiry)})
 
 
 # Access: the inquiry's submitter only.
@@ -250,3 +253,21 @@ def inquiry_answer(request, public_id):
         return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
     return render(request, "intake/inquiry_answer.html", {"inquiry": inquiry, "question": question, "form": form},
                   status=400 if form.is_bound else 200)
+
+
+# Access: the inquiry's submitter only. GET asks for confirmation; POST withdraws consent, which
+# closes open referrals and tells those partners (signposting's service does both in one transaction).
+@login_required
+@require_http_methods(["GET", "POST"])
+def inquiry_withdraw_consent(request, public_id):
+    from signposting.services import consent_withdraw
+
+    inquiry = selectors.inquiry_get_for_submitter(user=request.user, public_id=public_id)
+    if not (inquiry.consent_share_with_partners and inquiry.is_open):
+        messages.info(request, "Your inquiry is not being shared with partner organisations")
+        return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
+    if request.method == "POST":
+        consent_withdraw(inquiry=inquiry, by=request.user)
+        messages.success(request, "You have withdrawn consent. Partner organisations can no longer see your inquiry")
+        return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
+    return render(request, "intake/withdraw_consent.html", {"inquiry": inquiry})

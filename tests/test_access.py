@@ -44,6 +44,7 @@ ACCESS = {
     "intake:attachment_download": OWNER,
     "intake:attachment_remove": OWNER,
     "intake:inquiry_answer": OWNER,
+    "intake:inquiry_withdraw_consent": OWNER,
     "intake:staff_home": STAFF,
     "intake:staff_dashboard": HUB_STAFF,
     "intake:staff_inquiry_list": HUB_STAFF,
@@ -114,6 +115,8 @@ def _owner_urls(inquiry, attachment):
         ("get", reverse("intake:inquiry_delete", args=[inquiry.public_id])),
         ("post", reverse("intake:inquiry_delete", args=[inquiry.public_id])),
         ("get", reverse("intake:attachment_download", args=[attachment.public_id])),
+        ("get", reverse("intake:inquiry_answer", args=[inquiry.public_id])),
+        ("post", reverse("intake:inquiry_withdraw_consent", args=[inquiry.public_id])),
         ("post", reverse("intake:attachment_remove", args=[attachment.public_id])),
     ]
 

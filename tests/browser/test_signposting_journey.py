@@ -69,7 +69,7 @@ def test_a_submission_is_signposted_referred_and_accepted(page, browser, live_se
     expect(signposting.get_by_role("heading", level=2, name="Help you can use today")).to_be_visible()
     expect(signposting.get_by_role("link", name="Dorset information governance checklist for innovators")
            ).to_be_visible()
-    expect(signposting.get_by_role("link", name="Data Security and Protection Toolkit")).to_be_visible()
+    expect(signposting.get_by_role("link", name="Digital Technology Assessment Criteria (DTAC)")).to_be_visible()
     expect(signposting).to_contain_text("Organisations that usually help with inquiries like yours")
     expect(signposting).to_contain_text("NHS trust and integrated care board teams")
     assert_accessible(page)
