@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from .digests import DEFAULT_FREQUENCY, unsubscribe_user
+from .digests import DEFAULT_FREQUENCY, unsubscribe, unsubscribe_target
 from .models import User
 
 
@@ -52,12 +52,14 @@ def account(request):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def digest_unsubscribe(request, token):
-    user = unsubscribe_user(token)
-    if user is None:
+    target = unsubscribe_target(token)
+    if target is None:
         return render(request, "hubportal/unsubscribe.html", {"invalid": True}, status=404)
     if request.method == "POST":
-        User.objects.filter(pk=user.pk).update(digest_frequency=User.Digest.NONE)
+        email = unsubscribe(*target)
+        if email is None:
+            return render(request, "hubportal/unsubscribe.html", {"invalid": True}, status=404)
         if request.POST.get("List-Unsubscribe") == "One-Click":
             return HttpResponse("Unsubscribed", content_type="text/plain")
-        return render(request, "hubportal/unsubscribe.html", {"done": True, "email": user.email})
-    return render(request, "hubportal/unsubscribe.html", {"email": user.email})
+        return render(request, "hubportal/unsubscribe.html", {"done": True, "email": email})
+    return render(request, "hubportal/unsubscribe.html", {})

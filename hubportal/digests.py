@@ -1,10 +1,11 @@
 """Digests: one email per person per period, with what they need to know, or nothing at all.
 
 Each app registers a builder per audience in its AppConfig.ready(). A builder gets the period and
-returns {user: context} for the people who should get that audience's digest, computing shared parts
-once per hub, so a run costs a bounded number of queries per recipient. This module owns the period,
-the preferences, the unsubscribe link and the outbox rows; the outbox key names person, audience and
-period, so running a period twice (or twice at once) sends nothing new.
+returns {person: context} for the people who should get that audience's digest (a User, or anything
+with `pk` and `email`, such as a partner contact), computing shared parts once per hub, so a run costs
+a bounded number of queries per recipient. This module owns the period, the unsubscribe link and the
+outbox rows; the outbox key names audience, person and period, so running a period twice (or twice
+at once) sends nothing new.
 """
 
 import datetime as dt
@@ -54,43 +55,59 @@ def wants(user, audience, frequency):
 _builders = {}
 
 
-def register(audience, template, builder):
-    """builder(period) -> {user: context}; `template` is the email's template name."""
-    _builders[audience] = (template, builder)
+def _unsubscribe_user(pk):
+    """Users (staff, submitters) unsubscribe by choosing no digest; returns their address, or None."""
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None:
+        return None
+    User.objects.filter(pk=pk).update(digest_frequency=User.Digest.NONE)
+    return user.email
 
 
-def unsubscribe_url(user):
-    token = signing.dumps({"u": user.pk}, salt=UNSUBSCRIBE_SALT)
+def register(audience, template, builder, unsubscribe=_unsubscribe_user):
+    """builder(period) -> {person: context}; `template` is the email's template name; `unsubscribe(pk)`
+    stops this audience's digests for a person and returns their address (None if there is none)."""
+    _builders[audience] = (template, builder, unsubscribe)
+
+
+def unsubscribe_url(person, audience="staff"):
+    token = signing.dumps({"a": audience, "p": person.pk}, salt=UNSUBSCRIBE_SALT)
     return settings.SITE_URL + reverse("hubportal:digest_unsubscribe", args=[token])
 
 
-def unsubscribe_user(token):
-    """The person a one-click unsubscribe token names, or None if it was tampered with."""
+def unsubscribe_target(token):
+    """(audience, person pk) that a one-click unsubscribe token names, or None if tampered or too old."""
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
     except signing.BadSignature:
         return None
-    return User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if data.get("a") not in _builders:
+        return None
+    return data["a"], data.get("p")
+
+
+def unsubscribe(audience, pk):
+    return _builders[audience][2](pk)
 
 
 def digests_send(*, frequency, today, dry_run=False, audiences=None):
     """Queue this period's digests. Returns [(audience, user, context)] of those sent (or that would be)."""
     period = digest_period(frequency, today)
     sent = []
-    for audience, (template, builder) in _builders.items():
+    for audience, (template, builder, _unsubscribe) in _builders.items():
         if audiences and audience not in audiences:
             continue
-        for user, context in builder(period).items():
-            sent.append((audience, user, context))
+        for person, context in builder(period).items():
+            sent.append((audience, person, context))
             if dry_run:
                 continue
             outbound_email_queue(
-                key=f"digest:{audience}:{user.pk}:{period.frequency}:{period.key}",
-                to=user.email,
+                key=f"digest:{audience}:{person.pk}:{period.frequency}:{period.key}",
+                to=person.email,
                 template=template,
                 hub=context.pop("reply_hub", None),
                 context={**context, "period_label": period.label, "frequency": period.frequency,
-                         "unsubscribe_url": unsubscribe_url(user),
+                         "unsubscribe_url": unsubscribe_url(person, audience),
                          "preferences_url": settings.SITE_URL + reverse("hubportal:account")},
             )
     return sent

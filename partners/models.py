@@ -154,6 +154,8 @@ class PartnerContact(models.Model):
     receives_referrals = models.BooleanField(default=True,
                                              help_text="Referrals to this partner are emailed to them.")
     is_lead = models.BooleanField("leads the partnership", default=False)
+    # The weekly digest of referrals waiting on them; one click in the email turns it off.
+    receives_digest = models.BooleanField(default=True, help_text="Gets the weekly digest of referrals.")
     is_active = models.BooleanField("active", default=True,
                                     help_text="An inactive contact gets no email and cannot sign in.")
     created_at = models.DateTimeField(default=timezone.now)

@@ -2,19 +2,15 @@
 the partner, never the inquiry's content (a partner reads that after following its secure link)."""
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from hubportal.models import HubMembership
 from hubportal.outbox import outbound_email_queue
 
 
 def staff_inquiry_url(inquiry):
-    """The hub staff's page of the inquiry (intake's), or our referrals page for it while that is missing."""
-    try:
-        path = reverse("intake:staff_inquiry", args=[inquiry.hub.slug, inquiry.reference])
-    except NoReverseMatch:
-        path = reverse("signposting:referral_send", args=[inquiry.hub.slug, inquiry.reference])
-    return settings.SITE_URL + path
+    """The hub staff's page of the inquiry (intake's)."""
+    return settings.SITE_URL + reverse("intake:staff_inquiry", args=[inquiry.hub.slug, inquiry.reference])
 
 
 def _submitter_url(inquiry):
@@ -118,3 +114,42 @@ def referral_closed(*, referral, contact):
                  "consent_withdrawn": referral.close_reason == "consent_withdrawn"},
         hub=referral.inquiry.hub,
     )
+
+
+def _partner_referral_url(referral):
+    # Through partner sign-in: a reminder carries no secure link of its own.
+    path = reverse("signposting:partner_referral", args=[referral.public_id])
+    return settings.SITE_URL + reverse("partners:sign_in") + "?next=" + path
+
+
+def referral_reminder(*, reminder, referral, contact):
+    return outbound_email_queue(
+        key=f"reminder:{reminder.pk}:contact:{contact.pk}", to=contact.email, template="reminder",
+        hub=referral.inquiry.hub, context={
+            "subject": f"A referral from {referral.inquiry.hub.name} is waiting for your answer",
+            "message": f"{referral.inquiry.hub.name} referred inquiry {referral.inquiry.reference} to "
+                       f"{referral.partner.name}. Please accept or decline it, so the person who asked is not "
+                       "left waiting.",
+            "link_url": _partner_referral_url(referral), "link_text": "See the referral"})
+
+
+def referral_escalation_to_partner(*, reminder, referral, contact):
+    return outbound_email_queue(
+        key=f"reminder:{reminder.pk}:contact:{contact.pk}", to=contact.email, template="reminder",
+        hub=referral.inquiry.hub, context={
+            "subject": f"A referral to {referral.partner.name} has had no answer",
+            "message": f"Inquiry {referral.inquiry.reference}, referred by {referral.inquiry.hub.name}, has not "
+                       f"been accepted or declined after {referral.inquiry.hub.partner_escalation_working_days} "
+                       "working days, even after a reminder to your colleagues.",
+            "link_url": _partner_referral_url(referral), "link_text": "See the referral"})
+
+
+def referral_escalation_to_hub(*, reminder, referral, lead):
+    return outbound_email_queue(
+        key=f"reminder:{reminder.pk}:user:{lead.pk}", to=lead.email, template="reminder",
+        hub=referral.inquiry.hub, context={
+            "subject": f"{referral.partner.name} has not answered the referral of {referral.inquiry.reference}",
+            "message": f"The referral of {referral.inquiry.reference} to {referral.partner.name} has had no answer "
+                       f"after {referral.inquiry.hub.partner_escalation_working_days} working days. Their lead has "
+                       "been told. You may want to re-route it.",
+            "link_url": staff_inquiry_url(referral.inquiry), "link_text": "Open the inquiry"})

@@ -27,7 +27,7 @@ from intake.services import (
 )
 from partners.models import PartnerContact
 
-from . import emails
+from . import emails, reminders
 from .models import Referral, ReferralQuestion
 
 # How long the emailed links work, in days: the first one (to open and answer it), and the one for
@@ -152,11 +152,13 @@ def referral_send(*, inquiry, partner, by, message="", reasons=(), rerouted_from
     try:
         with transaction.atomic():
             referral = Referral.objects.create(inquiry=inquiry, partner=partner, sent_by=by, message=message,
-                                               reasons=list(reasons), rerouted_from=rerouted_from)
+                                               reasons=list(reasons), rerouted_from=rerouted_from,
+                                               sent_at=timezone.now())
     except IntegrityError:
         raise ReferralRefused("already_open", f"{partner.name} already has an open referral for this inquiry",
                               partner) from None
     _route(inquiry, by, partner)
+    reminders.plan(referral)
     description = f"Referred to {partner.name}"
     if rerouted_from is not None:
         description += f" (instead of {rerouted_from.partner.name}, who declined)"

@@ -107,7 +107,7 @@ def test_submitters_who_opt_in_get_a_weekly_note_of_what_changed_without_content
 def test_one_click_unsubscribe_stops_digests(client, hub_lead):
     url = unsubscribe_url(hub_lead).replace("http://testserver", "")
     page = client.get(url)
-    assert "Stop sending digest emails to" in page.content.decode()
+    assert "Stop sending you digest emails?" in page.content.decode()
     assert User.objects.get(pk=hub_lead.pk).digest_frequency == ""
     response = client.post(url, {"List-Unsubscribe": "One-Click"})  # what a mail client sends, no CSRF token
     assert response.status_code == 200
