@@ -8,7 +8,12 @@
 3. the ten commonest organisations (free text, so the rest is "Other": total minus those ten);
 4. and 5. the (sent date, first response date) and (sent date, decision date) pairs with their
    counts. Working days need the bank holidays, which the database does not know, so the medians
-   are computed here from those pairs: a few thousand rows at most, never one query per inquiry.
+   are computed here from those pairs: thousands of rows at a very large hub, never one per inquiry.
+
+Each query reads only the hub's sent rows and a few narrow columns, so a covering index on
+(hub, submitted_at) including those columns lets PostgreSQL answer from the index alone: at 25,000
+inquiries a hub, the page takes about a third of the time it takes reading the rows themselves
+(docs/benchmarks.md).
 
 Every figure counts sent inquiries (drafts are the submitter's business), optionally only those sent
 between two dates (London dates, both inclusive).
@@ -19,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, DateField, F, Q
+from django.db.models import Count, DateField, F, Q, Value
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -29,6 +34,9 @@ from hubportal.workdays import working_days_between
 from .models import Inquiry
 from .selectors import hub_inquiries
 
+# COUNT(1), not COUNT(id): every column a query names can then come from one covering index
+# (an index-only scan) instead of the hub's rows scattered across the whole table.
+ONE = Value(1)
 DEFAULT_WEEKS = 26
 MAX_WEEKS = 52
 TOP_ORGANISATIONS = 10
@@ -129,12 +137,18 @@ def _weighted_median(counts):
 
 def _median_working_days(rows, end_field):
     """Median working days from sending to `end_field`, from (date, date, count) pairs."""
-    pairs = (rows.filter(**{f"{end_field}__isnull": False})
-             .values_list(TruncDate("submitted_at"), TruncDate(end_field))
-             .annotate(n=Count("pk")).order_by())
+    pairs = list(rows.filter(**{f"{end_field}__isnull": False})
+                 .values_list(TruncDate("submitted_at"), TruncDate(end_field))
+                 .annotate(n=Count("*")).order_by())
+    # working_days_between counts the working days in (start, end], so it adds up: the days from
+    # one fixed date to the end, less those to the start. That is one call per distinct date (a few
+    # hundred) rather than one per pair (thousands at a large hub).
+    dates = {day for sent_on, ended_on, _ in pairs for day in (sent_on, ended_on)}
+    anchor = min(dates, default=None)
+    position = {day: working_days_between(anchor, day) for day in dates}
     days = Counter()
     for sent_on, ended_on, n in pairs:
-        days[working_days_between(sent_on, ended_on)] += n
+        days[position[ended_on] - position[sent_on]] += n
     return Timing(median=_weighted_median(days), count=sum(days.values()))
 
 
@@ -154,7 +168,7 @@ def _per_week(rows, first, last):
     counts = {}
     in_window = rows.filter(submitted_at__gte=_start_of(first), submitted_at__lt=_start_of(last + dt.timedelta(weeks=1)))
     for week, n in (in_window.annotate(week=TruncWeek("submitted_at", output_field=DateField()))
-                    .values_list("week").annotate(n=Count("pk")).order_by()):
+                    .values_list("week").annotate(n=Count("*")).order_by()):
         counts[week] = n
     figures, week = [], first
     while week <= last:
@@ -165,7 +179,7 @@ def _per_week(rows, first, last):
 
 
 def _organisations(rows, total):
-    top = list(rows.values_list("organisation").annotate(n=Count("pk")).order_by("-n", "organisation")
+    top = list(rows.values_list("organisation").annotate(n=Count("*")).order_by("-n", "organisation")
                [:TOP_ORGANISATIONS])
     figures = [Figure(label=name or NOT_GIVEN, value=n, code=name) for name, n in top]
     other = total - sum(n for _, n in top)
@@ -186,28 +200,28 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         rows = rows.filter(submitted_at__lt=_start_of(date_to + dt.timedelta(days=1)))
 
     counts = {
-        "total": Count("pk"),
-        "responded": Count("pk", filter=Q(first_response_at__isnull=False)),
-        "decided": Count("pk", filter=Q(decided_at__isnull=False)),
-        "closed": Count("pk", filter=Q(status=Inquiry.Status.CLOSED)),
+        "total": Count("*"),
+        "responded": Count(ONE, filter=Q(first_response_at__isnull=False)),
+        "decided": Count(ONE, filter=Q(decided_at__isnull=False)),
+        "closed": Count(ONE, filter=Q(status=Inquiry.Status.CLOSED)),
         # A first response on or before the due date's London day is within target; one still
         # awaited after the due date has already missed it; one awaited and not yet due is not judged.
-        "within": Count("pk", filter=Q(first_response_at__date__lte=F("triage_due_on"))),
-        "late": Count("pk", filter=Q(first_response_at__date__gt=F("triage_due_on"))),
-        "missed": Count("pk", filter=Q(first_response_at__isnull=True, triage_due_on__lt=today)),
+        "within": Count(ONE, filter=Q(first_response_at__date__lte=F("triage_due_on"))),
+        "late": Count(ONE, filter=Q(first_response_at__date__gt=F("triage_due_on"))),
+        "missed": Count(ONE, filter=Q(first_response_at__isnull=True, triage_due_on__lt=today)),
     }
     for code in KindOfHelp.values:
-        counts[f"kind_of_help:{code}"] = Count("pk", filter=Q(kind_of_help=code))
+        counts[f"kind_of_help:{code}"] = Count(ONE, filter=Q(kind_of_help=code))
     for code in Stage.values:
-        counts[f"stage:{code}"] = Count("pk", filter=Q(stage=code))
+        counts[f"stage:{code}"] = Count(ONE, filter=Q(stage=code))
     for code in LIFECYCLE:
-        counts[f"status:{code}"] = Count("pk", filter=Q(status=code))
+        counts[f"status:{code}"] = Count(ONE, filter=Q(status=code))
     for code in Inquiry.Outcome.values:
-        counts[f"outcome:{code}"] = Count("pk", filter=Q(outcome=code))
+        counts[f"outcome:{code}"] = Count(ONE, filter=Q(outcome=code))
     for code in Theme.values:
-        counts[f"themes:{code}"] = Count("pk", filter=_contains("themes", code))
+        counts[f"themes:{code}"] = Count(ONE, filter=_contains("themes", code))
     for code in SupportNeed.values:
-        counts[f"support_needed:{code}"] = Count("pk", filter=_contains("support_needed", code))
+        counts[f"support_needed:{code}"] = Count(ONE, filter=_contains("support_needed", code))
     got = rows.aggregate(**counts)
     total = got["total"]
 

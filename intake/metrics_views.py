@@ -34,8 +34,8 @@ class MetricsPeriodForm(forms.Form):
         # "from" is a Python keyword, so the fields are added here rather than declared.
         for name, label in (("from", "From"), ("to", "To")):
             self.fields[name] = forms.DateField(
+                # Browsers show their own date picker; the other formats serve those that do not.
                 label=label, required=False, input_formats=DATE_FORMATS,
-                help_text="For example, 1/4/2026",
                 widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
                 error_messages={"invalid": f"“{label}” must be a real date, like 1/4/2026"},
             )
@@ -70,9 +70,12 @@ class MetricsPeriodForm(forms.Form):
 
 # --- Charts ----------------------------------------------------------------------------------------
 
+# Sizes in SVG units. A horizontal chart sits in half a column (about 460 pixels at full width), so
+# its units are close to pixels and its 16-unit text reads as 16 pixels there.
 WIDTH = 640
-ROW = 48
-LABEL_CHARS = 70
+BAR_WIDTH = 460
+ROW = 54
+LABEL_CHARS = 50
 
 
 def _short(label):
@@ -101,16 +104,16 @@ def _describe(breakdown):
 def horizontal_chart(breakdown, *, of=None):
     """One bar per figure, its label above it and its value after it."""
     largest = breakdown.largest or 1
-    room = WIDTH - 70  # space left for the value after the longest bar
+    room = BAR_WIDTH - 64  # space left for the value after the longest bar
     bars = []
     for i, figure in enumerate(breakdown.figures):
         top = i * ROW
         width = round(room * figure.value / largest, 1)
         bars.append({"label": figure.label, "short_label": _short(figure.label), "value": figure.value,
-                     "percent": _percent(figure.value, of), "label_y": top + 16, "bar_y": top + 22,
-                     "bar_width": width, "value_x": width + 6, "value_y": top + 36})
+                     "percent": _percent(figure.value, of), "label_y": top + 17, "bar_y": top + 24,
+                     "bar_width": width, "value_x": width + 6, "value_y": top + 40})
     return {"id": f"chart-{breakdown.key}", "kind": "horizontal", "title": breakdown.title,
-            "description": _describe(breakdown), "width": WIDTH, "height": max(ROW * len(bars), ROW),
+            "description": _describe(breakdown), "width": BAR_WIDTH, "height": max(ROW * len(bars), ROW),
             "bars": bars, "breakdown": breakdown}
 
 

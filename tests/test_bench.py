@@ -1,0 +1,58 @@
+"""The benchmark's measuring function, on a small SQLite data set: it must time every page it
+promises and report what each answered (the real figures come from `make bench` on PostgreSQL)."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from hubportal.management.commands.bench import bench_pages, format_table, format_targets
+from intake.management.commands.seed_demo import seed_demo
+
+PAGES = ["Dashboard home", "Filtered list", "Search", "Detail page", "CSV export", "Metrics page"]
+
+
+@pytest.mark.django_db
+def test_it_times_every_page_for_a_signed_in_hub_lead_and_counts_its_queries(hub, hub_lead):
+    seed_demo(inquiries=80, hub_code=hub.code, seed=2)
+
+    results = bench_pages(hub=hub, user=hub_lead, repeats=3, export_rows=25)
+
+    assert [page.name for page in results] == PAGES
+    for page in results:
+        assert (page.name, page.error, page.status) == (page.name, "", 200)
+        assert len(page.timings_ms) == 3 and all(ms > 0 for ms in page.timings_ms)
+        assert 0 < page.median_ms <= page.p95_ms == max(page.timings_ms)
+        assert page.queries > 0
+    urls = {page.name: page.url for page in results}
+    assert urls["Filtered list"] == "/staff/dorset/inquiries/?status=submitted&kind_of_help=new_idea&sort=due"
+    assert urls["Search"] == "/staff/dorset/inquiries/?q=remote+monitoring"
+    assert urls["Detail page"].startswith("/staff/dorset/inquiries/DOR-")
+    assert urls["CSV export"].startswith("/staff/dorset/inquiries/export.csv?submitted_from=")
+    # Everything sent since the day of the 25th newest: at least 25 rows, and not the whole hub.
+    assert 25 <= results[4].rows < 80
+
+    table = format_table(results)
+    assert table.splitlines()[0].split() == ["page", "median", "ms", "p95", "ms", "queries", "status", "notes"]
+    assert all(name in table for name in PAGES)
+    assert format_targets(results).startswith("Every page's median under 50 ms: ")
+
+
+@pytest.mark.django_db
+def test_a_page_that_fails_is_reported_in_the_table_and_the_others_still_run(hub, hub_lead, monkeypatch):
+    from intake import metrics_views
+
+    def broken(**kwargs):
+        raise RuntimeError("metrics are broken")
+
+    seed_demo(inquiries=10, hub_code=hub.code, seed=2)
+    monkeypatch.setattr(metrics_views, "hub_metrics", broken)
+    results = bench_pages(hub=hub, user=hub_lead, repeats=1, export_rows=5)
+
+    metrics = results[-1]
+    assert (metrics.name, metrics.error, metrics.timings_ms) == ("Metrics page", "RuntimeError: metrics are broken", [])
+    assert [page.status for page in results[:-1]] == [200] * 5
+    assert "Metrics page (failed)" in format_targets(results)
+
+
+def test_it_refuses_a_database_that_is_not_postgresql():
+    with pytest.raises(CommandError, match="needs PostgreSQL, not sqlite"):
+        call_command("bench", database_url="sqlite:///tmp/bench.sqlite3")
