@@ -56,6 +56,7 @@ lint: install ## Ruff
 migrations-check: install ## Fail when a model change has no migration
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
+bench: export DEBUG ?= 1
 bench: install ## Print performance figures (see docs/benchmarks.md)
 	$(PY) manage.py bench
 

@@ -167,6 +167,7 @@ def hub_checklists(*, hub, inquiry):
 
 
 SIMILAR_LIMIT = 5
+SIMILARITY_THRESHOLD = 0.3
 
 
 def inquiry_similar(*, inquiry):
@@ -177,12 +178,13 @@ def inquiry_similar(*, inquiry):
     rows = (Inquiry.objects.exclude(pk=inquiry.pk).exclude(status=Inquiry.Status.DRAFT)
             .select_related("hub").only("reference", "title", "status", "hub__name", "hub__slug", "hub_id"))
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import TrigramSimilarity
+        from django.contrib.postgres.search import TrigramDistance
 
-        # `trigram_similar` is the % operator, which the title's GIN trigram index serves.
-        return list(rows.filter(title__trigram_similar=inquiry.title)
-                    .annotate(similarity=TrigramSimilarity("title", inquiry.title))
-                    .order_by("-similarity")[:SIMILAR_LIMIT])
+        # Nearest titles first (the <-> operator), which the GiST trigram index walks in order and stops
+        # after a few rows, then keep those similar enough (pg_trgm's default threshold, 0.3).
+        nearest = list(rows.annotate(distance=TrigramDistance("title", inquiry.title))
+                       .order_by("distance")[:SIMILAR_LIMIT])
+        return [row for row in nearest if row.distance < 1 - SIMILARITY_THRESHOLD]
     words = sorted({w.lower().strip(".,;:!?") for w in inquiry.title.split() if len(w) >= 5}, key=len, reverse=True)
     if not words:
         return []

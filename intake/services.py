@@ -178,15 +178,19 @@ def attachment_remove(*, attachment, by):
 # two people deciding at once exactly one wins and the other gets InquiryChanged.
 
 
+# The full-text search document: the title counts most, then the problem and innovation, then the rest.
+SEARCH_DOCUMENT = (
+    SearchVector("title", weight="A", config="english")
+    + SearchVector("problem", "proposed_innovation", weight="B", config="english")
+    + SearchVector("who_benefits", "evidence", "organisation", weight="C", config="english")
+)
+
+
 def inquiry_index_text(*, inquiry):
     """Refresh the full-text search document (PostgreSQL; SQLite searches with LIKE instead)."""
     if connection.vendor != "postgresql":
         return
-    Inquiry.objects.filter(pk=inquiry.pk).update(search_vector=(
-        SearchVector("title", weight="A", config="english")
-        + SearchVector("problem", "proposed_innovation", weight="B", config="english")
-        + SearchVector("who_benefits", "evidence", "organisation", weight="C", config="english")
-    ))
+    Inquiry.objects.filter(pk=inquiry.pk).update(search_vector=SEARCH_DOCUMENT)
 
 
 def _guarded_update(inquiry, *, version, from_statuses=None, **fields):

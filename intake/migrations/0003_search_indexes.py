@@ -5,7 +5,8 @@ from django.db import migrations
 
 FORWARD = [
     "CREATE INDEX IF NOT EXISTS inquiry_search_vector_gin ON intake_inquiry USING gin (search_vector)",
-    "CREATE INDEX IF NOT EXISTS inquiry_title_trgm ON intake_inquiry USING gin (title gin_trgm_ops)",
+    # GiST, not GIN: it serves ORDER BY title <-> '...' LIMIT n (nearest first) as well as the % operator.
+    "CREATE INDEX IF NOT EXISTS inquiry_title_trgm ON intake_inquiry USING gist (title gist_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS inquiry_support_gin ON intake_inquiry USING gin ((support_needed::jsonb))",
     "CREATE INDEX IF NOT EXISTS inquiry_themes_gin ON intake_inquiry USING gin ((themes::jsonb))",
 ]
