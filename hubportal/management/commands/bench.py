@@ -180,11 +180,12 @@ def format_table(results):
 
 def format_targets(results):
     lines = []
-    pages = [p for p in results if p.name != "CSV export"]
+    # The pages the triage issue sets the 50 ms target for; the metrics page is measured and shown, with no target.
+    pages = [p for p in results if p.name not in ("CSV export", "Metrics page")]
     slow = [f"{p.name} ({p.median_ms:.0f} ms)" for p in pages
             if p.median_ms is not None and p.median_ms >= TARGET_MEDIAN_MS]
     broken = [f"{p.name} (failed)" for p in results if p.error or (p.status and p.status != 200)]
-    lines.append(f"Every page's median under {TARGET_MEDIAN_MS} ms: "
+    lines.append(f"Dashboard, list, search and detail medians under {TARGET_MEDIAN_MS} ms: "
                  + ("yes" if not slow and not broken else f"no: {', '.join(slow + broken)}"))
     for page in results:
         if page.name == "CSV export" and page.median_ms is not None:
@@ -360,3 +361,7 @@ class Command(BaseCommand):
         self.stdout.write(format_targets(results))
         self.stdout.write("")
         _print_matcher(self.stdout)
+        from hubportal.bench_digests import bench_digests, format_digest_figures
+
+        self.stdout.write("")
+        self.stdout.write(format_digest_figures(bench_digests()))
