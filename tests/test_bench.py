@@ -60,15 +60,15 @@ def test_it_refuses_a_database_that_is_not_postgresql():
 
 @pytest.mark.django_db
 def test_the_digest_benchmark_measures_a_run_and_leaves_nothing_behind(hub, hub_lead):
+    import datetime as dt
+
+    from django.utils import timezone
+
     from hubportal.bench_digests import bench_digests
     from hubportal.models import HubMembership, OutboundEmail
     from partners.models import PartnerContact
     from tests.factories import SubmittedFactory
     from tests.partners.factories import PartnerFactory
-
-    import datetime as dt
-
-    from django.utils import timezone
 
     PartnerFactory(hubs=[hub])
     SubmittedFactory(hub=hub, submitted_at=timezone.now() - dt.timedelta(days=2))  # news for this week
