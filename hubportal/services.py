@@ -70,9 +70,10 @@ def email_link_redeem(*, raw_token, purpose):
     return link
 
 
-def _check_rate(*, email, ip):
+def email_link_check_rate(*, purpose, email, ip):
+    """RateLimited when this address, or this IP address, asked for too many links of a purpose lately."""
     hour_ago = timezone.now() - timedelta(hours=1)
-    recent = EmailLink.objects.filter(purpose=EmailLink.Purpose.SIGN_IN, created_at__gte=hour_ago)
+    recent = EmailLink.objects.filter(purpose=purpose, created_at__gte=hour_ago)
     if recent.filter(email=email).count() >= settings.SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR:
         raise RateLimited()
     if ip and recent.filter(requested_ip=ip).count() >= settings.SIGN_IN_LINKS_PER_IP_PER_HOUR:
@@ -89,7 +90,7 @@ def sign_in_link_request(*, email, next_path="", ip=None):
     transaction and carries only the link.
     """
     email = email.strip().lower()
-    _check_rate(email=email, ip=ip)
+    email_link_check_rate(purpose=EmailLink.Purpose.SIGN_IN, email=email, ip=ip)
     issued = email_link_create(purpose=EmailLink.Purpose.SIGN_IN, email=email, next_path=next_path, ip=ip)
     emails.sign_in_link(link=issued.link, raw_token=issued.raw_token)
     return issued.link

@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .forms import OneTimeCodeForm, StaffPasswordForm
 from .models import User
-from .views import AUTH_BACKEND, _safe_next
+from .views import AUTH_BACKEND, safe_next_path
 
 PENDING_SECONDS = 10 * 60
 
@@ -47,7 +47,7 @@ def _finish(request, user, device):
 @require_http_methods(["GET", "POST"])
 def staff_sign_in(request):
     form = StaffPasswordForm(request.POST or None, request=request)
-    next_path = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_path = safe_next_path(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
         if request.user.is_authenticated:
             logout(request)  # a submitter's session never carries over into a staff one

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def _safe_next(request, candidate):
+def safe_next_path(request, candidate):
+    """`candidate` if it is a path on this site, else "" (never an open redirect)."""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ) and candidate.startswith("/"):
@@ -34,7 +35,7 @@ def _safe_next(request, candidate):
     return ""
 
 
-def _client_ip(request):
+def client_ip(request):
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -42,11 +43,11 @@ def _client_ip(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    next_path = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_path = safe_next_path(request, request.POST.get("next") or request.GET.get("next"))
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            sign_in_link_request(email=form.cleaned_data["email"], next_path=next_path, ip=_client_ip(request))
+            sign_in_link_request(email=form.cleaned_data["email"], next_path=next_path, ip=client_ip(request))
         except RateLimited:
             return render(request, "hubportal/sign_in_rate_limited.html", status=429)
         request.session["sign_in_email"] = form.cleaned_data["email"]
@@ -81,7 +82,7 @@ def sign_in_confirm(request, token):
         return render(request, "hubportal/sign_in_confirm.html", {"email": link.email})
     login(request, user, backend=AUTH_BACKEND)
     request.session.pop("sign_in_email", None)
-    return redirect(_safe_next(request, link.next_path) or reverse(settings.LOGIN_REDIRECT_URL))
+    return redirect(safe_next_path(request, link.next_path) or reverse(settings.LOGIN_REDIRECT_URL))
 
 
 # Access: anyone (signing out an anonymous visitor does nothing).

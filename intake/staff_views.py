@@ -9,7 +9,7 @@ import csv
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -35,6 +35,7 @@ from .triage_forms import (
     VersionedForm,
     checklist_form_class,
 )
+from .views import attachment_response
 
 PAGE_SIZE = 25
 CHANGED_MESSAGE = "Someone else changed this inquiry while you were looking at it. Check it and try again"
@@ -77,6 +78,8 @@ def inquiry_list(request, membership):
     query.pop("page", None)
     return render(request, "intake/staff/inquiry_list.html", {
         "hub": hub, "membership": membership, "form": form, "page": page, "query": query.urlencode(),
+        # The filters again for the pagination links, which add "page=N" after them.
+        "page_query": query.urlencode() + "&" if query else "",
         "filtered": bool(filters), "today": timezone.localdate(),
         "bulk_form": BulkForm(hub=hub, references=[]),
     })
@@ -209,12 +212,7 @@ def inquiry_detail(request, membership, reference):
 @require_GET
 def attachment_download(request, membership, reference, public_id):
     inquiry = selectors.inquiry_get_for_staff(hub=membership.hub, reference=reference)
-    attachment = get_object_or_404(Attachment, inquiry=inquiry, public_id=public_id)
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(get_object_or_404(Attachment, inquiry=inquiry, public_id=public_id))
 
 
 @staff_view

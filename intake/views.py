@@ -207,6 +207,12 @@ def inquiry_delete(request, public_id):
 @require_GET
 def attachment_download(request, public_id):
     attachment = selectors.attachment_get_for_submitter(user=request.user, public_id=public_id)
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment):
+    """An attachment as a download under its checked type: never shown inline, never cached, and
+    sandboxed should a browser render it anyway."""
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
                             content_type=attachment.content_type)
     response["Cache-Control"] = "private, no-store"

@@ -1,14 +1,12 @@
 """Writes on the directory and the partner contact's sign-in."""
 
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
 from hubportal.models import EmailLink
-from hubportal.services import RateLimited, email_link_create, email_link_redeem
+from hubportal.services import email_link_check_rate, email_link_create, email_link_redeem
 
 from . import emails
 from .models import Partner, PartnerContact
@@ -36,15 +34,6 @@ def partner_delete(*, partner):
         raise PartnerInUse(partner, list(refused.protected_objects)) from None
 
 
-def _check_rate(*, email, ip):
-    hour_ago = timezone.now() - timedelta(hours=1)
-    recent = EmailLink.objects.filter(purpose=EmailLink.Purpose.PARTNER_SIGN_IN, created_at__gte=hour_ago)
-    if recent.filter(email=email).count() >= settings.SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR:
-        raise RateLimited()
-    if ip and recent.filter(requested_ip=ip).count() >= settings.SIGN_IN_LINKS_PER_IP_PER_HOUR:
-        raise RateLimited()
-
-
 def active_contacts(email):
     return PartnerContact.objects.filter(email__iexact=email.strip(), is_active=True, partner__is_active=True)
 
@@ -58,7 +47,7 @@ def partner_sign_in_link_request(*, email, next_path="", ip=None):
     counts unknown addresses too; only a known contact is emailed.
     """
     email = email.strip().lower()
-    _check_rate(email=email, ip=ip)
+    email_link_check_rate(purpose=EmailLink.Purpose.PARTNER_SIGN_IN, email=email, ip=ip)
     issued = email_link_create(purpose=EmailLink.Purpose.PARTNER_SIGN_IN, email=email,
                                next_path=next_path, ip=ip)
     if active_contacts(email).exists():

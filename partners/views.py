@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hubportal.models import EmailLink
 from hubportal.services import LinkRefused, RateLimited, email_link_inspect
-from hubportal.views import _client_ip, _safe_next
+from hubportal.views import client_ip, safe_next_path
 
 from . import oruk
 from .forms import PartnerSignInForm
@@ -29,12 +29,12 @@ PARTNER_HOME = "signposting:partner_home"
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    next_path = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_path = safe_next_path(request, request.POST.get("next") or request.GET.get("next"))
     form = PartnerSignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             partner_sign_in_link_request(email=form.cleaned_data["email"], next_path=next_path,
-                                         ip=_client_ip(request))
+                                         ip=client_ip(request))
         except RateLimited:
             return render(request, "partners/sign_in_rate_limited.html", status=429)
         request.session["partner_sign_in_email"] = form.cleaned_data["email"]
@@ -72,7 +72,7 @@ def sign_in_confirm(request, token):
         return render(request, "partners/sign_in_confirm.html", {"email": link.email})
     partner_session_start(request, email=link.email)
     request.session.pop("partner_sign_in_email", None)
-    return redirect(_safe_next(request, link.next_path) or resolve_url(PARTNER_HOME))
+    return redirect(safe_next_path(request, link.next_path) or resolve_url(PARTNER_HOME))
 
 
 # Access: anyone (ends only this browser's partner session).

@@ -4,6 +4,8 @@ import shutil
 import pytest
 from django.core import mail
 
+from hubportal.testing import sign_in_staff  # noqa: F401 - tests import it from here
+
 from .factories import HubFactory, UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the same
@@ -75,18 +77,6 @@ def outbox():
     return mail.outbox
 
 
-def sign_in_staff(client, user):
-    """Sign a staff member in as the portal does after both factors: a session verified by a TOTP device."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-        user=user, name="Test authenticator", confirmed=True)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 @pytest.fixture

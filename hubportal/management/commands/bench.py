@@ -42,6 +42,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from hubportal.testing import sign_in_staff
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hubportal_bench"
 CHILD = "HUBPORTAL_BENCH_CHILD"
 TARGET_MEDIAN_MS = 50
@@ -72,18 +74,6 @@ class PageTiming:
         return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def sign_in_staff(client, user):
-    """A session as the portal makes it after password and TOTP (as tests.conftest.sign_in_staff)."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-        user=user, name="Benchmark authenticator", confirmed=True)
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 def _url(name, *args, query=""):
