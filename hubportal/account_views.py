@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from .digests import DEFAULT_FREQUENCY, unsubscribe, unsubscribe_target
 from .models import User
+from .services import user_set_digest_frequency
 
 
 class DigestForm(forms.Form):
@@ -40,7 +41,7 @@ def account(request):
     current = user.digest_frequency or DEFAULT_FREQUENCY[audience]
     form = DigestForm(request.POST or None, initial={"digest_frequency": current}, is_staff_member=is_staff_member)
     if request.method == "POST" and form.is_valid():
-        User.objects.filter(pk=user.pk).update(digest_frequency=form.cleaned_data["digest_frequency"])
+        user_set_digest_frequency(user=user, frequency=form.cleaned_data["digest_frequency"])
         messages.success(request, "Your digest preference has been saved")
         return redirect("hubportal:account")
     return render(request, "hubportal/account.html", {"form": form}, status=400 if form.is_bound else 200)

@@ -57,10 +57,12 @@ _builders = {}
 
 def _unsubscribe_user(pk):
     """Users (staff, submitters) unsubscribe by choosing no digest; returns their address, or None."""
+    from .services import user_set_digest_frequency
+
     user = User.objects.filter(pk=pk, is_active=True).first()
     if user is None:
         return None
-    User.objects.filter(pk=pk).update(digest_frequency=User.Digest.NONE)
+    user_set_digest_frequency(user=user, frequency=User.Digest.NONE)
     return user.email
 
 

@@ -106,3 +106,11 @@ def sign_in_link_redeem(*, raw_token):
     if not user.is_active:
         raise LinkRefused("unknown")
     return user, link
+
+
+def user_set_digest_frequency(*, user, frequency):
+    """A person's choice of digest (none, daily or weekly), from their account page."""
+    User.Digest(frequency)  # ValueError for anything else
+    User.objects.filter(pk=user.pk).update(digest_frequency=frequency)
+    user.digest_frequency = frequency
+    return user
