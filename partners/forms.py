@@ -37,3 +37,11 @@ class DirectoryImportForm(forms.Form):
         if not upload.name.lower().endswith(".csv"):
             raise forms.ValidationError("The selected file must be a CSV file")
         return upload
+
+
+class DigestChoiceForm(forms.Form):
+    receives_digest = forms.ChoiceField(
+        label="Weekly email of referrals waiting for you", widget=forms.RadioSelect,
+        choices=[("yes", "Yes, send it every Monday"), ("no", "No, thank you")],
+        error_messages={"required": "Select yes or no", "invalid_choice": "Select yes or no"},
+    )

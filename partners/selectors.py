@@ -51,3 +51,8 @@ def active_contact(*, pk, partner_id):
     """The contact with this id if it is still active, at this (active) partner; else None."""
     return PartnerContact.objects.filter(pk=pk, partner_id=partner_id, is_active=True,
                                          partner__is_active=True).first()
+
+
+def partner_contact_receives_digest(email):
+    """Whether this address gets the weekly referral digest (through any of its contact records)."""
+    return PartnerContact.objects.filter(email__iexact=email.strip(), is_active=True, receives_digest=True).exists()

@@ -72,3 +72,8 @@ def partner_retire(*, partner):
     Partner.objects.filter(pk=partner.pk).update(is_active=False, updated_at=timezone.now())
     partner.is_active = False
     return partner
+
+
+def partner_contact_set_digest(*, email, receives):
+    """Turn the weekly referral digest on or off for every active contact record with this address."""
+    return PartnerContact.objects.filter(email__iexact=email.strip(), is_active=True).update(receives_digest=receives)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("partner/sign-in/check-your-email/", views.sign_in_sent, name="sign_in_sent"),
     path("partner/sign-in/link/<str:token>/", views.sign_in_confirm, name="sign_in_confirm"),
     path("partner/sign-out/", views.sign_out, name="sign_out"),
+    path("partner/weekly-email/", views.digest_choice, name="digest_choice"),
     # Open Referral UK (HSDS 3.0 API) export, at the paths the ORUK API specification names.
     path("oruk/", views.oruk_index, name="oruk_index"),
     path("oruk/organizations", views.oruk_organizations, name="oruk_organizations"),

@@ -5,6 +5,7 @@ partners.permissions.partner_required, which relies on the session these views s
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.cache import never_cache
@@ -15,10 +16,15 @@ from hubportal.services import LinkRefused, RateLimited, email_link_inspect
 from hubportal.views import client_ip, safe_next_path
 
 from . import oruk
-from .forms import PartnerSignInForm
+from .forms import DigestChoiceForm, PartnerSignInForm
 from .models import Partner, PartnerService
+from .permissions import partner_required
 from .selectors import partner_session_end, partner_session_start
-from .services import partner_sign_in_link_redeem, partner_sign_in_link_request
+from .services import (
+    partner_contact_set_digest,
+    partner_sign_in_link_redeem,
+    partner_sign_in_link_request,
+)
 
 # Where a partner contact lands after signing in (signposting's list of their referrals). A URL name,
 # not an import: partners never imports signposting.
@@ -161,3 +167,18 @@ def oruk_taxonomy_term(request, term_id):
         if term["id"] == term_id:
             return _json(term)
     return _json({"error": "No taxonomy term has this id"}, status=404)
+
+
+# Access: a signed-in partner contact, for their own address only.
+@require_POST
+@partner_required
+def digest_choice(request):
+    form = DigestChoiceForm(request.POST)
+    if form.is_valid():
+        receives = form.cleaned_data["receives_digest"] == "yes"
+        partner_contact_set_digest(email=request.partner_email, receives=receives)
+        messages.success(request, "We will send you the weekly email" if receives
+                         else "We will not send you the weekly email")
+    else:
+        messages.error(request, "Select yes or no for the weekly email")
+    return redirect(PARTNER_HOME)

@@ -25,6 +25,7 @@ from partners.selectors import (
     active_contact,
     contacts_for_email,
     partner_choices_for_hub,
+    partner_contact_receives_digest,
     partner_ids_for_email,
     partner_session_email,
 )
@@ -341,4 +342,5 @@ def partner_home(request):
         request.GET.get("page"))
     return render(request, "signposting/partner/home.html",
                   {"page": page, "email": request.partner_email,
-                   "organisations": selectors.partner_names(request.partner_ids)})
+                   "organisations": selectors.partner_names(request.partner_ids),
+                   "receives_digest": partner_contact_receives_digest(request.partner_email)})

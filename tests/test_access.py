@@ -74,6 +74,7 @@ ACCESS = {
     "partners:sign_in": ANYONE,
     "partners:sign_in_sent": ANYONE,
     "partners:sign_in_confirm": LINK_HOLDER,
+    "partners:digest_choice": "a signed-in partner contact, for their own address only",
     "partners:sign_out": ANYONE,
     "partners:oruk_index": "anyone: the open Open Referral UK directory (no people, no referrals)",
     "partners:oruk_organizations": "anyone: the open Open Referral UK directory (no people, no referrals)",

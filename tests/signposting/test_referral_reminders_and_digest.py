@@ -106,3 +106,26 @@ def test_an_unsubscribe_link_for_a_partner_contact_never_touches_a_user_with_the
     hub_lead.refresh_from_db()
     assert hub_lead.digest_frequency == ""
     assert reverse("hubportal:account")  # the account page still governs users' digests
+
+
+@pytest.mark.django_db
+def test_a_partner_contact_turns_the_weekly_email_off_and_on_from_their_page(partner_client, partner_contact):
+    home = partner_client.get(reverse("signposting:partner_home")).content.decode()
+    assert 'id="digest-yes" name="receives_digest" type="radio" value="yes" checked' in home
+    response = partner_client.post(reverse("partners:digest_choice"), {"receives_digest": "no"}, follow=True)
+    assert "We will not send you the weekly email" in response.content.decode()
+    assert PartnerContact.objects.get(pk=partner_contact.pk).receives_digest is False
+    partner_client.post(reverse("partners:digest_choice"), {"receives_digest": "maybe"})
+    assert PartnerContact.objects.get(pk=partner_contact.pk).receives_digest is False
+    partner_client.post(reverse("partners:digest_choice"), {"receives_digest": "yes"})
+    assert PartnerContact.objects.get(pk=partner_contact.pk).receives_digest is True
+
+
+@pytest.mark.django_db
+def test_someone_not_signed_in_as_a_partner_cannot_change_a_digest(submitter_client, partner_contact):
+    anonymous = submitter_client.__class__()
+    for visitor in (anonymous, submitter_client):
+        response = visitor.post(reverse("partners:digest_choice"), {"receives_digest": "no"})
+        assert response.status_code == 302
+        assert response["Location"].startswith("/partner/sign-in/")
+    assert PartnerContact.objects.get(pk=partner_contact.pk).receives_digest is True
