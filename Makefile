@@ -44,6 +44,7 @@ run: install ## Migrate, load demo data and start web, worker and beat (embedded
 	@echo "    leads lead.bdc@, lead.cap@, lead.dorset@, lead.manchester@example.nhs.uk"
 	@echo "    administrator admin@example.nhs.uk (Django admin at /admin/)"
 	@echo "    the code: DEBUG=1 $(PY) manage.py demo_code lead.dorset@example.nhs.uk"
+	@echo "  Partner contacts sign in at /partner/sign-in/ by emailed link, e.g. ig.team@dorset.icb.example.nhs.uk"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 
