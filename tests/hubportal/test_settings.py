@@ -75,3 +75,13 @@ def test_the_embedded_default_needs_no_services(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://",
                                      "django.core.mail.backends.filebased.EmailBackend", "True"]
+
+
+def test_the_web_server_refuses_to_start_with_no_environment_at_all():
+    """Only manage.py defaults to development settings; a forgotten environment never serves pages."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    result = subprocess.run([sys.executable, "-c", "import hubportal.wsgi"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
