@@ -47,6 +47,14 @@ def test_a_signed_in_contact_sees_their_referral_without_internal_notes(partner_
 
 
 @pytest.mark.django_db
+def test_the_submitters_phone_number_is_never_shown_to_a_partner(partner_client, referral):
+    type(referral.inquiry).objects.filter(pk=referral.inquiry_id).update(phone="01632 960 001")
+    body = partner_client.get(_url("partner_referral", referral)).content.decode()
+    assert "jo.bloggs@nhs.net" in body  # they agreed to be contacted: by email
+    assert "01632 960 001" not in body  # the journey promised the phone number is for the hub only
+
+
+@pytest.mark.django_db
 def test_the_submitters_email_is_shown_only_if_they_agreed_to_be_contacted(partner_client, referral):
     type(referral.inquiry).objects.filter(pk=referral.inquiry_id).update(consent_contact=False)
     body = partner_client.get(_url("partner_referral", referral)).content.decode()
