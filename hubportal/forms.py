@@ -50,20 +50,31 @@ class StaffPasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "nhsuk-input--width-20"}),
     )
 
-    def __init__(self, *args, request=None, **kwargs):
+    def __init__(self, *args, request=None, ip=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
+        self.ip = ip
         self.user = None
 
     def clean(self):
         from django.contrib.auth import authenticate
 
+        from .services import StaffSignInLocked, staff_sign_in_check, staff_sign_in_failed
+
         cleaned = super().clean()
         email, password = cleaned.get("email"), cleaned.get("password")
         if email and password:
-            user = authenticate(self.request, username=email.strip().lower(), password=password)
+            email = email.strip().lower()
+            try:
+                staff_sign_in_check(email=email, ip=self.ip)
+            except StaffSignInLocked:
+                raise forms.ValidationError(
+                    f"Too many wrong passwords. Wait {settings.STAFF_SIGN_IN_WINDOW_MINUTES} minutes, then try again"
+                ) from None
+            user = authenticate(self.request, username=email, password=password)
             # Same message whether the address is unknown or the password wrong.
             if user is None or not (user.hub_memberships.exists() or user.is_staff):
+                staff_sign_in_failed(email=email, ip=self.ip)
                 raise forms.ValidationError("Enter a correct email address and password")
             self.user = user
         return cleaned

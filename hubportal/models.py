@@ -246,3 +246,20 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.kind}/{self.stage} for {self.subject} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class StaffSignInFailure(models.Model):
+    """A wrong staff password: counted to slow down guessing (see hubportal.forms.StaffPasswordForm)."""
+
+    email = models.EmailField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "created_at"], name="staff_failure_email"),
+            models.Index(fields=["ip", "created_at"], name="staff_failure_ip"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} at {self.created_at:%Y-%m-%d %H:%M}"

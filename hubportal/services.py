@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import emails
-from .models import EmailLink, User, hash_token
+from .models import EmailLink, StaffSignInFailure, User, hash_token
 
 
 class RateLimited(Exception):
@@ -114,3 +114,21 @@ def user_set_digest_frequency(*, user, frequency):
     User.objects.filter(pk=user.pk).update(digest_frequency=frequency)
     user.digest_frequency = frequency
     return user
+
+
+class StaffSignInLocked(Exception):
+    """Too many wrong staff passwords lately, for this address or from this IP address."""
+
+
+def staff_sign_in_check(*, email, ip):
+    """StaffSignInLocked when guessing has gone on too long; checked before the password is tried."""
+    since = timezone.now() - timedelta(minutes=settings.STAFF_SIGN_IN_WINDOW_MINUTES)
+    recent = StaffSignInFailure.objects.filter(created_at__gte=since)
+    if recent.filter(email=email).count() >= settings.STAFF_SIGN_IN_FAILURES_PER_ADDRESS:
+        raise StaffSignInLocked()
+    if ip and recent.filter(ip=ip).count() >= settings.STAFF_SIGN_IN_FAILURES_PER_IP:
+        raise StaffSignInLocked()
+
+
+def staff_sign_in_failed(*, email, ip):
+    StaffSignInFailure.objects.create(email=email, ip=ip)

@@ -167,6 +167,10 @@ SESSION_COOKIE_HTTPONLY = True
 # Staff: a password and a TOTP code. Authenticator apps show this name beside the code.
 OTP_TOTP_ISSUER = "Innovation Hub Front Door"
 STAFF_LOGIN_URL = "hubportal:staff_sign_in"
+# Wrong staff passwords allowed in STAFF_SIGN_IN_WINDOW_MINUTES, per address and per IP address.
+STAFF_SIGN_IN_FAILURES_PER_ADDRESS = env_int("STAFF_SIGN_IN_FAILURES_PER_ADDRESS", 5)
+STAFF_SIGN_IN_FAILURES_PER_IP = env_int("STAFF_SIGN_IN_FAILURES_PER_IP", 20)
+STAFF_SIGN_IN_WINDOW_MINUTES = env_int("STAFF_SIGN_IN_WINDOW_MINUTES", 15)
 
 # Partners' secure links to a referral: days to act on it, then days to record its outcome.
 REFERRAL_LINK_DAYS = env_int("REFERRAL_LINK_DAYS", 14)

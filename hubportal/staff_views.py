@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .forms import OneTimeCodeForm, StaffPasswordForm
 from .models import User
-from .views import AUTH_BACKEND, safe_next_path
+from .views import AUTH_BACKEND, client_ip, safe_next_path
 
 PENDING_SECONDS = 10 * 60
 
@@ -46,7 +46,7 @@ def _finish(request, user, device):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def staff_sign_in(request):
-    form = StaffPasswordForm(request.POST or None, request=request)
+    form = StaffPasswordForm(request.POST or None, request=request, ip=client_ip(request))
     next_path = safe_next_path(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
         if request.user.is_authenticated:

@@ -133,3 +133,40 @@ def test_demo_code_prints_the_current_code_only_in_debug(settings, lead, device,
     settings.DEBUG = True
     call_command("demo_code", lead.email)
     assert capsys.readouterr().out.strip() == code_for(device)
+
+
+@pytest.mark.django_db
+def test_repeated_wrong_passwords_lock_the_address_for_a_while_even_with_the_right_one(client, lead, settings):
+    settings.STAFF_SIGN_IN_FAILURES_PER_ADDRESS = 3
+    for _ in range(3):
+        assert "Enter a correct email address and password" in password_step(client, password="wrong").content.decode()
+    response = password_step(client)  # the right password, too late
+    assert "Too many wrong passwords. Wait 15 minutes" in response.content.decode()
+    assert "staff_pending" not in client.session
+
+
+@pytest.mark.django_db
+def test_wrong_passwords_from_one_ip_address_across_addresses_are_limited(client, lead, settings):
+    from hubportal.models import StaffSignInFailure
+
+    settings.STAFF_SIGN_IN_FAILURES_PER_IP = 2
+    password_step(client, email="a@nhs.net", password="x")
+    password_step(client, email="b@nhs.net", password="x")
+    response = password_step(client)
+    assert "Too many wrong passwords" in response.content.decode()
+    assert StaffSignInFailure.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_old_failures_no_longer_count(client, lead, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from hubportal.models import StaffSignInFailure
+
+    settings.STAFF_SIGN_IN_FAILURES_PER_ADDRESS = 2
+    for _ in range(2):
+        password_step(client, password="wrong")
+    StaffSignInFailure.objects.update(created_at=timezone.now() - dt.timedelta(minutes=16))
+    assert password_step(client)["Location"] in ("/staff/sign-in/code/", "/staff/sign-in/set-up/")
