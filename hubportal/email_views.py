@@ -29,6 +29,7 @@ from .outbox import (
     STUCK_AFTER,
     EmailNotResendable,
     EmailNotStuck,
+    outbound_email_mark_delivered,
     outbound_email_mark_not_delivered,
     outbound_email_needing_attention,
     outbound_email_resend,
@@ -88,4 +89,19 @@ def email_mark_not_delivered(request, membership, email_id):
                                 "else marked it")
     else:
         messages.success(request, f"The email to {email.to} is marked not delivered. You can send it again")
+    return _back(hub, request)
+
+
+@staff_view
+@require_POST
+def email_mark_delivered(request, membership, email_id):
+    hub = membership.hub
+    email = get_object_or_404(OutboundEmail.objects.only("pk", "to"), pk=email_id, hub=hub)
+    try:
+        outbound_email_mark_delivered(hub=hub, email_id=email.pk, by=request.user)
+    except EmailNotStuck:
+        messages.error(request, f"The email to {email.to} is no longer stuck: it was sent, or someone "
+                                "else marked it")
+    else:
+        messages.success(request, f"The email to {email.to} is marked delivered")
     return _back(hub, request)

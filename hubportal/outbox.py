@@ -236,6 +236,21 @@ def outbound_email_resend(*, hub, email_id, by):
     transaction.on_commit(lambda: outbound_email_enqueue(email_id=email_id))
 
 
+def _resolve_stuck(*, hub, email_id, by, now, status, finding):
+    now = now or timezone.now()
+    note = (f"Stuck while sending; {by.get_full_name()} checked it {finding} "
+            f"({timezone.localtime(now):%d %b %Y %H:%M}). ")
+    fields = {"status": status, "last_error": Concat(Value(note), F("last_error"))}
+    if status == OutboundEmail.Status.SENT:
+        fields["sent_at"] = now
+    updated = OutboundEmail.objects.filter(
+        pk=email_id, hub=hub, status=OutboundEmail.Status.SENDING, claimed_at__lt=now - STUCK_AFTER,
+    ).update(**fields)
+    if not updated:
+        raise EmailNotStuck()
+    log.info("Outbound email %s stuck in sending: %s %s (user %s)", email_id, status, finding, by.pk)
+
+
 @transaction.atomic
 def outbound_email_mark_not_delivered(*, hub, email_id, by, now=None):
     """A person checked that a stuck email never arrived: it becomes failed, and may be sent again.
@@ -244,12 +259,12 @@ def outbound_email_mark_not_delivered(*, hub, email_id, by, now=None):
     who said so and when. Races with the worker that claimed it are harmless: if that worker ever
     finishes, it marks the row sent, which is then the truth.
     """
-    now = now or timezone.now()
-    note = (f"Stuck while sending; {by.get_full_name()} checked it was not delivered "
-            f"({timezone.localtime(now):%d %b %Y %H:%M}). ")
-    updated = OutboundEmail.objects.filter(
-        pk=email_id, hub=hub, status=OutboundEmail.Status.SENDING, claimed_at__lt=now - STUCK_AFTER,
-    ).update(status=OutboundEmail.Status.FAILED, last_error=Concat(Value(note), F("last_error")))
-    if not updated:
-        raise EmailNotStuck()
-    log.info("Outbound email %s marked not delivered by user %s", email_id, by.pk)
+    _resolve_stuck(hub=hub, email_id=email_id, by=by, now=now, status=OutboundEmail.Status.FAILED,
+                   finding="was not delivered")
+
+
+@transaction.atomic
+def outbound_email_mark_delivered(*, hub, email_id, by, now=None):
+    """A person checked that a stuck email did arrive (the recipient has it): it becomes sent."""
+    _resolve_stuck(hub=hub, email_id=email_id, by=by, now=now, status=OutboundEmail.Status.SENT,
+                   finding="was delivered")

@@ -27,6 +27,8 @@ kernel = [
     path("staff/<slug:hub_slug>/emails/<int:email_id>/resend/", email_views.email_resend, name="staff_email_resend"),
     path("staff/<slug:hub_slug>/emails/<int:email_id>/not-delivered/", email_views.email_mark_not_delivered,
          name="staff_email_mark_not_delivered"),
+    path("staff/<slug:hub_slug>/emails/<int:email_id>/delivered/", email_views.email_mark_delivered,
+         name="staff_email_mark_delivered"),
     path("account/", account_views.account, name="account"),
     path("digests/unsubscribe/<str:token>/", account_views.digest_unsubscribe, name="digest_unsubscribe"),
     # Access: anyone; static information pages.

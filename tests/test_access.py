@@ -33,6 +33,7 @@ ACCESS = {
     "hubportal:staff_failed_emails": HUB_STAFF,
     "hubportal:staff_email_resend": HUB_STAFF,
     "hubportal:staff_email_mark_not_delivered": HUB_STAFF,
+    "hubportal:staff_email_mark_delivered": HUB_STAFF,
     "intake:start": ANYONE,
     "intake:inquiry_list": SIGNED_IN,
     "intake:inquiry_new": SIGNED_IN,

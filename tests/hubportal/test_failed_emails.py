@@ -53,6 +53,10 @@ def resend_url(hub, email):
     return reverse("hubportal:staff_email_resend", args=[hub.slug, email.pk])
 
 
+def delivered_url(hub, email):
+    return reverse("hubportal:staff_email_mark_delivered", args=[hub.slug, email.pk])
+
+
 def not_delivered_url(hub, email):
     return reverse("hubportal:staff_email_mark_not_delivered", args=[hub.slug, email.pk])
 
@@ -179,6 +183,20 @@ def test_a_person_marks_a_stuck_email_not_delivered_and_then_sends_it_again(
     assert len(outbox) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_person_marks_a_stuck_email_delivered_and_it_leaves_the_list_without_being_sent(
+        lead_client, hub, hub_lead, outbox):
+    email = stuck(hub, last_error="")
+    response = lead_client.post(delivered_url(hub, email), follow=True)
+    assert "is marked delivered" in response.content.decode()
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENT
+    assert email.sent_at is not None
+    assert "Sarah Whitfield checked it was delivered" in email.last_error
+    assert outbox == []
+    assert email.to not in lead_client.get(list_url(hub)).content.decode()
+
+
 @pytest.mark.django_db
 def test_an_email_sending_for_less_than_ten_minutes_cannot_be_marked_not_delivered(lead_client, hub):
     email = stuck(hub, minutes=3)
@@ -209,9 +227,11 @@ def test_a_lead_of_another_hub_gets_404_for_the_list_and_for_this_hubs_emails(
         ("get", list_url(hub)),
         ("post", resend_url(hub, refused)),
         ("post", not_delivered_url(hub, stuck_one)),
+        ("post", delivered_url(hub, stuck_one)),
         # This hub's email ids under the other lead's own hub: still not theirs.
         ("post", reverse("hubportal:staff_email_resend", args=[other_hub.slug, refused.pk])),
         ("post", reverse("hubportal:staff_email_mark_not_delivered", args=[other_hub.slug, stuck_one.pk])),
+        ("post", reverse("hubportal:staff_email_mark_delivered", args=[other_hub.slug, stuck_one.pk])),
     ]
     for method, url in attempts:
         response = getattr(other_lead_client, method)(url)
@@ -234,7 +254,7 @@ def test_anyone_not_signed_in_as_staff_is_sent_to_the_staff_sign_in(client, hub,
     refused = failed(hub)
     stuck_one = stuck(hub)
     for method, url in [("get", list_url(hub)), ("post", resend_url(hub, refused)),
-                        ("post", not_delivered_url(hub, stuck_one))]:
+                        ("post", not_delivered_url(hub, stuck_one)), ("post", delivered_url(hub, stuck_one))]:
         response = getattr(client, method)(url)
         assert response.status_code == 302, (who, method, url)
         assert response["Location"].startswith("/staff/sign-in/?next="), (who, url)
