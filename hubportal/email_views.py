@@ -77,31 +77,28 @@ def email_resend(request, membership, email_id):
     return _back(hub, request)
 
 
-@staff_view
-@require_POST
-def email_mark_not_delivered(request, membership, email_id):
+def _resolve_stuck(request, membership, email_id, *, service, done):
+    """A person's finding on a stuck email, through `service`; `done` says what it now is."""
     hub = membership.hub
     email = get_object_or_404(OutboundEmail.objects.only("pk", "to"), pk=email_id, hub=hub)
     try:
-        outbound_email_mark_not_delivered(hub=hub, email_id=email.pk, by=request.user)
+        service(hub=hub, email_id=email.pk, by=request.user)
     except EmailNotStuck:
         messages.error(request, f"The email to {email.to} is no longer stuck: it was sent, or someone "
                                 "else marked it")
     else:
-        messages.success(request, f"The email to {email.to} is marked not delivered. You can send it again")
+        messages.success(request, f"The email to {email.to} is marked {done}")
     return _back(hub, request)
+
+
+@staff_view
+@require_POST
+def email_mark_not_delivered(request, membership, email_id):
+    return _resolve_stuck(request, membership, email_id, service=outbound_email_mark_not_delivered,
+                          done="not delivered. You can send it again")
 
 
 @staff_view
 @require_POST
 def email_mark_delivered(request, membership, email_id):
-    hub = membership.hub
-    email = get_object_or_404(OutboundEmail.objects.only("pk", "to"), pk=email_id, hub=hub)
-    try:
-        outbound_email_mark_delivered(hub=hub, email_id=email.pk, by=request.user)
-    except EmailNotStuck:
-        messages.error(request, f"The email to {email.to} is no longer stuck: it was sent, or someone "
-                                "else marked it")
-    else:
-        messages.success(request, f"The email to {email.to} is marked delivered")
-    return _back(hub, request)
+    return _resolve_stuck(request, membership, email_id, service=outbound_email_mark_delivered, done="delivered")
