@@ -1,8 +1,13 @@
+import datetime as dt
 import os
 import shutil
+import sys
+import types
 
 import pytest
+import time_machine
 from django.core import mail
+from django.utils import timezone
 
 from hubportal.testing import sign_in_staff  # noqa: F401 - tests import it from here
 
@@ -14,6 +19,49 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # In CI (.ci/run sets REQUIRE_SERVICES=1) a missing Redis or Chromium is a failure, not a skip.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+class _ClockGuard(types.ModuleType):
+    """django.utils.timezone with `now` read-only.
+
+    Patching timezone.now fakes the clock only for code that calls it by that name: model field
+    defaults and anything holding the original function still see the real date, so such a test
+    passes only near the day it was written. Travel the whole clock with time-machine instead.
+    """
+
+    def __setattr__(self, name, value):
+        if name == "now":
+            raise RuntimeError("Do not patch django.utils.timezone.now: travel the clock with time-machine, "
+                               "@time_machine.travel(WHEN, tick=False) (see tests/conftest.py).")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if name == "now":
+            raise RuntimeError("Do not patch django.utils.timezone.now: use time-machine.")
+        super().__delattr__(name)
+
+
+timezone.__class__ = _ClockGuard
+assert sys.modules["django.utils.timezone"] is timezone
+
+
+def pytest_configure(config):
+    """`TEST_NOW=2028-02-29T23:30+00:00 make test` runs the whole suite on another date.
+
+    The clock ticks from that moment, so the suite sees the date it would see on that day. .ci/run
+    uses it for the dates that broke suites before: the Friday before a clock change, Christmas
+    Eve, 29 February, and the hour when UTC and London disagree on the date.
+    """
+    when = os.environ.get("TEST_NOW")
+    if when:
+        traveller = time_machine.travel(dt.datetime.fromisoformat(when), tick=True)
+        traveller.start()
+        config._test_now_traveller = traveller
+
+
+def pytest_report_header(config):
+    when = os.environ.get("TEST_NOW")
+    return f"clock travelled to {when} (TEST_NOW)" if when else None
 
 
 def skip_or_fail(reason):

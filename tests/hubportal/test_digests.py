@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,9 +19,7 @@ MONDAY = dt.date(2026, 11, 23)
 
 def submit_during_last_week(hub, **answers):
     draft = DraftFactory(hub=hub, **answers)
-    with pytest.MonkeyPatch.context() as patch:
-        moment = timezone.make_aware(dt.datetime(2026, 11, 18, 11, 0))
-        patch.setattr(timezone, "now", lambda: moment)
+    with time_machine.travel(timezone.make_aware(dt.datetime(2026, 11, 18, 11, 0)), tick=False):
         return services.inquiry_submit(inquiry=draft, by=draft.submitter)
 
 

@@ -2,6 +2,7 @@ import datetime as dt
 import threading
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -20,11 +21,9 @@ FRIDAY = dt.datetime(2026, 11, 20, 14, 0, tzinfo=LONDON)
 
 
 @pytest.fixture
-def sent(hub, submitter, hub_lead, monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: FRIDAY.astimezone(dt.UTC))
-    inquiry = services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=hub), by=submitter)
-    monkeypatch.undo()
-    return inquiry
+def sent(hub, submitter, hub_lead):
+    with time_machine.travel(FRIDAY, tick=False):
+        return services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=hub), by=submitter)
 
 
 def at(day, hour=9):
@@ -79,11 +78,9 @@ def test_a_reminder_that_no_longer_applies_sends_nothing(sent, hub_lead, outbox,
 
 @pytest.mark.django_db
 def test_an_unanswered_question_reminds_the_submitter_then_tells_the_lead(
-        sent, hub_lead, submitter, outbox, django_capture_on_commit_callbacks, monkeypatch):
-    monday = at(dt.date(2026, 11, 23), 10)
-    monkeypatch.setattr(timezone, "now", lambda: monday.astimezone(dt.UTC))
-    services.inquiry_request_info(inquiry=sent, by=hub_lead, question="Which wards?", version=sent.version)
-    monkeypatch.undo()
+        sent, hub_lead, submitter, outbox, django_capture_on_commit_callbacks):
+    with time_machine.travel(at(dt.date(2026, 11, 23), 10), tick=False):
+        services.inquiry_request_info(inquiry=sent, by=hub_lead, question="Which wards?", version=sent.version)
     planned = {r.stage: r.due_at.astimezone(LONDON).date() for r in Reminder.objects.filter(kind="inquiry.info")}
     # 10 working days from Monday 23 November, then 5 more (no bank holidays in between).
     assert planned == {"remind": dt.date(2026, 12, 7), "close_suggestion": dt.date(2026, 12, 14)}
@@ -130,8 +127,7 @@ def test_a_parked_inquiry_comes_back_to_the_hub_lead_on_its_date(
 @pytest.mark.django_db
 def test_reminders_stay_at_nine_in_london_across_the_clock_change(hub, submitter):
     # Sent on Friday 23 October 2026 (BST); due the Friday after the clocks went back (GMT).
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(timezone, "now", lambda: dt.datetime(2026, 10, 23, 16, 0, tzinfo=LONDON).astimezone(dt.UTC))
+    with time_machine.travel(dt.datetime(2026, 10, 23, 16, 0, tzinfo=LONDON), tick=False):
         inquiry = services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=hub), by=submitter)
     due = Reminder.objects.get(subject=f"intake.inquiry:{inquiry.pk}", stage="due").due_at
     assert due.astimezone(LONDON) == at(dt.date(2026, 10, 30))

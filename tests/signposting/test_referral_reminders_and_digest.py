@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,11 +21,9 @@ def at(day):
 
 
 @pytest.fixture
-def referral(inquiry, partner, partner_contact, hub_lead, monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: MONDAY_NOV_2.astimezone(dt.UTC))
-    referral = services.referral_send(inquiry=inquiry, partner=partner, by=hub_lead)
-    monkeypatch.undo()
-    return referral
+def referral(inquiry, partner, partner_contact, hub_lead):
+    with time_machine.travel(MONDAY_NOV_2, tick=False):
+        return services.referral_send(inquiry=inquiry, partner=partner, by=hub_lead)
 
 
 @pytest.fixture
@@ -74,13 +73,14 @@ def test_no_reminder_once_the_partner_has_answered(referral, partner_contact, ou
 @pytest.mark.django_db
 def test_partner_contacts_get_a_weekly_digest_of_referrals_waiting_and_overdue(
         referral, partner_contact, outbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        sent = digests_send(frequency="weekly", today=timezone.localdate(), audiences=["partner"])
+    monday_nov_16 = dt.datetime(2026, 11, 16, 7, 0, tzinfo=LONDON)
+    with django_capture_on_commit_callbacks(execute=True), time_machine.travel(monday_nov_16, tick=False):
+        sent = digests_send(frequency="weekly", today=monday_nov_16.date(), audiences=["partner"])
     assert [(audience, person) for audience, person, _ in sent] == [("partner", partner_contact)]
     [message] = [m for m in outbox if m.to == [partner_contact.email]]
     assert message.subject.startswith("Referrals waiting for Health Innovation Wessex: 1")
     assert referral.inquiry.reference in message.body
-    assert "OVERDUE" in message.body  # sent on 2 November: past the 5-working-day target by now
+    assert "OVERDUE" in message.body  # sent on 2 November: past the 5-working-day target by the 16th
     assert "Virtual ward pilot" not in message.body
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
