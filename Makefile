@@ -8,7 +8,7 @@ PORT ?= 8000
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install run test lint migrations-check bench clean
+.PHONY: help install run test test-dates lint migrations-check bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,6 +50,15 @@ run: install ## Migrate, load demo data and start web, worker and beat (embedded
 
 test: install ## Run the whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The dates that broke suites before: the Friday before the clocks go back, Christmas Eve, 29 February,
+# and the hour when UTC (23:30 on the 30th) and London (00:30 on the 1st) disagree on the date.
+TEST_DATES ?= 2026-10-23T16:00:00+01:00 2026-12-24T12:00:00+00:00 2028-02-29T12:00:00+00:00 2027-06-30T23:30:00+00:00
+test-dates: install ## Run the unit tests with the clock travelled to each of TEST_DATES (SQLite)
+	@for when in $(TEST_DATES); do \
+		echo "== unit tests on $$when"; \
+		env -u DATABASE_URL TEST_NOW=$$when $(PY) -m pytest -q -p no:cacheprovider -m "not browser and not integration" || exit 1; \
+	done
 
 lint: install ## Ruff
 	$(BIN)/ruff check .
