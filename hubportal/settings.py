@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "partners",
     "intake",
     "signposting",
+    # Demo data, seeding and benchmarks (load_demo, seed_demo, bench): tooling that no app imports.
+    "devtools",
 ]
 
 MIDDLEWARE = [

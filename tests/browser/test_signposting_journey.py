@@ -9,9 +9,9 @@ from django.core import mail
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from devtools import demo_directory as demo
 from hubportal.models import HubMembership
 from intake.models import Inquiry
-from signposting import demo
 from signposting.models import Referral
 from tests.factories import DraftFactory, UserFactory
 

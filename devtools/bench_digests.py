@@ -10,9 +10,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
-from .digests import digests_send
-from .models import Hub, HubMembership, OutboundEmail, User
-from .outbox import outbound_email_send
+from hubportal.digests import digests_send
+from hubportal.models import Hub, HubMembership, OutboundEmail, User
+from hubportal.outbox import outbound_email_send
 
 
 class _Rollback(Exception):

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from hubportal.models import Hub
 from partners.models import Partner, PartnerContact, PartnerService
-
-from .models import Resource, RoutingRule
+from signposting.models import Resource, RoutingRule
 
 ALL = "*"  # serves every hub
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from signposting.bench import bench_matcher
+from devtools.bench_matcher import bench_matcher
 
 
 class Command(BaseCommand):

@@ -2,10 +2,10 @@
 
 import pytest
 
+from devtools import demo_directory as demo
+from devtools.bench_matcher import bench_matcher
 from hubportal.models import Hub
 from partners.models import Partner, PartnerContact, PartnerService
-from signposting import demo
-from signposting.bench import bench_matcher
 from signposting.matcher import inquiry_match
 from signposting.models import Resource, RoutingRule
 from tests.factories import HubFactory, SubmittedFactory

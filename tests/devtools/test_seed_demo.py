@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import F, Q
 from django.utils import timezone
 
+from devtools.management.commands.seed_demo import seed_demo
 from hubportal.models import Hub, HubMembership, User
 from intake import services
-from intake.management.commands.seed_demo import seed_demo
 from intake.models import InformationRequest, Inquiry, InquiryEvent, ReferenceCounter
 from tests.factories import DraftFactory
 

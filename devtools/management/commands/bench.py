@@ -19,7 +19,6 @@ streamed in under 2 s. Results are written up in docs/benchmarks.md.
 
 import csv
 import datetime as dt
-import importlib.util
 import io
 import logging
 import math
@@ -202,18 +201,15 @@ def _machine():
 
 
 def _print_matcher(stdout):
-    """signposting.bench.bench_matcher() when that module exists (written by the signposting app)."""
-    if importlib.util.find_spec("signposting.bench") is None:
-        stdout.write("Matcher: signposting.bench does not exist yet; skipped.")
-        return
-    from signposting import bench as signposting_bench
+    """The matcher's figures (devtools.bench_matcher)."""
+    from devtools.bench_matcher import bench_matcher
 
     try:
-        figures = signposting_bench.bench_matcher()
+        figures = bench_matcher()
     except Exception as error:  # the matcher is another app's; report, do not stop
         stdout.write(f"Matcher: failed: {type(error).__name__}: {error}")
         return
-    stdout.write("Matcher (signposting.bench.bench_matcher):")
+    stdout.write("Matcher (devtools.bench_matcher):")
     if isinstance(figures, dict):
         for key, value in figures.items():
             stdout.write(f"  {key}: {value}")
@@ -351,7 +347,7 @@ class Command(BaseCommand):
         self.stdout.write(format_targets(results))
         self.stdout.write("")
         _print_matcher(self.stdout)
-        from hubportal.bench_digests import bench_digests, format_digest_figures
+        from devtools.bench_digests import bench_digests, format_digest_figures
 
         self.stdout.write("")
         self.stdout.write(format_digest_figures(bench_digests()))

@@ -23,9 +23,8 @@ from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, T
 from intake.models import Inquiry
 from partners.fields import tag_index
 from partners.models import Partner, PartnerService, PartnerType
-
-from .matcher import inquiry_match
-from .models import Resource, RoutingRule
+from signposting.matcher import inquiry_match
+from signposting.models import Resource, RoutingRule
 
 PARTNERS = 500
 SERVICES_PER_PARTNER = 2

@@ -4,8 +4,8 @@ promises and report what each answered (the real figures come from `make bench` 
 import pytest
 from django.core.management import CommandError, call_command
 
-from hubportal.management.commands.bench import bench_pages, format_table, format_targets
-from intake.management.commands.seed_demo import seed_demo
+from devtools.management.commands.bench import bench_pages, format_table, format_targets
+from devtools.management.commands.seed_demo import seed_demo
 
 PAGES = ["Dashboard home", "Filtered list", "Search", "Detail page", "CSV export", "Metrics page"]
 
@@ -64,7 +64,7 @@ def test_the_digest_benchmark_measures_a_run_and_leaves_nothing_behind(hub, hub_
 
     from django.utils import timezone
 
-    from hubportal.bench_digests import bench_digests
+    from devtools.bench_digests import bench_digests
     from hubportal.models import HubMembership, OutboundEmail
     from partners.models import PartnerContact
     from tests.factories import SubmittedFactory

@@ -109,7 +109,7 @@ class Command(BaseCommand):
         admin.save(update_fields=["is_staff", "is_superuser"])
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {len(HUBS)} hubs."))
         # The demo directory and resources belong to partners and signposting; their loader is theirs.
-        from signposting.demo import load as load_directory
+        from devtools.demo_directory import load as load_directory
 
         load_directory(stdout=self.stdout)
 
