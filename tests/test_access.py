@@ -1,109 +1,12 @@
-"""Who may use each page. Every URL pattern must be listed here, with a test that the wrong person
-is refused: 404 for someone else's object (no leak), the sign-in page for anonymous visitors."""
+"""Who may use each page: checks beside the access table's matrix (tests/test_access_matrix.py), for
+what the matrix does not show: nothing changes when the wrong person posts, lists hold only one's own."""
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from intake import services
 from intake.models import Attachment
 from tests.factories import DraftFactory
-
-ANYONE = "anyone"
-LINK_HOLDER = "whoever holds an emailed link"
-SIGNED_IN = "a signed-in person (sees only their own)"
-OWNER = "the inquiry's submitter only"
-ADMINISTRATORS = "Django admin: administrators (is_staff) only"
-HUB_STAFF = "members of the hub in the URL, signed in with password and TOTP (404 for other hubs)"
-STAFF = "signed in with password and TOTP and a member of some hub"
-PASSWORD_STEP_PASSED = "whoever passed the staff password step in this session (10 minutes)"
-
-ACCESS = {
-    "healthz": ANYONE,
-    "hubportal:sign_in": ANYONE,
-    "hubportal:sign_in_sent": ANYONE,
-    "hubportal:sign_in_confirm": LINK_HOLDER,
-    "hubportal:sign_out": ANYONE,
-    "hubportal:accessibility": ANYONE,
-    "hubportal:privacy": ANYONE,
-    "hubportal:account": "a signed-in person, their own account only",
-    "hubportal:digest_unsubscribe": "whoever holds the signed unsubscribe link (one person, one harmless action)",
-    "hubportal:staff_sign_in": ANYONE,
-    "hubportal:staff_code": PASSWORD_STEP_PASSED,
-    "hubportal:staff_set_up": PASSWORD_STEP_PASSED,
-    "hubportal:staff_failed_emails": HUB_STAFF,
-    "hubportal:staff_email_resend": HUB_STAFF,
-    "hubportal:staff_email_mark_not_delivered": HUB_STAFF,
-    "hubportal:staff_email_mark_delivered": HUB_STAFF,
-    "intake:start": ANYONE,
-    "intake:inquiry_list": SIGNED_IN,
-    "intake:inquiry_new": SIGNED_IN,
-    "intake:inquiry_detail": OWNER,
-    "intake:inquiry_step": OWNER,
-    "intake:inquiry_check": OWNER,
-    "intake:inquiry_submitted": OWNER,
-    "intake:inquiry_delete": OWNER,
-    "intake:attachment_download": OWNER,
-    "intake:attachment_remove": OWNER,
-    "intake:inquiry_answer": OWNER,
-    "intake:inquiry_withdraw_consent": OWNER,
-    "intake:staff_home": STAFF,
-    "intake:staff_dashboard": HUB_STAFF,
-    "intake:staff_inquiry_list": HUB_STAFF,
-    "intake:staff_inquiry_export": HUB_STAFF,
-    "intake:staff_inquiry_bulk": HUB_STAFF,
-    "intake:staff_inquiry": HUB_STAFF,
-    "intake:staff_attachment_download": HUB_STAFF,
-    "intake:staff_inquiry_assign": HUB_STAFF,
-    "intake:staff_inquiry_note": HUB_STAFF,
-    "intake:staff_inquiry_decide": HUB_STAFF,
-    "intake:staff_inquiry_assess": HUB_STAFF,
-    "intake:staff_metrics": HUB_STAFF,
-    "intake:staff_metrics_csv": HUB_STAFF,
-    # Signposting and the partner directory (tests in tests/signposting and tests/partners).
-    "signposting:referral_send": HUB_STAFF,
-    "signposting:referral_reroute": HUB_STAFF,
-    "signposting:referral_close": HUB_STAFF,
-    "signposting:hub_referrals": HUB_STAFF,
-    "signposting:partner_home": "a partner contact signed in by emailed link: their organisation's referrals only",
-    "signposting:partner_referral": "a contact of the referral's partner (its emailed link, or signed in); 404 else",
-    "signposting:referral_link": "whoever holds the emailed link for this referral and contact",
-    "signposting:referral_link_renew": "whoever holds an expired or used link; the new one goes to its contact",
-    "signposting:referral_accept": "a contact of the referral's partner (its emailed link, or signed in); 404 else",
-    "signposting:referral_decline": "a contact of the referral's partner (its emailed link, or signed in); 404 else",
-    "signposting:referral_question": "a contact of the referral's partner (its emailed link, or signed in); 404 else",
-    "signposting:referral_outcome": "a contact of the referral's partner (its emailed link, or signed in); 404 else",
-    "partners:sign_in": ANYONE,
-    "partners:sign_in_sent": ANYONE,
-    "partners:sign_in_confirm": LINK_HOLDER,
-    "partners:digest_choice": "a signed-in partner contact, for their own address only",
-    "partners:sign_out": ANYONE,
-    "partners:oruk_index": "anyone: the open Open Referral UK directory (no people, no referrals)",
-    "partners:oruk_organizations": "anyone: the open Open Referral UK directory (no people, no referrals)",
-    "partners:oruk_organization": "anyone: the open Open Referral UK directory (no people, no referrals)",
-    "partners:oruk_services": "anyone: the open Open Referral UK directory (no people, no referrals)",
-    "partners:oruk_service": "anyone: the open Open Referral UK directory (no people, no referrals)",
-    "partners:oruk_taxonomies": "anyone: the open Open Referral UK directory (no people, no referrals)",
-    "partners:oruk_taxonomy": "anyone: the open Open Referral UK directory (no people, no referrals)",
-    "partners:oruk_taxonomy_terms": "anyone: the open Open Referral UK directory (no people, no referrals)",
-    "partners:oruk_taxonomy_term": "anyone: the open Open Referral UK directory (no people, no referrals)",
-}
-
-
-def _names(patterns, namespace=None):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}:{pattern.namespace}" if namespace and pattern.namespace else (
-                pattern.namespace or namespace)
-            yield from _names(pattern.url_patterns, inner)
-        elif isinstance(pattern, URLPattern):
-            name = pattern.name or pattern.lookup_str
-            yield f"{namespace}:{name}" if namespace else name
-
-
-def test_every_url_pattern_states_who_may_use_it():
-    unlisted = sorted({name for name in _names(get_resolver().url_patterns)
-                       if not name.startswith("admin:") and name not in ACCESS})
-    assert unlisted == [], f"Add these URL patterns to ACCESS with a test: {unlisted}"
 
 
 def _owner_urls(inquiry, attachment):

@@ -1,0 +1,182 @@
+"""The access table: for every URL name, who may use it and what everyone else gets.
+
+This is data, not prose. tests/test_access_matrix.py requests every URL as every kind of actor and
+checks each answer against `expected()`; `manage.py access_table` prints it for docs/access.md. A URL
+that is not listed here fails a test, so a new page cannot ship without saying who may use it.
+
+The answers:
+- OK: the page or action works for them (any answer that is not a refusal).
+- NOT_FOUND: 404, exactly as for an object that does not exist, so nothing leaks.
+- SIGN_IN / STAFF_SIGN_IN / PARTNER_SIGN_IN: a redirect to that sign-in page, keeping `next`.
+
+Someone of the wrong kind is sent to sign in as the right kind (a partner contact on a submitter's
+page, a submitter on a staff page); someone of the right kind but the wrong person or hub gets 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --- Kinds of actor ---------------------------------------------------------------------------------
+# Each names one session the tests build (tests/test_access_matrix.py). "own" and "other" are relative
+# to the objects in the URL: Dorset's inquiry, sent by `submitter`, referred to `partner_contact`'s
+# organisation.
+ANONYMOUS = "anonymous"
+SUBMITTER = "submitter"  # sent the inquiry in the URL
+OTHER_SUBMITTER = "other_submitter"  # signed in by emailed link, someone else's inquiry
+HUB_MEMBER = "hub_member"  # member of the inquiry's hub (password + TOTP)
+HUB_LEAD = "hub_lead"  # lead of the inquiry's hub
+OTHER_HUB_LEAD = "other_hub_lead"  # lead of another hub
+PARTNER = "partner_contact"  # contact of the partner the referral went to
+OTHER_PARTNER = "other_partner_contact"  # contact of a partner the referral did not go to
+ADMINISTRATOR = "administrator"  # Django admin (is_staff, is_superuser), member of no hub
+
+ACTORS = (ANONYMOUS, SUBMITTER, OTHER_SUBMITTER, HUB_MEMBER, HUB_LEAD, OTHER_HUB_LEAD, PARTNER,
+          OTHER_PARTNER, ADMINISTRATOR)
+
+# The session each kind of actor holds: "user" (signed in by emailed link or password), "staff"
+# (password and TOTP), "partner" (a partner contact's emailed-link session).
+SESSIONS = {
+    ANONYMOUS: frozenset(),
+    SUBMITTER: frozenset({"user"}),
+    OTHER_SUBMITTER: frozenset({"user"}),
+    HUB_MEMBER: frozenset({"user", "staff"}),
+    HUB_LEAD: frozenset({"user", "staff"}),
+    OTHER_HUB_LEAD: frozenset({"user", "staff"}),
+    ADMINISTRATOR: frozenset({"user", "staff"}),
+    PARTNER: frozenset({"partner"}),
+    OTHER_PARTNER: frozenset({"partner"}),
+}
+
+# --- Answers ------------------------------------------------------------------------------------------
+OK = "ok"
+NOT_FOUND = "404"
+SIGN_IN = "sign-in"
+STAFF_SIGN_IN = "staff sign-in"
+PARTNER_SIGN_IN = "partner sign-in"
+
+_SIGN_IN_FOR = {"user": SIGN_IN, "staff": STAFF_SIGN_IN, "partner": PARTNER_SIGN_IN}
+
+EVERYONE = frozenset(ACTORS)
+STAFF_OF_THE_HUB = frozenset({HUB_MEMBER, HUB_LEAD})
+ANY_STAFF = frozenset({HUB_MEMBER, HUB_LEAD, OTHER_HUB_LEAD})
+SIGNED_IN_USERS = frozenset(a for a in ACTORS if "user" in SESSIONS[a])
+PARTNERS = frozenset({PARTNER, OTHER_PARTNER})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use a URL (`who`, in words; `allowed`, as kinds of actor) and what others get."""
+
+    who: str
+    allowed: frozenset[str]
+    # The session the URL needs; someone without it is sent to that sign-in page. None: public.
+    needs: str | None = None
+    # Answers that differ from the general rule, by kind of actor.
+    exceptions: dict[str, str] = field(default_factory=dict)
+
+    def expected(self, actor: str) -> str:
+        if actor in self.exceptions:
+            return self.exceptions[actor]
+        if actor in self.allowed:
+            return OK
+        if self.needs and self.needs not in SESSIONS[actor]:
+            return _SIGN_IN_FOR[self.needs]
+        return NOT_FOUND
+
+
+def public(who: str = "anyone") -> Rule:
+    return Rule(who, EVERYONE)
+
+
+def link(who: str) -> Rule:
+    """Whoever holds an emailed link: the token is the capability, whatever session the browser has."""
+    return Rule(who, EVERYONE)
+
+
+OWNER = Rule("the inquiry's submitter only", frozenset({SUBMITTER}), needs="user")
+SIGNED_IN = Rule("a signed-in person (sees only their own)", SIGNED_IN_USERS, needs="user")
+HUB_STAFF = Rule("members of the hub in the URL, signed in with password and TOTP",
+                 STAFF_OF_THE_HUB, needs="staff")
+STAFF = Rule("signed in with password and TOTP and a member of some hub", ANY_STAFF, needs="staff")
+PARTNER_OF_REFERRAL = Rule("a contact of the referral's partner (signed in, or by its emailed link)",
+                           frozenset({PARTNER}), needs="partner")
+PARTNER_SIGNED_IN = Rule("a signed-in partner contact: their own organisations' referrals",
+                         PARTNERS, needs="partner")
+ORUK = public("anyone: the open Open Referral UK directory (no people, no referrals)")
+
+ACCESS: dict[str, Rule] = {
+    "healthz": public(),
+    "hubportal:sign_in": public(),
+    "hubportal:sign_in_sent": public(),
+    "hubportal:sign_in_confirm": link("whoever holds an emailed sign-in link"),
+    "hubportal:sign_out": public(),
+    "hubportal:accessibility": public(),
+    "hubportal:privacy": public(),
+    "hubportal:account": Rule("a signed-in person, their own account only", SIGNED_IN_USERS, needs="user"),
+    "hubportal:digest_unsubscribe": link("whoever holds the signed unsubscribe link (one person, one harmless action)"),
+    "hubportal:staff_sign_in": public(),
+    # The code and set-up steps need the password step first; without it they send you back to it.
+    "hubportal:staff_code": Rule("whoever passed the staff password step in this session (10 minutes)",
+                                 frozenset(), needs="staff",
+                                 exceptions={a: STAFF_SIGN_IN for a in ACTORS}),
+    "hubportal:staff_set_up": Rule("whoever passed the staff password step in this session (10 minutes)",
+                                   frozenset(), needs="staff",
+                                   exceptions={a: STAFF_SIGN_IN for a in ACTORS}),
+    "hubportal:staff_failed_emails": HUB_STAFF,
+    "hubportal:staff_email_resend": HUB_STAFF,
+    "hubportal:staff_email_mark_not_delivered": HUB_STAFF,
+    "hubportal:staff_email_mark_delivered": HUB_STAFF,
+    "intake:start": public(),
+    "intake:inquiry_list": SIGNED_IN,
+    "intake:inquiry_new": SIGNED_IN,
+    "intake:inquiry_detail": OWNER,
+    "intake:inquiry_step": OWNER,
+    "intake:inquiry_check": OWNER,
+    "intake:inquiry_submitted": OWNER,
+    "intake:inquiry_delete": OWNER,
+    "intake:attachment_download": OWNER,
+    "intake:attachment_remove": OWNER,
+    "intake:inquiry_answer": OWNER,
+    "intake:inquiry_withdraw_consent": OWNER,
+    "intake:staff_home": STAFF,
+    "intake:staff_dashboard": HUB_STAFF,
+    "intake:staff_inquiry_list": HUB_STAFF,
+    "intake:staff_inquiry_export": HUB_STAFF,
+    "intake:staff_inquiry_bulk": HUB_STAFF,
+    "intake:staff_inquiry": HUB_STAFF,
+    "intake:staff_attachment_download": HUB_STAFF,
+    "intake:staff_inquiry_assign": HUB_STAFF,
+    "intake:staff_inquiry_note": HUB_STAFF,
+    "intake:staff_inquiry_decide": HUB_STAFF,
+    "intake:staff_inquiry_assess": HUB_STAFF,
+    "intake:staff_metrics": HUB_STAFF,
+    "intake:staff_metrics_csv": HUB_STAFF,
+    "signposting:referral_send": HUB_STAFF,
+    "signposting:referral_reroute": HUB_STAFF,
+    "signposting:referral_close": HUB_STAFF,
+    "signposting:hub_referrals": HUB_STAFF,
+    "signposting:partner_home": PARTNER_SIGNED_IN,
+    "signposting:partner_referral": PARTNER_OF_REFERRAL,
+    "signposting:referral_link": link("whoever holds the emailed link for this referral and contact"),
+    "signposting:referral_link_renew": link("whoever holds an expired or used link; the new one goes to its contact"),
+    "signposting:referral_accept": PARTNER_OF_REFERRAL,
+    "signposting:referral_decline": PARTNER_OF_REFERRAL,
+    "signposting:referral_question": PARTNER_OF_REFERRAL,
+    "signposting:referral_outcome": PARTNER_OF_REFERRAL,
+    "partners:sign_in": public(),
+    "partners:sign_in_sent": public(),
+    "partners:sign_in_confirm": link("whoever holds an emailed partner sign-in link"),
+    "partners:digest_choice": Rule("a signed-in partner contact, for their own address only", PARTNERS,
+                                   needs="partner"),
+    "partners:sign_out": public(),
+    "partners:oruk_index": ORUK,
+    "partners:oruk_organizations": ORUK,
+    "partners:oruk_organization": ORUK,
+    "partners:oruk_services": ORUK,
+    "partners:oruk_service": ORUK,
+    "partners:oruk_taxonomies": ORUK,
+    "partners:oruk_taxonomy": ORUK,
+    "partners:oruk_taxonomy_terms": ORUK,
+    "partners:oruk_taxonomy_term": ORUK,
+}

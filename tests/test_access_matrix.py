@@ -1,0 +1,293 @@
+"""Every URL, requested as every kind of actor, answers as the access table (hubportal/access.py) says.
+
+One world: Dorset's hub with a lead and a member, Jo Bloggs's inquiry to Dorset (with an attachment)
+referred to Health Innovation Wessex, another submitter, another hub's lead, another partner's contact
+and an administrator. Each URL is requested with the method its real use needs, once per actor,
+inside a transaction that is rolled back, so one actor's action never changes what the next one sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from hubportal import access
+from hubportal.digests import unsubscribe_url
+from hubportal.models import EmailLink, HubMembership, OutboundEmail
+from hubportal.services import email_link_create
+from hubportal.testing import sign_in_staff
+from intake.models import Attachment, Checklist, Criterion
+from signposting import services as signposting_services
+from tests.factories import DraftFactory, SubmittedFactory, UserFactory
+from tests.partners.conftest import sign_in_partner
+from tests.partners.factories import PartnerContactFactory, PartnerFactory, PartnerServiceFactory
+
+
+def _names(patterns, namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}:{pattern.namespace}" if namespace and pattern.namespace else (
+                pattern.namespace or namespace)
+            yield from _names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name or pattern.lookup_str
+            yield f"{namespace}:{name}" if namespace else name
+
+
+URL_NAMES = sorted({name for name in _names(get_resolver().url_patterns) if not name.startswith("admin:")})
+
+
+def test_every_url_is_in_the_access_table_and_the_table_has_no_stale_rows():
+    assert sorted(set(URL_NAMES) - set(access.ACCESS)) == [], "add these URL names to hubportal/access.py"
+    assert sorted(set(access.ACCESS) - set(URL_NAMES)) == [], "these rows name no URL any more"
+
+
+@dataclass
+class World:
+    hub: object
+    inquiry: object
+    draft: object
+    attachment: object
+    evidence: object
+    referral: object
+    partner: object
+    checklist: object
+    failed_email: object
+    people: dict
+
+
+@pytest.fixture
+def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, other_hub_lead):
+    wessex = PartnerFactory(name="Health Innovation Wessex", kind="hin", hubs=[hub])
+    PartnerServiceFactory(partner=wessex, name="Real-world evaluation", support_needs=["evaluation"])
+    contact = PartnerContactFactory(partner=wessex, name="Priya Natarajan", email="priya@wessex.example.org",
+                                    is_lead=True)
+    other = PartnerFactory(name="Bournemouth University", kind="university", hubs=[hub])
+    other_contact = PartnerContactFactory(partner=other, name="Emma Clarke", email="emma@bournemouth.example.ac.uk")
+    administrator = UserFactory(email="admin@example.nhs.uk", full_name="Ada Admin", is_staff=True,
+                                is_superuser=True)
+    inquiry = SubmittedFactory(submitter=submitter, hub=hub, reference="DOR-2026-00001", title="Virtual ward pilot")
+    draft = DraftFactory(submitter=submitter, hub=hub, title="Unsent idea")
+    attachment = Attachment(inquiry=draft, uploaded_by=submitter, original_name="plan.pdf",
+                            stored_name="plan.pdf", content_type="application/pdf", size=8)
+    attachment.file.save("plan.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    evidence = Attachment(inquiry=inquiry, uploaded_by=submitter, original_name="evidence.pdf",
+                          stored_name="evidence.pdf", content_type="application/pdf", size=8)
+    evidence.file.save("evidence.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    referral = signposting_services.referral_send(inquiry=inquiry, partner=wessex, by=hub_lead)
+    checklist = Checklist.objects.create(hub=hub, name="Triage", slug="triage")
+    Criterion.objects.create(checklist=checklist, question="Is it proven?", weight=1, position=1)
+    failed = OutboundEmail.objects.create(key="access:1", to="someone@nhs.net", template="sign_in_link", hub=hub,
+                                          status=OutboundEmail.Status.FAILED)
+    people = {
+        access.SUBMITTER: submitter, access.OTHER_SUBMITTER: other_submitter, access.HUB_MEMBER: hub_member,
+        access.HUB_LEAD: hub_lead, access.OTHER_HUB_LEAD: other_hub_lead, access.ADMINISTRATOR: administrator,
+        access.PARTNER: contact, access.OTHER_PARTNER: other_contact,
+    }
+    assert HubMembership.objects.filter(user=administrator).count() == 0
+    return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
+                 checklist=checklist, failed_email=failed, people=people)
+
+
+def client_as(actor, world):
+    client = Client()
+    person = world.people.get(actor)
+    if actor in (access.SUBMITTER, access.OTHER_SUBMITTER):
+        client.force_login(person)
+    elif actor in (access.HUB_MEMBER, access.HUB_LEAD, access.OTHER_HUB_LEAD, access.ADMINISTRATOR):
+        sign_in_staff(client, person)
+    elif actor in (access.PARTNER, access.OTHER_PARTNER):
+        sign_in_partner(client, person.email)
+    return client
+
+
+def _token(purpose, email, subject_ref=""):
+    return email_link_create(purpose=purpose, email=email, subject_ref=subject_ref).raw_token
+
+
+def _referral_ref(world):
+    return f"{world.referral.public_id}:{world.people[access.PARTNER].public_id}"
+
+
+# How to request each URL: (method, path) built from the world. POST where the real use posts.
+Request = Callable[[World], tuple[str, str]]
+H = "dorset"
+
+
+REQUESTS: dict[str, Request] = {
+    "healthz": lambda w: ("get", reverse("healthz")),
+    "hubportal:sign_in": lambda w: ("get", reverse("hubportal:sign_in")),
+    "hubportal:sign_in_sent": lambda w: ("get", reverse("hubportal:sign_in_sent")),
+    "hubportal:sign_in_confirm": lambda w: ("get", reverse(
+        "hubportal:sign_in_confirm", args=[_token(EmailLink.Purpose.SIGN_IN, "new.person@nhs.net")])),
+    "hubportal:sign_out": lambda w: ("post", reverse("hubportal:sign_out")),
+    "hubportal:accessibility": lambda w: ("get", reverse("hubportal:accessibility")),
+    "hubportal:privacy": lambda w: ("get", reverse("hubportal:privacy")),
+    "hubportal:account": lambda w: ("get", reverse("hubportal:account")),
+    "hubportal:digest_unsubscribe": lambda w: ("get", urlparse(unsubscribe_url(w.people[access.HUB_LEAD])).path),
+    "hubportal:staff_sign_in": lambda w: ("get", reverse("hubportal:staff_sign_in")),
+    "hubportal:staff_code": lambda w: ("get", reverse("hubportal:staff_code")),
+    "hubportal:staff_set_up": lambda w: ("get", reverse("hubportal:staff_set_up")),
+    "hubportal:staff_failed_emails": lambda w: ("get", reverse("hubportal:staff_failed_emails", args=[H])),
+    "hubportal:staff_email_resend": lambda w: ("post", reverse("hubportal:staff_email_resend",
+                                                               args=[H, w.failed_email.pk])),
+    "hubportal:staff_email_mark_not_delivered": lambda w: ("post", reverse(
+        "hubportal:staff_email_mark_not_delivered", args=[H, w.failed_email.pk])),
+    "hubportal:staff_email_mark_delivered": lambda w: ("post", reverse(
+        "hubportal:staff_email_mark_delivered", args=[H, w.failed_email.pk])),
+    "intake:start": lambda w: ("get", reverse("intake:start")),
+    "intake:inquiry_list": lambda w: ("get", reverse("intake:inquiry_list")),
+    "intake:inquiry_new": lambda w: ("get", reverse("intake:inquiry_new")),
+    "intake:inquiry_detail": lambda w: ("get", reverse("intake:inquiry_detail", args=[w.inquiry.public_id])),
+    "intake:inquiry_step": lambda w: ("get", reverse("intake:inquiry_step", args=[w.draft.public_id, "title"])),
+    "intake:inquiry_check": lambda w: ("get", reverse("intake:inquiry_check", args=[w.draft.public_id])),
+    "intake:inquiry_submitted": lambda w: ("get", reverse("intake:inquiry_submitted", args=[w.inquiry.public_id])),
+    "intake:inquiry_delete": lambda w: ("get", reverse("intake:inquiry_delete", args=[w.draft.public_id])),
+    "intake:attachment_download": lambda w: ("get", reverse("intake:attachment_download",
+                                                            args=[w.attachment.public_id])),
+    "intake:attachment_remove": lambda w: ("post", reverse("intake:attachment_remove",
+                                                           args=[w.attachment.public_id])),
+    "intake:inquiry_answer": lambda w: ("get", reverse("intake:inquiry_answer", args=[w.inquiry.public_id])),
+    "intake:inquiry_withdraw_consent": lambda w: ("get", reverse("intake:inquiry_withdraw_consent",
+                                                                 args=[w.inquiry.public_id])),
+    "intake:staff_home": lambda w: ("get", reverse("intake:staff_home")),
+    "intake:staff_dashboard": lambda w: ("get", reverse("intake:staff_dashboard", args=[H])),
+    "intake:staff_inquiry_list": lambda w: ("get", reverse("intake:staff_inquiry_list", args=[H])),
+    "intake:staff_inquiry_export": lambda w: ("get", reverse("intake:staff_inquiry_export", args=[H])),
+    "intake:staff_inquiry_bulk": lambda w: ("post", reverse("intake:staff_inquiry_bulk", args=[H])),
+    "intake:staff_inquiry": lambda w: ("get", reverse("intake:staff_inquiry", args=[H, w.inquiry.reference])),
+    "intake:staff_attachment_download": lambda w: ("get", reverse(
+        "intake:staff_attachment_download", args=[H, w.inquiry.reference, w.evidence.public_id])),
+    "intake:staff_inquiry_assign": lambda w: ("post", reverse("intake:staff_inquiry_assign",
+                                                              args=[H, w.inquiry.reference])),
+    "intake:staff_inquiry_note": lambda w: ("post", reverse("intake:staff_inquiry_note",
+                                                            args=[H, w.inquiry.reference])),
+    "intake:staff_inquiry_decide": lambda w: ("get", reverse("intake:staff_inquiry_decide",
+                                                             args=[H, w.inquiry.reference, "close"])),
+    "intake:staff_inquiry_assess": lambda w: ("get", reverse("intake:staff_inquiry_assess",
+                                                             args=[H, w.inquiry.reference, w.checklist.slug])),
+    "intake:staff_metrics": lambda w: ("get", reverse("intake:staff_metrics", args=[H])),
+    "intake:staff_metrics_csv": lambda w: ("get", reverse("intake:staff_metrics_csv", args=[H])),
+    "signposting:referral_send": lambda w: ("get", reverse("signposting:referral_send",
+                                                           args=[H, w.inquiry.reference])),
+    "signposting:referral_reroute": lambda w: ("get", reverse(
+        "signposting:referral_reroute", args=[H, w.inquiry.reference, w.referral.public_id])),
+    "signposting:referral_close": lambda w: ("post", reverse(
+        "signposting:referral_close", args=[H, w.inquiry.reference, w.referral.public_id])),
+    "signposting:hub_referrals": lambda w: ("get", reverse("signposting:hub_referrals", args=[H])),
+    "signposting:partner_home": lambda w: ("get", reverse("signposting:partner_home")),
+    "signposting:partner_referral": lambda w: ("get", reverse("signposting:partner_referral",
+                                                              args=[w.referral.public_id])),
+    "signposting:referral_link": lambda w: ("get", reverse("signposting:referral_link", args=[
+        w.referral.public_id, _token(EmailLink.Purpose.REFERRAL, w.people[access.PARTNER].email,
+                                     subject_ref=_referral_ref(w))])),
+    "signposting:referral_link_renew": lambda w: ("post", reverse("signposting:referral_link_renew", args=[
+        w.referral.public_id, _token(EmailLink.Purpose.REFERRAL, w.people[access.PARTNER].email,
+                                     subject_ref=_referral_ref(w))])),
+    "signposting:referral_accept": lambda w: ("post", reverse("signposting:referral_accept",
+                                                              args=[w.referral.public_id])),
+    "signposting:referral_decline": lambda w: ("get", reverse("signposting:referral_decline",
+                                                              args=[w.referral.public_id])),
+    "signposting:referral_question": lambda w: ("get", reverse("signposting:referral_question",
+                                                               args=[w.referral.public_id])),
+    "signposting:referral_outcome": lambda w: ("get", reverse("signposting:referral_outcome",
+                                                              args=[w.referral.public_id])),
+    "partners:sign_in": lambda w: ("get", reverse("partners:sign_in")),
+    "partners:sign_in_sent": lambda w: ("get", reverse("partners:sign_in_sent")),
+    "partners:sign_in_confirm": lambda w: ("get", reverse("partners:sign_in_confirm", args=[
+        _token(EmailLink.Purpose.PARTNER_SIGN_IN, w.people[access.PARTNER].email)])),
+    "partners:digest_choice": lambda w: ("post", reverse("partners:digest_choice")),
+    "partners:sign_out": lambda w: ("post", reverse("partners:sign_out")),
+    "partners:oruk_index": lambda w: ("get", reverse("partners:oruk_index")),
+    "partners:oruk_organizations": lambda w: ("get", reverse("partners:oruk_organizations")),
+    "partners:oruk_organization": lambda w: ("get", reverse("partners:oruk_organization",
+                                                            args=[w.partner.public_id])),
+    "partners:oruk_services": lambda w: ("get", reverse("partners:oruk_services")),
+    "partners:oruk_service": lambda w: ("get", reverse("partners:oruk_service", args=[
+        w.partner.services.first().public_id])),
+    "partners:oruk_taxonomies": lambda w: ("get", reverse("partners:oruk_taxonomies")),
+    "partners:oruk_taxonomy": lambda w: ("get", reverse("partners:oruk_taxonomy", args=["support-need"])),
+    "partners:oruk_taxonomy_terms": lambda w: ("get", reverse("partners:oruk_taxonomy_terms")),
+    "partners:oruk_taxonomy_term": lambda w: ("get", reverse("partners:oruk_taxonomy_term",
+                                                             args=["support-need:evaluation"])),
+}
+
+SIGN_IN_PAGES = {
+    access.SIGN_IN: reverse("hubportal:sign_in"),
+    access.STAFF_SIGN_IN: reverse("hubportal:staff_sign_in"),
+    access.PARTNER_SIGN_IN: reverse("partners:sign_in"),
+}
+
+
+def classify(response) -> str:
+    """What a response means, in the access table's words."""
+    if response.status_code == 404:
+        return access.NOT_FOUND
+    if response.status_code in (301, 302, 303):
+        target = urlparse(response["Location"])
+        for answer, page in SIGN_IN_PAGES.items():
+            # A refusal keeps where the person was going; a page that simply moves on does not.
+            if target.path == page and "next=" in target.query:
+                return answer
+            if answer == access.STAFF_SIGN_IN and target.path == page:
+                return answer  # the code and set-up steps send you back to the password step
+    if response.status_code in (403, 405) or response.status_code >= 500:
+        return f"HTTP {response.status_code}"
+    return access.OK
+
+
+def test_every_url_has_a_way_to_request_it():
+    assert sorted(set(access.ACCESS) - set(REQUESTS)) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(access.ACCESS))
+def test_each_actor_gets_what_the_access_table_says(name, world):
+    rule = access.ACCESS[name]
+    wrong = []
+    for actor in access.ACTORS:
+        client = client_as(actor, world)
+        with transaction.atomic():
+            method, path = REQUESTS[name](world)
+            response = getattr(client, method)(path)
+            transaction.set_rollback(True)
+        got, want = classify(response), rule.expected(actor)
+        if got != want:
+            wrong.append(f"{actor}: got {got} ({response.status_code}), table says {want}")
+    assert wrong == [], f"{name} ({method.upper()} {path}):\n" + "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_nothing_of_the_inquiry_reaches_someone_refused(world):
+    """A refusal is a refusal: no title, reference or partner name in the body of any refused answer."""
+    leaked = []
+    for name, rule in access.ACCESS.items():
+        for actor in access.ACTORS:
+            if rule.expected(actor) == access.OK:
+                continue
+            client = client_as(actor, world)
+            with transaction.atomic():
+                method, path = REQUESTS[name](world)
+                body = getattr(client, method)(path).content.decode(errors="replace")
+                transaction.set_rollback(True)
+            for secret in ("Virtual ward pilot", "Unsent idea", "plan.pdf", "evidence.pdf"):
+                if secret in body:
+                    leaked.append((name, actor, secret))
+    assert leaked == []
+
+
+
+def test_docs_access_md_is_the_table_as_it_is():
+    from pathlib import Path
+
+    from hubportal.management.commands.access_table import access_table_markdown
+
+    written = (Path(__file__).resolve().parent.parent / "docs" / "access.md").read_text()
+    assert written == access_table_markdown(), "run: manage.py access_table > docs/access.md"
