@@ -225,6 +225,18 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["nhsuk"]
 CRISPY_TEMPLATE_PACK = "nhsuk"
 
 
+# --- Malware scanning ----------------------------------------------------------------------------
+
+# ClamAV's clamd scans every upload before it is stored: CLAMD_SOCKET (a unix socket path) or
+# CLAMD_HOST and CLAMD_PORT. With neither set, uploads are NOT scanned (the embedded default). Once set,
+# an upload clamd cannot scan is refused with "try again later": we never store what nobody checked.
+CLAMD_SOCKET = env_str("CLAMD_SOCKET", "")
+CLAMD_HOST = env_str("CLAMD_HOST", "")
+CLAMD_PORT = env_int("CLAMD_PORT", 3310)
+# Seconds to wait for clamd to connect and answer; a 10 MB upload scans in well under one.
+CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)
+
+
 # --- Email ---------------------------------------------------------------------------------------
 
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
