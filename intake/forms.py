@@ -17,6 +17,8 @@ from .models import Inquiry
 from .scanning import ScannerUnavailable, upload_scan
 from .validators import (
     ALLOWED_DESCRIPTION,
+    UploadRefused,
+    check_package,
     detect_type,
     find_nhs_numbers,
 )
@@ -316,6 +318,11 @@ class AttachmentForm(forms.Form):
             raise forms.ValidationError(
                 f"You can upload up to {settings.ATTACHMENTS_PER_INQUIRY} files. Remove one to add another"
             )
+        try:
+            # Before the type check, so a damaged or password-protected document gets its own reason.
+            check_package(upload)
+        except UploadRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
         detected = detect_type(upload)
         if detected is None:
             raise forms.ValidationError(f"The selected file must be {ALLOWED_DESCRIPTION}")
