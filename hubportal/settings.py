@@ -139,7 +139,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a Celery worker started by an integration test sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    DATABASES["default"]["OPTIONS"] = {
+        # Writers queue for up to 20 s instead of failing at once ("database is locked").
+        "timeout": 20,
+        # Take the write lock at BEGIN: a deferred transaction that reads and then writes cannot wait
+        # for the lock (SQLite answers BUSY at once to avoid deadlock), so two submits at once gave 500s.
+        "transaction_mode": "IMMEDIATE",
+        # WAL: readers never block the writer nor it them; NORMAL sync is durable enough in WAL mode.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
