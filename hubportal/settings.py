@@ -141,7 +141,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a Celery worker started by an integration test sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    DATABASES["default"]["OPTIONS"] = {
+        # Writers queue for up to 20 s instead of failing at once ("database is locked").
+        "timeout": 20,
+        # Take the write lock at BEGIN: a deferred transaction that reads and then writes cannot wait
+        # for the lock (SQLite answers BUSY at once to avoid deadlock), so two submits at once gave 500s.
+        "transaction_mode": "IMMEDIATE",
+        # WAL: readers never block the writer nor it them; NORMAL sync is durable enough in WAL mode.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -225,6 +233,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["nhsuk"]
 CRISPY_TEMPLATE_PACK = "nhsuk"
+
+
+# --- Malware scanning ----------------------------------------------------------------------------
+
+# ClamAV's clamd scans every upload before it is stored: CLAMD_SOCKET (a unix socket path) or
+# CLAMD_HOST and CLAMD_PORT. With neither set, uploads are NOT scanned (the embedded default). Once set,
+# an upload clamd cannot scan is refused with "try again later": we never store what nobody checked.
+CLAMD_SOCKET = env_str("CLAMD_SOCKET", "")
+CLAMD_HOST = env_str("CLAMD_HOST", "")
+CLAMD_PORT = env_int("CLAMD_PORT", 3310)
+# Seconds to wait for clamd to connect and answer; a 10 MB upload scans in well under one.
+CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)
 
 
 # --- Email ---------------------------------------------------------------------------------------

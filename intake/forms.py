@@ -14,7 +14,14 @@ from hubportal.models import Hub
 from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 
 from .models import Inquiry
-from .validators import ALLOWED_DESCRIPTION, detect_type, find_nhs_numbers
+from .scanning import ScannerUnavailable, upload_scan
+from .validators import (
+    ALLOWED_DESCRIPTION,
+    UploadRefused,
+    check_package,
+    detect_type,
+    find_nhs_numbers,
+)
 
 NHS_NUMBER_MESSAGE = (
     "Remove the NHS number from your answer. Do not include anything that could identify a patient"
@@ -311,11 +318,27 @@ class AttachmentForm(forms.Form):
             raise forms.ValidationError(
                 f"You can upload up to {settings.ATTACHMENTS_PER_INQUIRY} files. Remove one to add another"
             )
+        try:
+            # Before the type check, so a damaged or password-protected document gets its own reason.
+            check_package(upload)
+        except UploadRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
         detected = detect_type(upload)
         if detected is None:
             raise forms.ValidationError(f"The selected file must be {ALLOWED_DESCRIPTION}")
         upload.detected_type = detected
         upload.clean_name = _clean_name(upload.name, detected.extension)
+        # Last: the cheap checks above refuse bombs before clamd unpacks anything.
+        label = f"{upload.clean_name!r} on inquiry {self.inquiry.public_id}" if self.inquiry else upload.clean_name
+        try:
+            signature = upload_scan(upload, label=label)
+        except ScannerUnavailable:
+            raise forms.ValidationError(
+                f"The file {upload.clean_name} could not be checked for viruses, so it was not uploaded. "
+                "Try again later"
+            ) from None
+        if signature:
+            raise forms.ValidationError(f"The file {upload.clean_name} contains a virus and was not uploaded")
         return upload
 
 

@@ -1,5 +1,6 @@
 """Writes on inquiries. Each state change is one function here; views and forms never change state."""
 
+import logging
 import secrets
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -23,6 +24,8 @@ from .models import (
     InquiryNote,
     ReferenceCounter,
 )
+
+log = logging.getLogger(__name__)
 
 
 class InquiryNotEditable(Exception):
@@ -143,23 +146,47 @@ def inquiry_delete_draft(*, inquiry, by):
     transaction.on_commit(lambda: [f.delete(save=False) for f in files])
 
 
+class AttachmentNotStored(Exception):
+    """The file could not be written (disk full, read-only, no permission); nothing of it was kept."""
+
+
 @transaction.atomic
 def attachment_add(*, inquiry, by, upload):
-    """Store an upload (already checked by AttachmentForm) under a random name, on a draft."""
+    """Store an upload (already checked by AttachmentForm) under a random name, on a draft.
+
+    Rules: only on a draft; the file, the row and the timeline event are all kept or none is. A write that
+    fails part-way (ENOSPC after some chunks, EROFS, EACCES) leaves no partial file and raises
+    AttachmentNotStored, and the transaction rolls back, so the inquiry is as it was.
+    """
     if not Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.DRAFT).select_for_update().exists():
         raise InquiryNotEditable()
     detected = upload.detected_type
     stored_name = f"{secrets.token_hex(16)}.{detected.extension}"
     attachment = Attachment(inquiry=inquiry, uploaded_by=by, original_name=upload.clean_name,
                             stored_name=stored_name, content_type=detected.mime, size=upload.size)
-    attachment.file.save(stored_name, upload, save=False)
+    try:
+        attachment.file.save(stored_name, upload, save=False)
+    except OSError as error:
+        # Django's FileSystemStorage leaves whatever it wrote before the error; the name is ours and random,
+        # so the file at it can only be this upload's remains.
+        _attachment_discard(attachment.file.storage, attachment.file.field.generate_filename(attachment, stored_name))
+        log.error("Could not store attachment %s on inquiry %s: %s", stored_name, inquiry.public_id, error)
+        raise AttachmentNotStored(str(error)) from error
     try:
         attachment.save()
+        _event(inquiry, kind=InquiryEvent.Kind.ATTACHMENT_ADDED, actor=by, description=attachment.original_name)
     except Exception:
         attachment.file.delete(save=False)
         raise
-    _event(inquiry, kind=InquiryEvent.Kind.ATTACHMENT_ADDED, actor=by, description=attachment.original_name)
     return attachment
+
+
+def _attachment_discard(storage, name):
+    try:
+        storage.delete(name)
+    except OSError as error:
+        # On a read-only or unreachable volume the partial file can't be removed either; say where it is.
+        log.error("Could not remove the partial attachment %s: %s", name, error)
 
 
 @transaction.atomic

@@ -118,9 +118,7 @@ def inquiry_step(request, public_id, slug):
     if request.method == "POST" and form.is_valid():
         try:
             if step.form_class is AttachmentForm:
-                services.attachment_add(inquiry=inquiry, by=request.user, upload=form.cleaned_data["file"])
-                messages.success(request, f"{form.cleaned_data['file'].clean_name} uploaded")
-                return redirect(request.get_full_path())
+                return _attachment_add(request, step, form, inquiry, back_url, change)
             answers = form.answers() if step.form_class is ConsentForm else _model_answers(form)
             services.inquiry_update_draft(inquiry=inquiry, answers=answers)
         except services.InquiryNotEditable:
@@ -133,6 +131,20 @@ def inquiry_step(request, public_id, slug):
                  "continue_url": _after_step_url(inquiry, step, change)}
     status = 400 if form.is_bound and form.errors else 200
     return _render_step(request, step, form, inquiry, back_url, change, status=status, extra=extra)
+
+
+def _attachment_add(request, step, form, inquiry, back_url, change):
+    upload = form.cleaned_data["file"]
+    try:
+        services.attachment_add(inquiry=inquiry, by=request.user, upload=upload)
+    except services.AttachmentNotStored:
+        # Our fault, not theirs: say so on the same page (the service logged the cause), not a 500.
+        form.add_error("file", f"The file {upload.clean_name} could not be saved, so it was not uploaded. "
+                               "Try again later")
+        extra = {"attachments": inquiry.attachments.all(), "continue_url": _after_step_url(inquiry, step, change)}
+        return _render_step(request, step, form, inquiry, back_url, change, status=503, extra=extra)
+    messages.success(request, f"{upload.clean_name} uploaded")
+    return redirect(request.get_full_path())
 
 
 # Access: the draft's submitter only. POST sends the draft to the hub.
