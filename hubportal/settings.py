@@ -318,9 +318,17 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Emailed links carry tokens in their paths: logs that write paths redact them (hubportal.logs).
+    "filters": {"redact_tokens": {"()": "hubportal.logs.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {"filters": ["redact_tokens"]},
+        # Sign-in events, as structured records (hubportal.auth.auth_event): never a token or code.
+        "hubportal.auth": {"level": "INFO", "filters": ["redact_tokens"]},
+    },
 }
 
 for folder in (VAR_DIR, Path(MEDIA_ROOT), Path(EMAIL_FILE_PATH)):

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 
 from .selectors import partner_ids_for_email
 
-SESSION_KEY = "partner_sign_in"
+SESSION_KEY = "partner_session"
 
 
 class PartnerRequest(HttpRequest):
