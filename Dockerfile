@@ -63,4 +63,4 @@ USER app
 
 EXPOSE 8000
 
-CMD ["gunicorn", "hubportal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "hubportal.wsgi:application", "-c", "hubportal/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3"]

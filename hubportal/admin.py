@@ -1,8 +1,12 @@
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import EmailLink, Hub, HubMembership, HubOrganisation, OutboundEmail, User
 from .outbox import EmailNotResendable, outbound_email_resend
+from .permissions import is_staff_account
+from .services import staff_device_reset, staff_invite
 
 
 @admin.register(User)
@@ -18,6 +22,50 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]})]
     readonly_fields = ["last_login", "created_at"]
+    actions = ["invite", "reset_authenticator"]
+
+    @admin.action(description="Email a staff invitation (set a password and an authenticator)")
+    def invite(self, request, queryset):
+        self._for_staff(request, queryset, staff_invite, "invitation(s) emailed")
+
+    @admin.action(description="Reset the authenticator and email a new invitation")
+    def reset_authenticator(self, request, queryset):
+        self._for_staff(request, queryset, staff_device_reset, "authenticator(s) reset and invitation(s) emailed")
+
+    def _for_staff(self, request, queryset, service, done):
+        staff = [user for user in queryset if user.is_active and is_staff_account(user)]
+        for user in staff:
+            service(user=user, by=request.user)
+        self.message_user(request, f"{len(staff)} {done}.", messages.SUCCESS)
+        if len(staff) < len(queryset):
+            self.message_user(request, f"{len(queryset) - len(staff)} skipped: not active hub staff or "
+                                       f"administrators.", messages.WARNING)
+
+
+# Authenticators are set up only by their owner, through an emailed invitation, and reset only by the
+# action above: django-otp's own admin would let an administrator add a device or read its key (and
+# so take the account over with its password). Here they can only be seen.
+try:
+    admin.site.unregister(TOTPDevice)
+except NotRegistered:
+    pass
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__email"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class HubOrganisationInline(admin.TabularInline):

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class HubportalConfig(AppConfig):
     name = "hubportal"
     verbose_name = "Hubs, people and outbound email"
+
+    def ready(self):
+        # Register the emailed-link flows (hubportal.links) the kernel owns: submitters' sign-in and
+        # staff invitations. Services can then be called before any URL is resolved.
+        from . import staff_views, views  # noqa: F401

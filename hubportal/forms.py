@@ -58,7 +58,9 @@ class StaffPasswordForm(forms.Form):
 
     def clean(self):
         from django.contrib.auth import authenticate
+        from django_otp.plugins.otp_totp.models import TOTPDevice
 
+        from .auth import auth_event
         from .services import StaffSignInLocked, staff_sign_in_check, staff_sign_in_failed
 
         cleaned = super().clean()
@@ -75,7 +77,16 @@ class StaffPasswordForm(forms.Form):
             # Same message whether the address is unknown or the password wrong.
             if user is None or not (user.hub_memberships.exists() or user.is_staff):
                 staff_sign_in_failed(email=email, ip=self.ip)
+                auth_event("password", actor="staff", outcome="failure", email=email, ip=self.ip)
                 raise forms.ValidationError("Enter a correct email address and password")
+            if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+                # A password never sets up the second factor: that needs an emailed invitation, so a
+                # leaked password of an account that never finished setting up is no way in.
+                auth_event("password", actor="staff", outcome="refused_no_device", user=user, ip=self.ip)
+                raise forms.ValidationError(
+                    "Your staff sign-in is not set up. Use the link in your invitation email, "
+                    "or ask an administrator to send you a new invitation")
+            auth_event("password", actor="staff", outcome="success", user=user, ip=self.ip)
             self.user = user
         return cleaned
 
@@ -104,5 +115,6 @@ class OneTimeCodeForm(forms.Form):
         if not allowed:
             raise forms.ValidationError("Too many wrong codes. Wait a minute, then try the newest code")
         if not self.device.verify_token(code):
+            # Logged by the view (it knows the person and the address); never the code itself.
             raise forms.ValidationError("The code is not right. Enter the newest code from your app")
         return code

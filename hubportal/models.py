@@ -149,6 +149,9 @@ class EmailLink(models.Model):
         SIGN_IN = "sign_in", "Sign in"
         PARTNER_SIGN_IN = "partner_sign_in", "Partner contact sign in"
         REFERRAL = "referral", "Act on a referral"
+        # A staff member's first sign-in (or the next one after an administrator reset their
+        # authenticator): leads to setting a password, then an authenticator. subject_ref: the user's pk.
+        STAFF_INVITATION = "staff_invitation", "Staff invitation"
 
     purpose = models.CharField(max_length=30, choices=Purpose.choices)
     # The person, by address: a sign-in link may be asked for before their account exists.

@@ -5,14 +5,30 @@ hub in the URL. Anonymous or unverified visitors go to the staff sign-in page; a
 is not a member of that hub gets 404, the same as a hub that does not exist.
 """
 
+from __future__ import annotations
+
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import resolve_url
 
-from .models import Hub, HubMembership
+from .models import Hub, HubMembership, User
+
+
+class StaffRequest(HttpRequest):
+    """The request a `staff_view` hands its view: the member's membership of the hub in the URL."""
+
+    user: User
+    membership: HubMembership
+    hub: Hub
+
+
+def is_staff_account(user) -> bool:
+    """Someone whose pages need the second factor: a hub member or an administrator. Such an account
+    signs in only at staff sign-in, never with an emailed link alone."""
+    return bool(user.is_staff or user.hub_memberships.exists())
 
 
 def is_verified_staff(user):
@@ -56,6 +72,7 @@ def staff_view(view):
         if not (user.is_authenticated and user.is_verified()):
             return redirect_to_login(request.get_full_path(), resolve_url(settings.STAFF_LOGIN_URL))
         membership = membership_for(user, hub_slug)
+        request.membership = membership
         request.hub = membership.hub
         return view(request, membership, *args, **kwargs)
 

@@ -1,5 +1,6 @@
 """Writes of the shared kernel: emailed links (sign-in) and the people they sign in."""
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import emails
+from .auth import auth_event
 from .models import EmailLink, StaffSignInFailure, User, hash_token
 
 
@@ -71,41 +73,19 @@ def email_link_redeem(*, raw_token, purpose):
 
 
 def email_link_check_rate(*, purpose, email, ip):
-    """RateLimited when this address, or this IP address, asked for too many links of a purpose lately."""
+    """RateLimited when this address, or this IP address, asked for too many links of a purpose lately.
+
+    The address is checked first and its limit is low; the IP limit is much higher (one trust's whole
+    staff may share an address) and reaching it is logged, so a lock-out of many people is visible.
+    """
     hour_ago = timezone.now() - timedelta(hours=1)
     recent = EmailLink.objects.filter(purpose=purpose, created_at__gte=hour_ago)
     if recent.filter(email=email).count() >= settings.SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR:
         raise RateLimited()
     if ip and recent.filter(requested_ip=ip).count() >= settings.SIGN_IN_LINKS_PER_IP_PER_HOUR:
+        auth_event("ip_limit_reached", actor=purpose, outcome="rate_limited", ip=ip, level=logging.WARNING,
+                   limit=settings.SIGN_IN_LINKS_PER_IP_PER_HOUR)
         raise RateLimited()
-
-
-@transaction.atomic
-def sign_in_link_request(*, email, next_path="", ip=None):
-    """Email a sign-in link to `email`.
-
-    Rules: the address needs no account (one is made when the link is used), so the answer is the
-    same whether or not we know it; at most SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR per address and
-    SIGN_IN_LINKS_PER_IP_PER_HOUR per IP address, else RateLimited; the email is queued in this
-    transaction and carries only the link.
-    """
-    email = email.strip().lower()
-    email_link_check_rate(purpose=EmailLink.Purpose.SIGN_IN, email=email, ip=ip)
-    issued = email_link_create(purpose=EmailLink.Purpose.SIGN_IN, email=email, next_path=next_path, ip=ip)
-    emails.sign_in_link(link=issued.link, raw_token=issued.raw_token)
-    return issued.link
-
-
-@transaction.atomic
-def sign_in_link_redeem(*, raw_token):
-    """Use a sign-in link: returns the person it signs in (made now on their first visit)."""
-    link = email_link_redeem(raw_token=raw_token, purpose=EmailLink.Purpose.SIGN_IN)
-    user = User.objects.filter(email__iexact=link.email).first()
-    if user is None:
-        user = User.objects.create_user(link.email)
-    if not user.is_active:
-        raise LinkRefused("unknown")
-    return user, link
 
 
 def user_set_digest_frequency(*, user, frequency):
@@ -121,14 +101,76 @@ class StaffSignInLocked(Exception):
 
 
 def staff_sign_in_check(*, email, ip):
-    """StaffSignInLocked when guessing has gone on too long; checked before the password is tried."""
+    """StaffSignInLocked when guessing has gone on too long; checked before the password is tried.
+
+    Per address first (low); per IP address much higher, and logged when reached."""
     since = timezone.now() - timedelta(minutes=settings.STAFF_SIGN_IN_WINDOW_MINUTES)
     recent = StaffSignInFailure.objects.filter(created_at__gte=since)
     if recent.filter(email=email).count() >= settings.STAFF_SIGN_IN_FAILURES_PER_ADDRESS:
+        auth_event("lockout", actor="staff", outcome="locked", email=email, ip=ip, scope="address")
         raise StaffSignInLocked()
     if ip and recent.filter(ip=ip).count() >= settings.STAFF_SIGN_IN_FAILURES_PER_IP:
+        auth_event("ip_limit_reached", actor="staff", outcome="locked", email=email, ip=ip,
+                   level=logging.WARNING, limit=settings.STAFF_SIGN_IN_FAILURES_PER_IP)
         raise StaffSignInLocked()
 
 
 def staff_sign_in_failed(*, email, ip):
     StaffSignInFailure.objects.create(email=email, ip=ip)
+
+
+# --- Staff invitations: the only way into a staff account without a confirmed authenticator ---------
+
+def _staff_invitation_minutes():
+    return settings.STAFF_INVITATION_HOURS * 60
+
+
+@transaction.atomic
+def staff_invite(*, user, by=None):
+    """Email `user` a single-use invitation to set a password and an authenticator.
+
+    Rules: only a staff account (a hub member or an administrator) that is active; the link is bound
+    to this person (subject_ref = their id, and their address) and lasts STAFF_INVITATION_HOURS;
+    earlier unused invitations of theirs stop working (only the newest email is good); the email is
+    queued in this transaction.
+    """
+    from .permissions import is_staff_account
+
+    if not (user.is_active and is_staff_account(user)):
+        raise ValueError(f"{user} is not an active member of hub staff or an administrator")
+    now = timezone.now()
+    # An administrator may press the button twice, or reset after inviting: the older links go.
+    EmailLink.objects.filter(purpose=EmailLink.Purpose.STAFF_INVITATION, subject_ref=str(user.pk),
+                             used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    issued = email_link_create(purpose=EmailLink.Purpose.STAFF_INVITATION, email=user.email,
+                               subject_ref=str(user.pk), minutes=_staff_invitation_minutes())
+    emails.staff_invitation(link=issued.link, raw_token=issued.raw_token)
+    auth_event("staff_invited", actor="staff", outcome="sent", user=user, by_user_id=getattr(by, "pk", None),
+               link_id=issued.link.pk)
+    return issued.link
+
+
+@transaction.atomic
+def staff_device_reset(*, user, by=None):
+    """An administrator resets a person's authenticator: their devices are deleted, their password stops
+    working and a fresh invitation is emailed. Every staff session of theirs ends with the device (a
+    verified session names its device), and the password alone can never set up a new one."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    deleted, _ = TOTPDevice.objects.filter(user=user).delete()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    auth_event("device_reset", actor="staff", outcome="success", user=user, by_user_id=getattr(by, "pk", None),
+               devices_deleted=deleted)
+    return staff_invite(user=user, by=by)
+
+
+def staff_invitation_accept(link):
+    """The staff member an invitation link is for; LinkRefused("unknown") if the link's person is gone,
+    inactive, no longer staff, or their address changed since it was sent."""
+    from .permissions import is_staff_account
+
+    user = User.objects.filter(pk=int(link.subject_ref or 0), is_active=True).first()
+    if user is None or user.email.lower() != link.email.lower() or not is_staff_account(user):
+        raise LinkRefused("unknown")
+    return user

@@ -179,7 +179,7 @@ OTP_TOTP_ISSUER = "Innovation Hub Front Door"
 STAFF_LOGIN_URL = "hubportal:staff_sign_in"
 # Wrong staff passwords allowed in STAFF_SIGN_IN_WINDOW_MINUTES, per address and per IP address.
 STAFF_SIGN_IN_FAILURES_PER_ADDRESS = env_int("STAFF_SIGN_IN_FAILURES_PER_ADDRESS", 5)
-STAFF_SIGN_IN_FAILURES_PER_IP = env_int("STAFF_SIGN_IN_FAILURES_PER_IP", 20)
+STAFF_SIGN_IN_FAILURES_PER_IP = env_int("STAFF_SIGN_IN_FAILURES_PER_IP", 100)
 STAFF_SIGN_IN_WINDOW_MINUTES = env_int("STAFF_SIGN_IN_WINDOW_MINUTES", 15)
 
 # Partners' secure links to a referral: days to act on it, then days to record its outcome.
@@ -189,10 +189,22 @@ REFERRAL_OUTCOME_LINK_DAYS = env_int("REFERRAL_OUTCOME_LINK_DAYS", 90)
 # Emailed sign-in links: how long they last and how many may be asked for.
 SIGN_IN_LINK_MINUTES = env_int("SIGN_IN_LINK_MINUTES", 30)
 SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR = env_int("SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR", 5)
-SIGN_IN_LINKS_PER_IP_PER_HOUR = env_int("SIGN_IN_LINKS_PER_IP_PER_HOUR", 30)
+SIGN_IN_LINKS_PER_IP_PER_HOUR = env_int("SIGN_IN_LINKS_PER_IP_PER_HOUR", 100)
 # Who may sign in as a submitter: these domains and their subdomains. "*" allows any address.
 # NHS staff use nhs.net and trust domains under nhs.uk; in DEBUG any address works for demos.
 SUBMITTER_EMAIL_DOMAINS = env_list("SUBMITTER_EMAIL_DOMAINS", ["*"] if DEBUG else ["nhs.net", "nhs.uk"])
+
+
+# --- Who is acting: client addresses and staff invitations (issue 8) ----------------------------
+
+# Proxies in front of the web process that append to X-Forwarded-For (a load balancer, nginx...).
+# 0: REMOTE_ADDR is the client. Every per-IP limit reads the client's address through
+# hubportal.auth.client_ip, which trusts exactly this many entries from the right of the header.
+# The per-IP limits above are deliberately much higher than the per-address ones: a whole trust may
+# share one address, so reaching an IP limit is logged (hubportal.auth, event ip_limit_reached).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# A staff invitation (first sign-in, or after an administrator resets the authenticator) lasts this long.
+STAFF_INVITATION_HOURS = env_int("STAFF_INVITATION_HOURS", 72)
 
 
 # --- Internationalisation ------------------------------------------------------------------------
@@ -328,9 +340,17 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Emailed links carry tokens in their paths: logs that write paths redact them (hubportal.logs).
+    "filters": {"redact_tokens": {"()": "hubportal.logs.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["redact_tokens"]},
+        "django.server": {"filters": ["redact_tokens"]},
+        # Sign-in events, as structured records (hubportal.auth.auth_event): never a token or code.
+        "hubportal.auth": {"level": "INFO", "filters": ["redact_tokens"]},
+    },
 }
 
 for folder in (VAR_DIR, Path(MEDIA_ROOT), Path(EMAIL_FILE_PATH)):

@@ -22,6 +22,8 @@ kernel = [
     path("staff/sign-in/", staff_views.staff_sign_in, name="staff_sign_in"),
     path("staff/sign-in/code/", staff_views.staff_code, name="staff_code"),
     path("staff/sign-in/set-up/", staff_views.staff_set_up, name="staff_set_up"),
+    path("staff/sign-in/password/", staff_views.staff_set_password, name="staff_set_password"),
+    path("staff/invitation/link/<str:token>/", staff_views.staff_invitation, name="staff_invitation"),
     # Hub staff (password + TOTP, member of the hub in the URL): emails that did not go.
     path("staff/<slug:hub_slug>/emails/", email_views.failed_emails, name="staff_failed_emails"),
     path("staff/<slug:hub_slug>/emails/<int:email_id>/resend/", email_views.email_resend, name="staff_email_resend"),

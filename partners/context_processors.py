@@ -1,4 +1,4 @@
-from .selectors import partner_session_email
+from .permissions import partner_session_email
 
 
 def partner(request):

@@ -1,31 +1,8 @@
-"""Reads on the directory, and who the partner contact in this browser is."""
+"""Reads on the directory. (Who the partner contact in this browser is: partners.permissions.)"""
 
-import time
-
-from django.conf import settings
 from django.db.models import Q
 
 from .models import Partner, PartnerContact
-
-SESSION_KEY = "partner_sign_in"
-
-
-def partner_session_start(request, *, email):
-    """Remember, in this browser's session, the contact address an emailed link proved."""
-    request.session.cycle_key()  # a new session id at sign-in: no fixation
-    request.session[SESSION_KEY] = {"email": email.lower(), "at": time.time()}
-
-
-def partner_session_end(request):
-    request.session.pop(SESSION_KEY, None)
-
-
-def partner_session_email(request):
-    """The contact address signed in in this browser, or None (never signed in, or too long ago)."""
-    data = request.session.get(SESSION_KEY)
-    if not data or time.time() - data.get("at", 0) > settings.SESSION_COOKIE_AGE:
-        return None
-    return data.get("email")
 
 
 def contacts_for_email(email):

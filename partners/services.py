@@ -1,14 +1,10 @@
-"""Writes on the directory and the partner contact's sign-in."""
+"""Writes on the directory. (The partner contact's sign-in is hubportal.links' flow, in partners.views.)"""
 
 
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from hubportal.models import EmailLink
-from hubportal.services import email_link_check_rate, email_link_create, email_link_redeem
-
-from . import emails
 from .models import Partner, PartnerContact
 
 
@@ -36,35 +32,6 @@ def partner_delete(*, partner):
 
 def active_contacts(email):
     return PartnerContact.objects.filter(email__iexact=email.strip(), is_active=True, partner__is_active=True)
-
-
-@transaction.atomic
-def partner_sign_in_link_request(*, email, next_path="", ip=None):
-    """Email a partner sign-in link to `email` if it belongs to an active contact of an active partner.
-
-    Rules: the answer is the same whether or not the address is a contact (nothing is revealed);
-    a link row is written either way, so the rate limit (the sign-in limits per address and per IP)
-    counts unknown addresses too; only a known contact is emailed.
-    """
-    email = email.strip().lower()
-    email_link_check_rate(purpose=EmailLink.Purpose.PARTNER_SIGN_IN, email=email, ip=ip)
-    issued = email_link_create(purpose=EmailLink.Purpose.PARTNER_SIGN_IN, email=email,
-                               next_path=next_path, ip=ip)
-    if active_contacts(email).exists():
-        emails.partner_sign_in_link(link=issued.link, raw_token=issued.raw_token)
-    return issued.link
-
-
-@transaction.atomic
-def partner_sign_in_link_redeem(*, raw_token):
-    """Use a partner sign-in link once; returns the link. Refused (unknown) if the address is no
-    longer an active contact, whatever the link says."""
-    from hubportal.services import LinkRefused
-
-    link = email_link_redeem(raw_token=raw_token, purpose=EmailLink.Purpose.PARTNER_SIGN_IN)
-    if not active_contacts(link.email).exists():
-        raise LinkRefused("unknown")
-    return link
 
 
 def partner_retire(*, partner):

@@ -4,88 +4,69 @@ The partner contact's referral pages are signposting's (they show referrals); th
 partners.permissions.partner_required, which relies on the session these views start.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from hubportal import links
+from hubportal.auth import auth_event
 from hubportal.models import EmailLink
-from hubportal.services import LinkRefused, RateLimited, email_link_inspect
-from hubportal.views import client_ip, safe_next_path
+from hubportal.services import LinkRefused
 
-from . import oruk
+from . import emails, oruk
 from .forms import DigestChoiceForm, PartnerSignInForm
 from .models import Partner, PartnerService
-from .permissions import partner_required
-from .selectors import partner_session_end, partner_session_start
-from .services import (
-    partner_contact_set_digest,
-    partner_sign_in_link_redeem,
-    partner_sign_in_link_request,
+from .permissions import (
+    partner_required,
+    partner_session_email,
+    partner_session_end,
+    partner_session_start,
 )
+from .services import active_contacts, partner_contact_set_digest
 
 # Where a partner contact lands after signing in (signposting's list of their referrals). A URL name,
 # not an import: partners never imports signposting.
 PARTNER_HOME = "signposting:partner_home"
 
 
+def _partner_accept(link):
+    """Whatever the link says, the address must still be an active contact of an active partner."""
+    if not active_contacts(link.email).exists():
+        raise LinkRefused("unknown")
+    return link.email
+
+
+def _partner_start(request, link, email):
+    partner_session_start(request, email=email)
+    auth_event("sign_in", actor="partner", outcome="success", request=request, email=email)
+    return redirect(links.safe_next_path(request, link.next_path) or resolve_url(PARTNER_HOME))
+
+
+PARTNER_FLOW = links.register(links.LinkFlow(
+    purpose=EmailLink.Purpose.PARTNER_SIGN_IN, actor="partner", templates="partners/sign_in",
+    form_class=PartnerSignInForm, request_url="partners:sign_in", sent_url="partners:sign_in_sent",
+    # Only an active contact is emailed; a row is written for any address, so the limits count it too.
+    may_email=lambda email: active_contacts(email).exists(),
+    accept=_partner_accept, start=_partner_start, send=emails.partner_sign_in_link,
+))
+
 # Access: anyone. The answer is the same whether or not the address belongs to a partner contact.
-@never_cache
-@require_http_methods(["GET", "POST"])
-def sign_in(request):
-    next_path = safe_next_path(request, request.POST.get("next") or request.GET.get("next"))
-    form = PartnerSignInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            partner_sign_in_link_request(email=form.cleaned_data["email"], next_path=next_path,
-                                         ip=client_ip(request))
-        except RateLimited:
-            return render(request, "partners/sign_in_rate_limited.html", status=429)
-        request.session["partner_sign_in_email"] = form.cleaned_data["email"]
-        return redirect("partners:sign_in_sent")
-    return render(request, "partners/sign_in.html", {"form": form, "next": next_path},
-                  status=400 if form.errors else 200)
-
-
+sign_in = links.request_view(PARTNER_FLOW)
 # Access: anyone. Shows only the address this browser typed.
-@never_cache
-@require_GET
-def sign_in_sent(request):
-    email = request.session.get("partner_sign_in_email")
-    if not email:
-        return redirect("partners:sign_in")
-    return render(request, "partners/sign_in_sent.html",
-                  {"email": email, "minutes": settings.SIGN_IN_LINK_MINUTES})
+sign_in_sent = links.sent_view(PARTNER_FLOW)
+# Access: whoever holds the emailed link. GET shows a button; the POST uses the link.
+sign_in_confirm = links.confirm_view(PARTNER_FLOW)
 
 
-# Access: whoever holds the emailed link. GET only shows a button (mail scanners follow links);
-# the POST uses the link and starts the partner session.
-@never_cache
-@require_http_methods(["GET", "POST"])
-def sign_in_confirm(request, token):
-    try:
-        if request.method == "POST":
-            link = partner_sign_in_link_redeem(raw_token=token)
-        else:
-            link = email_link_inspect(raw_token=token, purpose=EmailLink.Purpose.PARTNER_SIGN_IN)
-    except LinkRefused as refused:
-        return render(request, "partners/sign_in_link_refused.html",
-                      {"reason": refused.reason, "form": PartnerSignInForm()},
-                      status=404 if refused.reason == "unknown" else 410)
-    if request.method == "GET":
-        return render(request, "partners/sign_in_confirm.html", {"email": link.email})
-    partner_session_start(request, email=link.email)
-    request.session.pop("partner_sign_in_email", None)
-    return redirect(safe_next_path(request, link.next_path) or resolve_url(PARTNER_HOME))
-
-
-# Access: anyone (ends only this browser's partner session).
+# Access: anyone (ends only this browser's partner session, and what other apps granted the partner).
 @require_POST
 def sign_out(request):
+    email = partner_session_email(request)
+    if email:
+        auth_event("sign_out", actor="partner", outcome="success", request=request, email=email)
     partner_session_end(request)
-    request.session.pop("referral_grants", None)
+    links.actor_sign_out(request, "partner")
     return render(request, "partners/signed_out.html")
 
 

@@ -5,30 +5,19 @@ lookup by hub and reference); a partner contact reaches only referrals to their 
 through the emailed link for that referral or by signing in: anything else is a 404.
 """
 
-import time
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hubportal.auth import auth_event
 from hubportal.permissions import staff_view
 from hubportal.services import LinkRefused
 from partners.models import Partner
 from partners.permissions import partner_required
-from partners.selectors import (
-    active_contact,
-    contacts_for_email,
-    partner_choices_for_hub,
-    partner_contact_receives_digest,
-    partner_ids_for_email,
-    partner_session_email,
-)
+from partners.selectors import partner_choices_for_hub, partner_contact_receives_digest
 
 from . import selectors, services
 from .forms import (
@@ -40,11 +29,9 @@ from .forms import (
     ReferralSendForm,
 )
 from .models import Referral
+from .permissions import partner_referral_view, referral_grant
 
 PAGE_SIZE = 20
-# The referrals this browser opened through their emailed links: {referral public_id: {contact, at}}.
-GRANTS = "referral_grants"
-GRANT_SECONDS = 8 * 60 * 60
 
 
 # --- Hub staff -------------------------------------------------------------------------------------
@@ -153,52 +140,8 @@ def hub_referrals(request, membership):
 
 # --- Partner contacts ------------------------------------------------------------------------------
 
-def _grant(request, referral, contact):
-    grants = request.session.get(GRANTS, {})
-    grants[str(referral.public_id)] = {"contact": contact.pk, "at": time.time()}
-    request.session[GRANTS] = grants
-
-
-def _acting(request, public_id):
-    """(referral, contact) this browser may act on: through the referral's emailed link, or a signed-in
-    contact of the referral's partner. Returns (None, None) when nobody is signed in here (or the
-    person signed in is no longer an active contact); raises 404 for a referral of another
-    organisation, or none."""
-    grant = request.session.get(GRANTS, {}).get(str(public_id))
-    if grant and time.time() - grant.get("at", 0) > GRANT_SECONDS:
-        grant = None
-    email = partner_session_email(request)
-    partner_ids = partner_ids_for_email(email) if email else []
-    if grant is None and not partner_ids:
-        return None, None
-    referral = (Referral.objects.select_related("partner", "inquiry__hub", "inquiry__submitter")
-                .filter(public_id=public_id).first())
-    if referral is None:
-        raise Http404("No such referral")
-    contact = None
-    if grant:
-        contact = active_contact(pk=grant["contact"], partner_id=referral.partner_id)
-    if contact is None and referral.partner_id in partner_ids:
-        contact = contacts_for_email(email).filter(partner_id=referral.partner_id).first()
-    if contact is None:
-        raise Http404("No such referral")
-    return referral, contact
-
-
-def partner_referral_view(view):
-    """Partner referral pages: the view is called as view(request, referral, contact)."""
-
-    @wraps(view)
-    def wrapper(request, public_id):
-        referral, contact = _acting(request, public_id)
-        if referral is None:
-            return redirect_to_login(request.get_full_path(), "partners:sign_in")
-        return view(request, referral, contact)
-
-    return wrapper
-
-
 def _refused(request, referral_public_id, token, reason):
+    auth_event("link_refused", actor="referral_link", outcome=reason, request=request)
     return render(request, "signposting/partner/referral_link_refused.html",
                   {"reason": reason, "renew_url": reverse("signposting:referral_link_renew",
                                                           args=[referral_public_id, token])
@@ -221,7 +164,9 @@ def referral_link(request, public_id, token):
     if request.method == "GET":
         return render(request, "signposting/partner/referral_link_confirm.html",
                       {"referral": referral, "contact": contact})
-    _grant(request, referral, contact)
+    referral_grant(request, referral=referral, contact=contact)
+    auth_event("link_redeemed", actor="referral_link", outcome="success", request=request, email=contact.email,
+               referral=str(referral.public_id))
     return redirect("signposting:partner_referral", public_id=referral.public_id)
 
 
@@ -244,7 +189,7 @@ def partner_referral(request, referral, contact):
     return render(request, "signposting/partner/referral_detail.html",
                   {"referral": referral, "contact": contact, "inquiry": referral.inquiry,
                    "questions": list(referral.questions.all()),
-                   "signed_in": bool(partner_session_email(request))})
+                   "signed_in": request.referral_actor.signed_in})
 
 
 def _answered(request, referral):

@@ -135,6 +135,9 @@ REQUESTS: dict[str, Request] = {
     "hubportal:staff_sign_in": lambda w: ("get", reverse("hubportal:staff_sign_in")),
     "hubportal:staff_code": lambda w: ("get", reverse("hubportal:staff_code")),
     "hubportal:staff_set_up": lambda w: ("get", reverse("hubportal:staff_set_up")),
+    "hubportal:staff_set_password": lambda w: ("get", reverse("hubportal:staff_set_password")),
+    "hubportal:staff_invitation": lambda w: ("get", reverse("hubportal:staff_invitation", args=[
+        _token(EmailLink.Purpose.STAFF_INVITATION, w.people[access.HUB_MEMBER].email)])),
     "hubportal:staff_failed_emails": lambda w: ("get", reverse("hubportal:staff_failed_emails", args=[H])),
     "hubportal:staff_email_resend": lambda w: ("post", reverse("hubportal:staff_email_resend",
                                                                args=[H, w.failed_email.pk])),

@@ -42,8 +42,9 @@ EXPECTED_ENV = {
     "CSRF_COOKIE_SECURE": "0",
     "MEDIA_ROOT": "/data/media",
 }
-GUNICORN = ["gunicorn", "hubportal.wsgi:application", "--bind", "0.0.0.0:8000",
-            "--workers", "3", "--access-logfile", "-"]
+# The config file sends the access log to stdout with emailed links' tokens redacted.
+GUNICORN = ["gunicorn", "hubportal.wsgi:application", "-c", "hubportal/gunicorn.conf.py", "--bind", "0.0.0.0:8000",
+            "--workers", "3"]
 
 
 def load_compose(text=None):

@@ -95,20 +95,6 @@ def test_someone_who_is_not_hub_staff_cannot_use_staff_sign_in(client, submitter
 
 
 @pytest.mark.django_db
-def test_first_sign_in_sets_up_an_authenticator_with_a_qr_code(client, lead):
-    response = password_step(client)
-    assert response["Location"] == "/staff/sign-in/set-up/"
-    page = client.get("/staff/sign-in/set-up/").content.decode()
-    assert "<svg" in page and "Set up your authenticator app" in page
-    device = TOTPDevice.objects.get(user=lead)
-    assert not device.confirmed
-    client.post("/staff/sign-in/set-up/", {"code": code_for(device)})
-    device.refresh_from_db()
-    assert device.confirmed
-    assert client.session["_auth_user_id"] == str(lead.pk)
-
-
-@pytest.mark.django_db
 def test_the_code_page_needs_the_password_step_first(client):
     assert client.get("/staff/sign-in/code/")["Location"] == "/staff/sign-in/"
     assert client.get("/staff/sign-in/set-up/")["Location"] == "/staff/sign-in/"
@@ -158,7 +144,7 @@ def test_wrong_passwords_from_one_ip_address_across_addresses_are_limited(client
 
 
 @pytest.mark.django_db
-def test_old_failures_no_longer_count(client, lead, settings):
+def test_old_failures_no_longer_count(client, lead, device, settings):
     import datetime as dt
 
     from django.utils import timezone
@@ -169,4 +155,4 @@ def test_old_failures_no_longer_count(client, lead, settings):
     for _ in range(2):
         password_step(client, password="wrong")
     StaffSignInFailure.objects.update(created_at=timezone.now() - dt.timedelta(minutes=16))
-    assert password_step(client)["Location"] in ("/staff/sign-in/code/", "/staff/sign-in/set-up/")
+    assert password_step(client)["Location"] == "/staff/sign-in/code/"

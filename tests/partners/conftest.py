@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from partners.selectors import SESSION_KEY
+from partners.permissions import SESSION_KEY
 
 from .factories import PartnerContactFactory, PartnerFactory, PartnerServiceFactory
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from hubportal.models import EmailLink
-from partners.selectors import SESSION_KEY
+from partners.permissions import SESSION_KEY
 
 SIGN_IN = "/partner/sign-in/"
 LINK = re.compile(r"http://testserver(/partner/sign-in/link/[^/\s]+/)")

@@ -150,3 +150,39 @@ def test_the_link_only_lets_this_browser_see_that_one_referral(client, referral,
     assert client.get(f"/partner/referrals/{other.public_id}/").status_code == 302
     assert client.get("/partner/").status_code == 302
     assert emails_to("priya@wessex.example.org")
+
+
+@pytest.mark.django_db
+def test_using_the_link_gives_this_browser_a_new_session_id(client, referral, link_path):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    client.get(link_path)
+    client.post("/sign-in/", {"email": "someone@nhs.net"})  # anything that starts a session first
+    before = client.session.session_key
+    assert before
+    client.post(link_path)
+    after = client.session.session_key
+    assert after and after != before
+    assert not SessionStore().exists(before)  # a planted id is worth nothing afterwards
+    assert client.get(f"/partner/referrals/{referral.public_id}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_signing_out_as_a_partner_ends_the_grants_of_referral_links(client, referral, link_path):
+    client.post(link_path)
+    assert client.get(f"/partner/referrals/{referral.public_id}/").status_code == 200
+    client.post("/partner/sign-out/")
+    assert client.get(f"/partner/referrals/{referral.public_id}/").status_code == 302
+
+
+def test_no_app_names_another_apps_session_key():
+    """Each actor's session key is written and read only in its own home (DESIGN: who is acting)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    homes = {"partner_session": "partners/permissions.py", "referral_grants": "signposting/permissions.py",
+             "staff_pending": "hubportal/staff_views.py", "email_link_sent": "hubportal/links.py"}
+    for key, home in homes.items():
+        users = sorted(str(path.relative_to(root)) for app in ("hubportal", "partners", "signposting", "intake")
+                       for path in (root / app).rglob("*.py") if f'"{key}"' in path.read_text())
+        assert users == [home], (key, users)
