@@ -95,3 +95,15 @@ def inquiry_closed_notice(inquiry):
         return None
     reason = close_reason_for(inquiry=inquiry, event="closed").label
     return f"This inquiry was closed by the hub on {timezone.localtime(inquiry.closed_at):%-d %B %Y}: {reason[0].lower()}{reason[1:]}"
+
+
+def referral_hub_actions(referral, *, can_refer):
+    """The hub staff's actions on one referral in the triage panel: "reroute" (a declined referral not
+    re-routed yet, while the inquiry may still be referred) and "close" (while the table lets it close)."""
+    actions = set()
+    if referral.status == Referral.Status.DECLINED and not hasattr(referral, "rerouted_to") and can_refer:
+        actions.add("reroute")
+    if referral_may_become(current=referral.status, to=Referral.Status.CLOSED,
+                           inquiry_status=referral.inquiry.status):
+        actions.add("close")
+    return frozenset(actions)

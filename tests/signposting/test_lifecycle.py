@@ -221,3 +221,24 @@ def test_closing_the_last_open_referral_of_a_routed_inquiry_returns_it_to_review
     assert inquiry.status == "in_review"
     event = inquiry.events.filter(kind=InquiryEvent.Kind.STATUS_CHANGED).get()
     assert event.description == "No partner organisation has it any more"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state, expected", [
+    ("sent", {"close"}), ("viewed", {"close"}), ("accepted", {"close"}), ("declined", {"reroute"}),
+    ("completed", set()), ("closed", set()),
+])
+def test_the_staff_panel_offers_what_the_lifecycle_allows_on_each_referral(
+        lead_client, hub, inquiry, partner, partner_contact, hub_lead, state, expected):
+    referral = _referral_in(state, inquiry=inquiry, partner=partner, contact=partner_contact, hub_lead=hub_lead)
+    url = reverse("intake:staff_inquiry", args=[hub.slug, inquiry.reference])
+    close_url = reverse("signposting:referral_close", args=[hub.slug, inquiry.reference, referral.public_id])
+    reroute_url = reverse("signposting:referral_reroute", args=[hub.slug, inquiry.reference, referral.public_id])
+    page = lead_client.get(url).content.decode()
+    assert (close_url in page, reroute_url in page) == ("close" in expected, "reroute" in expected)
+    # Once the inquiry is closed: nothing to close (it closed them) and nothing to re-route.
+    inquiry.refresh_from_db()
+    intake_services.inquiry_close(inquiry=inquiry, by=hub_lead, outcome="not_progressed", reason="",
+                                  version=inquiry.version)
+    page = lead_client.get(url).content.decode()
+    assert close_url not in page and reroute_url not in page
