@@ -1,18 +1,15 @@
 """What each of intake's reminders does when its time comes. Registered in IntakeConfig.ready()."""
 
-import datetime as dt
 
 from django.utils import timezone
 
 from hubportal.models import HubMembership
 from hubportal.reminders import (
-    SEND_HOUR,
     at_working_day,
     register,
     reminder_cancel,
     reminder_schedule,
 )
-from hubportal.workdays import LONDON
 
 from . import emails
 from .models import InformationRequest, Inquiry
@@ -58,9 +55,15 @@ def cancel_information_request(request):
     reminder_cancel(kind=INFO, subject=_subject(request))
 
 
+def unpark_at(until):
+    """When an inquiry parked until `until` comes back: 09:00 London that day, or on the next working day
+    when `until` is a weekend day or a bank holiday (nobody is there to pick it up)."""
+    return at_working_day(until, 0)
+
+
 def plan_unpark(inquiry, until):
     reminder_schedule(kind=PARKED, subject=_subject(inquiry), stage=until.isoformat(), hub=inquiry.hub,
-                      due_at=dt.datetime.combine(until, dt.time(SEND_HOUR), tzinfo=LONDON))
+                      due_at=unpark_at(until))
 
 
 # --- Handling (called by the sweep) -----------------------------------------------------------------

@@ -192,3 +192,27 @@ def inquiry_similar(*, inquiry):
     for word in words[:3]:
         match |= Q(title__icontains=word)
     return list(rows.filter(match).order_by("-submitted_at")[:SIMILAR_LIMIT])
+
+
+# The decisions hub staff take on the inquiry page and the status each leads to. A decision is offered
+# when Inquiry.TRANSITIONS allows its status from the current one, so the page never repeats the table.
+DECISION_TARGETS = {
+    "start-review": Inquiry.Status.IN_REVIEW,
+    "request-info": Inquiry.Status.AWAITING_INFO,
+    "start-support": Inquiry.Status.IN_SUPPORT,
+    "duplicate": Inquiry.Status.CLOSED,
+    "close": Inquiry.Status.CLOSED,
+}
+# Transitions the table allows that are not a person's button: the submitter's answer takes an inquiry
+# from awaiting_info back to in_review, and the last referral closing takes a routed one back.
+NOT_A_STAFF_DECISION = {(Inquiry.Status.AWAITING_INFO, Inquiry.Status.IN_REVIEW),
+                        (Inquiry.Status.ROUTED, Inquiry.Status.IN_REVIEW)}
+
+
+def inquiry_available_decisions(inquiry):
+    """The decisions (DECISION_TARGETS' names, plus "park" or "unpark" and "assign") staff may take now."""
+    decisions = {name for name, to in DECISION_TARGETS.items()
+                 if inquiry.can_become(to) and (inquiry.status, to) not in NOT_A_STAFF_DECISION}
+    if inquiry.is_open:
+        decisions |= {"assign", "unpark" if inquiry.parked_until else "park"}
+    return frozenset(decisions)

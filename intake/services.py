@@ -64,15 +64,44 @@ def inquiry_record_event(*, inquiry, kind, by=None, description="", visible=True
     return event
 
 
+# --- When the inquiry stops being shared -----------------------------------------------------------
+#
+# Closing (whatever the outcome: withdrawn and duplicate included), erasing, or the submitter
+# withdrawing consent ends sharing with partners. Apps that shared it (signposting's referrals) register
+# a hook in their AppConfig.ready(); intake cannot import them (they depend on intake). What each hook
+# does is written in that app (signposting/lifecycle.py), and it runs in the caller's transaction, so
+# the inquiry never ends up closed with a referral still open.
+
+SHARING_ENDED = "closed", "erased", "consent_withdrawn"
+_sharing_ended_hooks = []
+
+
+def register_sharing_ended(hook):
+    """hook(*, inquiry, event, by) is called, inside the transaction, whenever sharing ends."""
+    if hook not in _sharing_ended_hooks:
+        _sharing_ended_hooks.append(hook)
+
+
+def inquiry_sharing_ended(*, inquiry, event, by):
+    """Tell every registered app that the inquiry is no longer shared: `event` is one of SHARING_ENDED.
+    inquiry_close and inquiry_withdraw_consent call it; the erasure service, when it exists, must call
+    it with event="erased" before removing anything."""
+    if event not in SHARING_ENDED:
+        raise ValueError(f"Unknown end of sharing: {event}")
+    for hook in _sharing_ended_hooks:
+        hook(inquiry=inquiry, event=event, by=by)
+
+
 @transaction.atomic
 def inquiry_withdraw_consent(*, inquiry, by):
-    """The submitter withdraws consent to share with partners. signposting.services.consent_withdraw
-    calls this and closes the open referrals in the same transaction."""
+    """The submitter withdraws consent to share with partners; the open referrals close in this transaction
+    (signposting's hook), and a routed inquiry left with none goes back to in review."""
     if by.pk != inquiry.submitter_id:
         raise InquiryNotEditable()
     Inquiry.objects.filter(pk=inquiry.pk).update(consent_share_with_partners=False, updated_at=timezone.now())
     inquiry.consent_share_with_partners = False
     _event(inquiry, kind=InquiryEvent.Kind.CONSENT_WITHDRAWN, actor=by)
+    inquiry_sharing_ended(inquiry=inquiry, event="consent_withdrawn", by=by)
     return inquiry
 
 
@@ -232,14 +261,24 @@ def _guarded_update(inquiry, *, version, from_statuses=None, **fields):
     return inquiry
 
 
-def _transition(inquiry, *, to, by, version, kind, description="", visible=True, **fields):
-    """Move an inquiry to `to` if the table allows it from where it is now; one timeline event."""
+def _transition_check(inquiry, *, to, version):
+    """The status now, if the table allows `to` from it and `version` is still current.
+
+    Only a courtesy to give a clear message early: between this read and the UPDATE someone else may
+    decide, and it is _guarded_update's WHERE version/status that settles who wins.
+    """
     current, current_version = Inquiry.objects.values_list("status", "version").get(pk=inquiry.pk)
     if version is not None and version != current_version:
         # The person decided on a page that is out of date: tell them it changed, whatever it became.
         raise InquiryChanged()
     if to not in Inquiry.TRANSITIONS[current]:
         raise TransitionNotAllowed(current, to)
+    return current
+
+
+def _transition(inquiry, *, to, by, version, kind, description="", visible=True, **fields):
+    """Move an inquiry to `to` if the table allows it from where it is now; one timeline event."""
+    current = _transition_check(inquiry, to=to, version=version)
     now = timezone.now()
     if inquiry.first_response_at is None:
         fields.setdefault("first_response_at", now)
@@ -318,6 +357,14 @@ def inquiry_route(*, inquiry, by, version=None, description=""):
 
 
 @transaction.atomic
+def inquiry_unroute(*, inquiry, by, description=""):
+    """routed -> in_review: no partner has the inquiry any more (their referrals closed), so it is the
+    hub's to decide again. Called by signposting when the last open referral closes."""
+    return _transition(inquiry, to=Inquiry.Status.IN_REVIEW, by=by, version=None,
+                       kind=InquiryEvent.Kind.STATUS_CHANGED, description=description)
+
+
+@transaction.atomic
 def inquiry_start_support(*, inquiry, by, version):
     return _transition(inquiry, to=Inquiry.Status.IN_SUPPORT, by=by, version=version,
                        kind=InquiryEvent.Kind.SUPPORT_STARTED)
@@ -334,6 +381,7 @@ def inquiry_close(*, inquiry, by, outcome, reason, version, duplicate_of=None):
         kind = InquiryEvent.Kind.MARKED_DUPLICATE
     _transition(inquiry, to=Inquiry.Status.CLOSED, by=by, version=version, kind=kind,
                 description=outcome.label, **fields)
+    inquiry_sharing_ended(inquiry=inquiry, event="closed", by=by)
     emails.inquiry_closed(inquiry=inquiry)
     return inquiry
 
@@ -349,7 +397,9 @@ def inquiry_mark_duplicate(*, inquiry, by, original, version):
 
 @transaction.atomic
 def inquiry_park(*, inquiry, by, until, reason, version):
-    """Put an open inquiry aside until a date; it comes back to the hub lead then."""
+    """Put an open inquiry aside until a date; it comes back to the hub lead at 09:00 London on that
+    date, or on the next working day when that date is a weekend day or a bank holiday
+    (reminders.unpark_at says when)."""
     if not inquiry.is_open:
         raise TransitionNotAllowed(inquiry.status, "parked")
     _guarded_update(inquiry, version=version, from_statuses=Inquiry.OPEN_STATUSES, parked_until=until)

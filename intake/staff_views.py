@@ -23,6 +23,7 @@ from hubportal.workdays import working_days_between
 from . import selectors, services
 from .journey import answer_rows
 from .models import Attachment
+from .reminders import unpark_at
 from .triage_forms import (
     AssignForm,
     BulkForm,
@@ -195,6 +196,7 @@ def _detail_context(request, membership, inquiry, **forms):
         "note_form": NoteForm(),
         "version_form": VersionedForm(initial={"version": inquiry.version}),
         "panel": signposting_panel,
+        "decisions": selectors.inquiry_available_decisions(inquiry),
         "today": timezone.localdate(),
     }
     context.update(forms)
@@ -281,7 +283,9 @@ def _decide(decision, inquiry, by, data):
         return inquiry, f"Marked as a duplicate of {data['original'].reference}"
     if decision == "park":
         services.inquiry_park(inquiry=inquiry, by=by, until=data["until"], reason=data["reason"], version=version)
-        return inquiry, f"Parked until {data['until']:%-d %B %Y}"
+        back = unpark_at(data["until"])
+        return inquiry, (f"Parked until {data['until']:%-d %B %Y}. It comes back to the hub on "
+                         f"{back:%A %-d %B %Y} at {f'{back:%-I%p}'.lower()}")
     raise Http404("No such decision")
 
 

@@ -95,7 +95,8 @@ class DuplicateForm(VersionedForm):
 class ParkForm(VersionedForm):
     page_heading_field = "until"
     until = forms.DateField(
-        label="Park until", help_text="For example, 27 3 2027. It comes back to the hub lead on that date.",
+        label="Park until", help_text="For example, 27 3 2027. It comes back to the hub lead at 9am on that date, or on the next "
+                                 "working day if that date is a weekend or a bank holiday.",
         widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
         error_messages={"required": "Enter the date to park until", "invalid": "Enter a real date, like 27/03/2027"},
         input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"],

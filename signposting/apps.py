@@ -6,9 +6,14 @@ class SignpostingConfig(AppConfig):
     verbose_name = "Signposting and referrals"
 
     def ready(self):
+        from intake.services import register_sharing_ended
+
         from . import permissions  # noqa: F401 - its grants end when a partner signs out
         from .digests import register_digests
         from .reminders import register_handlers
+        from .services import referrals_close_for_inquiry
 
         register_handlers()
         register_digests()
+        # Closing, erasing or withdrawing consent on an inquiry closes its open referrals (lifecycle.py).
+        register_sharing_ended(referrals_close_for_inquiry)

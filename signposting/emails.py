@@ -105,13 +105,17 @@ def referral_question(*, referral, question):
 
 
 def referral_closed(*, referral, contact):
-    """The partner is told to stop, and why (consent withdrawn, or the hub closed it)."""
+    """The partner is told to stop, and why: the coded reason in plain words (never the hub's own words,
+    which may name people) and a link to the referral through sign-in. Once per referral and contact,
+    however often the closing is retried."""
     return outbound_email_queue(
         key=f"referral:{referral.pk}:closed:{contact.pk}",
         to=contact.email,
         template="referral_closed",
         context={"reference": referral.inquiry.reference, "partner_name": referral.partner.name,
-                 "consent_withdrawn": referral.close_reason == "consent_withdrawn"},
+                 "reason": referral.get_close_reason_display(),
+                 "consent_withdrawn": referral.close_reason == "consent_withdrawn",
+                 "link_url": _partner_referral_url(referral)},
         hub=referral.inquiry.hub,
     )
 

@@ -153,8 +153,14 @@ class Referral(models.Model):
         NO_CONTACT = "no_contact", "We could not make contact"
 
     class CloseReason(models.TextChoices):
+        # Shown to the partner (page and email), so plain words and never anything about the person.
         CONSENT_WITHDRAWN = "consent_withdrawn", "The submitter withdrew consent to share with partners"
         HUB_CLOSED = "hub_closed", "The hub closed the referral"
+        # Closed because of the inquiry (signposting/lifecycle.py says which).
+        INQUIRY_CLOSED = "inquiry_closed", "The hub has finished working on the inquiry"
+        INQUIRY_WITHDRAWN = "inquiry_withdrawn", "The person who made the inquiry withdrew it"
+        INQUIRY_DUPLICATE = "inquiry_duplicate", "The inquiry repeats another one the hub already has"
+        INQUIRY_ERASED = "inquiry_erased", "The inquiry was erased"
 
     OPEN_STATUSES = (Status.SENT, Status.VIEWED, Status.ACCEPTED)
     # Allowed status changes; every referral service checks this table.

@@ -13,6 +13,7 @@ from intake.models import Inquiry
 from partners.models import Partner
 from partners.selectors import partner_choices_for_hub
 
+from . import lifecycle
 from .matcher import inquiry_match
 from .models import Referral, ReferralQuestion
 
@@ -141,6 +142,10 @@ def triage_panel(*, inquiry, membership, form=None):
     refusal = _refusal(inquiry)
     result = inquiry_match(inquiry=inquiry, partner_limit=PANEL_SUGGESTIONS, resource_limit=5)
     referrals = referrals_for_inquiry(inquiry)
+    for referral in referrals:
+        referral.inquiry = inquiry  # no query per row
+        # What the staff may do with each: from the lifecycle, so the template repeats no rule.
+        referral.hub_actions = lifecycle.referral_hub_actions(referral, can_refer=not refusal)
     open_by_partner = {r.partner_id: r for r in referrals if r.is_open}
     suggestions = [Suggestion(m, open_by_partner.get(m.partner_id)) for m in result.partners]
     # Checkbox ids as Django would number them, so the error summary's link lands on the first one.

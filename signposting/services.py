@@ -23,11 +23,12 @@ from intake.services import (
     inquiry_route,
     inquiry_start_review,
     inquiry_start_support,
+    inquiry_unroute,
     inquiry_withdraw_consent,
 )
 from partners.models import PartnerContact
 
-from . import emails, reminders
+from . import emails, lifecycle, reminders
 from .models import Referral, ReferralQuestion
 
 # How long the emailed links work, in days: the first one (to open and answer it), and the one for
@@ -63,6 +64,15 @@ class ReferralTransitionNotAllowed(Exception):
         self.current, self.wanted = current, wanted
 
 
+class ReferralInquiryClosed(ReferralTransitionNotAllowed):
+    """The referral's inquiry is closed: nothing about the referral may change. `notice` says why, for
+    the partner."""
+
+    def __init__(self, current, wanted, *, inquiry):
+        super().__init__(current, wanted)
+        self.notice = lifecycle.inquiry_closed_notice(inquiry) or "This inquiry is closed"
+
+
 class ReferralNotYours(Exception):
     """The contact is not an active contact of the referral's partner."""
 
@@ -86,12 +96,33 @@ def _issue_link(referral, contact, *, days):
 
 
 def _move(referral, *, to, **fields):
-    """Change the status if the table allows it from the status in the database now."""
-    current = Referral.objects.filter(pk=referral.pk).values_list("status", flat=True).get()
-    if to not in Referral.TRANSITIONS[current]:
+    """Change the status if the lifecycle allows it from the status in the database now (a clear
+    exception early); _guarded_move's conditional UPDATE then settles any race."""
+    current, inquiry_status = Referral.objects.filter(pk=referral.pk).values_list("status", "inquiry__status").get()
+    if not lifecycle.referral_may_become(current=current, to=to, inquiry_status=inquiry_status):
+        if not lifecycle.referral_may_change(inquiry_status=inquiry_status):
+            raise ReferralInquiryClosed(current, to, inquiry=Inquiry.objects.get(pk=referral.inquiry_id))
         raise ReferralTransitionNotAllowed(current, to)
-    now = timezone.now()
-    if not Referral.objects.filter(pk=referral.pk, status=current).update(status=to, updated_at=now, **fields):
+    return _guarded_move(referral, from_status=current, to=to, **fields)
+
+
+def _changeable(rows, *, to=None):
+    """Narrow `rows` to referrals whose inquiry lets them change (lifecycle rule 2), in the UPDATE's own
+    WHERE: the hub closing the inquiry and a partner answering cannot both win."""
+    if to in lifecycle.ALWAYS_ALLOWED:
+        return rows
+    # inquiry_id IN (...) rather than a join, so the status condition stays on the referral row itself
+    # and PostgreSQL re-checks it after waiting for a concurrent writer.
+    return rows.filter(inquiry__in=Inquiry.objects.filter(
+        status__in=lifecycle.REFERRALS_CHANGE_WHILE_INQUIRY_IS).values("pk"))
+
+
+def _guarded_move(referral, *, from_status, to, **fields):
+    """The conditional UPDATE: `from_status` -> `to` only if the referral is still `from_status` (and its
+    inquiry still open, unless closing). Of two people answering at once exactly one gets a row; the
+    other gets ReferralChanged and nothing is saved."""
+    rows = _changeable(Referral.objects.filter(pk=referral.pk, status=from_status), to=to)
+    if not rows.update(status=to, updated_at=timezone.now(), **fields):
         raise ReferralChanged()
     referral.refresh_from_db()
     return referral
@@ -198,7 +229,7 @@ def referral_view(*, referral, contact):
     """sent -> viewed, the first time a contact opens it. Opening it again, or in two places at once,
     changes nothing (the conditional UPDATE lets the first one through)."""
     now = timezone.now()
-    viewed = Referral.objects.filter(pk=referral.pk, status=Referral.Status.SENT).update(
+    viewed = _changeable(Referral.objects.filter(pk=referral.pk, status=Referral.Status.SENT)).update(
         status=Referral.Status.VIEWED, viewed_at=now, updated_at=now)
     referral.refresh_from_db()
     if viewed:
@@ -268,7 +299,9 @@ def referral_ask(*, referral, contact, question):
     """A partner asks the hub a question about an open referral. The hub is emailed a link (not the
     question) and answers by replying to the contact."""
     _check_contact(referral, contact)
-    referral = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    referral = Referral.objects.select_for_update(of=("self",)).select_related("inquiry").get(pk=referral.pk)
+    if not lifecycle.referral_may_change(inquiry_status=referral.inquiry.status):
+        raise ReferralInquiryClosed(referral.status, "asked about", inquiry=referral.inquiry)
     if not referral.is_open:
         raise ReferralTransitionNotAllowed(referral.status, "asked about")
     referral_view(referral=referral, contact=contact)
@@ -282,15 +315,28 @@ def referral_ask(*, referral, contact, question):
 
 @transaction.atomic
 def referral_close(*, referral, reason, by=None):
-    """An open referral -> closed (the submitter withdrew consent, or the hub closed it). Each of the
-    partner's referral contacts is told; the partner stops seeing the inquiry."""
+    """An open referral -> closed, with a coded reason (Referral.CloseReason). Each of the partner's
+    referral contacts is told once, with the reason; the partner stops seeing the inquiry. When it was
+    the last open referral of a routed inquiry, the inquiry goes back to in review (lifecycle rule 3)."""
     reason = Referral.CloseReason(reason)
     _move(referral, to=Referral.Status.CLOSED, closed_at=timezone.now(), close_reason=reason)
     _event(referral, InquiryEvent.Kind.REFERRAL_CLOSED, f"{referral.partner.name}: {reason.label}", by=by,
            visible=True)
     for contact in referral_contacts(referral.partner):
         emails.referral_closed(referral=referral, contact=contact)
+    _after_a_referral_closed(referral.inquiry_id, by=by)
     return referral
+
+
+def _after_a_referral_closed(inquiry_id, *, by):
+    # The inquiry row is locked by whoever closes (consent_withdraw, inquiry_close); the status is read
+    # again because closing several referrals may have moved it already.
+    inquiry = Inquiry.objects.get(pk=inquiry_id)
+    after = lifecycle.inquiry_status_after_last_referral(inquiry.status)
+    if after is None or Referral.objects.filter(inquiry_id=inquiry_id, status__in=Referral.OPEN_STATUSES).exists():
+        return
+    if after == Inquiry.Status.IN_REVIEW:
+        inquiry_unroute(inquiry=inquiry, by=by, description="No partner organisation has it any more")
 
 
 @transaction.atomic
@@ -302,20 +348,36 @@ def referral_close_by_hub(*, referral, by):
 
 
 @transaction.atomic
-def consent_withdraw(*, inquiry, by):
-    """The submitter withdraws consent to share with partners: in one transaction, intake records it and
-    every open referral of the inquiry is closed, each partner being told."""
-    # Lock first: a referral being sent at this moment either finishes before us (and is closed
-    # here) or starts after us (and sees no consent).
-    inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("hub", "submitter").get(pk=inquiry.pk)
-    inquiry_withdraw_consent(inquiry=inquiry, by=by)
-    open_referrals = (Referral.objects.select_for_update(of=("self",)).select_related("partner", "inquiry__hub")
+def referrals_close_for_inquiry(*, inquiry, event, by):
+    """intake's inquiry_sharing_ended hook (registered in SignpostingConfig.ready): the inquiry was
+    closed, erased, or its submitter withdrew consent, so each open referral closes with the reason
+    lifecycle.ENDS_SHARING gives, in the caller's transaction. Returns the referrals closed."""
+    reason = lifecycle.close_reason_for(inquiry=inquiry, event=event)
+    # Lock them: a partner answering now either finished first (and their referral, still open, is
+    # closed here) or waits and then finds it closed.
+    open_referrals = (Referral.objects.select_for_update(of=("self",)).select_related("partner")
                       .filter(inquiry=inquiry, status__in=Referral.OPEN_STATUSES).order_by("pk"))
     closed = []
     for referral in open_referrals:
         referral.inquiry = inquiry
-        closed.append(referral_close(referral=referral, reason=Referral.CloseReason.CONSENT_WITHDRAWN, by=by))
+        closed.append(referral_close(referral=referral, reason=reason, by=by))
+    # A routed inquiry whose only referrals were declined has none open either: it goes back too.
+    _after_a_referral_closed(inquiry.pk, by=by)
     return closed
+
+
+@transaction.atomic
+def consent_withdraw(*, inquiry, by):
+    """The submitter withdraws consent to share with partners: in one transaction, intake records it and
+    (through referrals_close_for_inquiry) every open referral of the inquiry is closed, each partner
+    being told; a routed inquiry left with no open referral goes back to in review."""
+    # Lock first: a referral being sent at this moment either finishes before us (and is closed
+    # here) or starts after us (and sees no consent).
+    inquiry = Inquiry.objects.select_for_update(of=("self",)).select_related("hub", "submitter").get(pk=inquiry.pk)
+    open_ids = list(Referral.objects.filter(inquiry=inquiry, status__in=Referral.OPEN_STATUSES)
+                    .order_by("pk").values_list("pk", flat=True))
+    inquiry_withdraw_consent(inquiry=inquiry, by=by)
+    return list(Referral.objects.filter(pk__in=open_ids, status=Referral.Status.CLOSED).order_by("pk"))
 
 
 # --- The partner's secure links ---------------------------------------------------------------------

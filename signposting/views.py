@@ -19,7 +19,7 @@ from partners.models import Partner
 from partners.permissions import partner_required
 from partners.selectors import partner_choices_for_hub, partner_contact_receives_digest
 
-from . import selectors, services
+from . import lifecycle, selectors, services
 from .forms import (
     HubReferralFilterForm,
     ReferralDeclineForm,
@@ -186,15 +186,20 @@ def referral_link_renew(request, public_id, token):
 def partner_referral(request, referral, contact):
     if referral.is_open:
         services.referral_view(referral=referral, contact=contact)
+    # What the partner may do comes from the lifecycle; the template only shows it.
     return render(request, "signposting/partner/referral_detail.html",
                   {"referral": referral, "contact": contact, "inquiry": referral.inquiry,
+                   "actions": lifecycle.referral_partner_actions(referral),
+                   "closed_notice": lifecycle.inquiry_closed_notice(referral.inquiry),
                    "questions": list(referral.questions.all()),
                    "signed_in": request.referral_actor.signed_in})
 
 
 def _answered(request, referral):
-    messages.error(request, f"This referral is {referral.get_status_display().lower()}: it cannot be changed "
-                            f"now. Someone else may have answered it first.")
+    referral.inquiry.refresh_from_db()
+    notice = lifecycle.inquiry_closed_notice(referral.inquiry)
+    messages.error(request, notice or f"This referral is {referral.get_status_display().lower()}: it cannot "
+                                      f"be changed now. Someone else may have answered it first.")
     return redirect("signposting:partner_referral", public_id=referral.public_id)
 
 
@@ -213,8 +218,8 @@ def referral_accept(request, referral, contact):
     return redirect("signposting:partner_referral", public_id=referral.public_id)
 
 
-def _form_page(request, referral, contact, *, form_class, template, target, act, success):
-    if not referral.can_become(target):
+def _form_page(request, referral, contact, *, form_class, template, action, act, success):
+    if action not in lifecycle.referral_partner_actions(referral):
         return _answered(request, referral)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -238,7 +243,7 @@ def referral_decline(request, referral, contact):
         services.referral_view(referral=referral, contact=contact)
     return _form_page(
         request, referral, contact, form_class=ReferralDeclineForm, template="signposting/partner/referral_decline.html",
-        target=Referral.Status.DECLINED,
+        action="decline",
         act=lambda data: services.referral_decline(referral=referral, contact=contact, reason=data["reason"],
                                                    details=data["details"]),
         success="You declined the referral. We have told the hub, who may ask another partner")
@@ -251,7 +256,7 @@ def referral_decline(request, referral, contact):
 def referral_outcome(request, referral, contact):
     return _form_page(
         request, referral, contact, form_class=ReferralOutcomeForm, template="signposting/partner/referral_outcome.html",
-        target=Referral.Status.COMPLETED,
+        action="record_outcome",
         act=lambda data: services.referral_complete(referral=referral, contact=contact, outcome=data["outcome"],
                                                     details=data["details"]),
         success="Thank you. You recorded the outcome and we have told the hub")
@@ -262,7 +267,7 @@ def referral_outcome(request, referral, contact):
 @require_http_methods(["GET", "POST"])
 @partner_referral_view
 def referral_question(request, referral, contact):
-    if not referral.is_open:
+    if "ask" not in lifecycle.referral_partner_actions(referral):
         return _answered(request, referral)
     form = ReferralQuestionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -14,6 +14,7 @@ from hubportal.reminders import reminders_send
 from hubportal.workdays import LONDON
 from intake import services
 from intake.models import Inquiry
+from intake.reminders import unpark_at
 from tests.factories import DraftFactory
 
 # A Friday: the hub's 5 working days end on the next Friday, and Monday 23 is a normal day.
@@ -115,10 +116,11 @@ def test_a_parked_inquiry_comes_back_to_the_hub_lead_on_its_date(
     sent.refresh_from_db()
     services.inquiry_park(inquiry=sent, by=hub_lead, until=until, reason="", version=sent.version)
     outbox.clear()
+    back = unpark_at(until)  # that date, or the next working day when it falls on a weekend or bank holiday
     with django_capture_on_commit_callbacks(execute=True):
-        reminders_send(now=at(until - dt.timedelta(days=1)))
+        reminders_send(now=back - dt.timedelta(minutes=1))
         assert Inquiry.objects.get(pk=sent.pk).parked_until == until
-        results = reminders_send(now=at(until))
+        results = reminders_send(now=back)
     assert [outcome for r, outcome in results if r.kind == "inquiry.parked"] == ["unparked; sent to 1"]
     assert Inquiry.objects.get(pk=sent.pk).parked_until is None
     assert any(m.subject == f"{sent.reference} is back from parking" for m in outbox)

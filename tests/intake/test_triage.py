@@ -1,7 +1,9 @@
 import re
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from hubportal.models import OutboundEmail
@@ -45,15 +47,68 @@ def test_starting_review_is_the_first_response_and_goes_on_the_timeline(lead_cli
 @pytest.mark.django_db
 def test_two_people_deciding_at_once_cannot_both_win(client, hub, hub_lead, hub_member, sent):
     seen_by_both = sent.version
+    stale = Inquiry.objects.get(pk=sent.pk)  # the member's copy, read before the lead decided
     member_client = sign_in_staff(client.__class__(), hub_member)
     lead_client = sign_in_staff(client, hub_lead)
     decide(lead_client, hub, sent, "close", outcome="not_progressed", reason="Out of scope")
+    # The SQL guard itself refuses the stale decision: the conditional UPDATE (version and status as the
+    # member saw them) finds no row. The Python pre-check in _transition is not involved here.
+    with pytest.raises(services.InquiryChanged):
+        services._guarded_update(stale, version=seen_by_both, from_statuses=[stale.status],
+                                 status=Inquiry.Status.IN_REVIEW)
+    # Through the page, the member is told and nothing is saved.
     sent.version = seen_by_both  # the member's page still shows the old version
     response = decide(member_client, hub, sent, "start-review")
     assert "Someone else changed this inquiry while you were looking at it" in response.content.decode()
     sent.refresh_from_db()
     assert sent.status == Inquiry.Status.CLOSED
+    assert sent.version == seen_by_both + 1
     assert not sent.events.filter(kind=InquiryEvent.Kind.REVIEW_STARTED).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL (CI runs it)")
+@pytest.mark.django_db(transaction=True)
+def test_two_people_deciding_at_once_in_two_threads_both_pass_the_check_and_one_wins(
+        hub, hub_lead, hub_member, sent, monkeypatch):
+    seen_by_both = sent.version
+    barrier = threading.Barrier(2, timeout=10)
+    real_guarded_update = services._guarded_update
+
+    def guarded_update_after_both_checked(inquiry, **kwargs):
+        # Both threads have passed _transition's Python check (same version, allowed status) by now.
+        barrier.wait()
+        return real_guarded_update(inquiry, **kwargs)
+
+    monkeypatch.setattr(services, "_guarded_update", guarded_update_after_both_checked)
+    results = {}
+
+    def run(name, act):
+        try:
+            act(Inquiry.objects.get(pk=sent.pk))
+            results[name] = "won"
+        except services.InquiryChanged:
+            results[name] = "refused"
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=("lead", lambda i: services.inquiry_close(
+            inquiry=i, by=hub_lead, outcome="not_progressed", reason="Out of scope", version=seen_by_both))),
+        threading.Thread(target=run, args=("member", lambda i: services.inquiry_start_review(
+            inquiry=i, by=hub_member, version=seen_by_both))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results.values()) == ["refused", "won"]
+    sent.refresh_from_db()
+    assert sent.version == seen_by_both + 1
+    winner = [name for name, result in results.items() if result == "won"][0]
+    assert sent.status == {"lead": Inquiry.Status.CLOSED, "member": Inquiry.Status.IN_REVIEW}[winner]
+    kinds = set(sent.events.values_list("kind", flat=True))
+    assert (InquiryEvent.Kind.CLOSED in kinds) == (winner == "lead")
+    assert (InquiryEvent.Kind.REVIEW_STARTED in kinds) == (winner == "member")
 
 
 @pytest.mark.django_db

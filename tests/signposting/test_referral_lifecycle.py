@@ -1,6 +1,9 @@
 """Each transition of a referral: sent -> viewed -> accepted | declined -> completed, and closing."""
 
+import threading
+
 import pytest
+from django.db import connection
 
 from hubportal.models import EmailLink, HubMembership, OutboundEmail
 from intake.models import Inquiry, InquiryEvent
@@ -140,12 +143,68 @@ def test_only_a_contact_of_the_referrals_partner_can_answer_it(referral, other_p
 @pytest.mark.django_db
 def test_of_two_answers_at_once_only_the_first_counts(referral, partner, partner_contact):
     colleague = PartnerContactFactory(partner=partner, name="Tom Reed")
+    services.referral_view(referral=referral, contact=colleague)
     stale = Referral.objects.get(pk=referral.pk)  # read by the colleague's page before Priya accepted
     services.referral_accept(referral=referral, contact=partner_contact)
+    # The SQL guard itself refuses: the conditional UPDATE names the status the colleague saw (viewed),
+    # and the referral is no longer viewed. _move's Python pre-check is not involved here.
+    with pytest.raises(services.ReferralChanged):
+        services._guarded_move(stale, from_status=stale.status, to=Referral.Status.DECLINED,
+                               declined_by=colleague, decline_reason="no_capacity")
+    # Through the service, the colleague is refused too.
     with pytest.raises(services.ReferralTransitionNotAllowed):
         services.referral_decline(referral=stale, contact=colleague, reason="no_capacity")
     referral.refresh_from_db()
     assert referral.status == Referral.Status.ACCEPTED and referral.declined_at is None
+    assert referral.accepted_by == partner_contact
+    assert not OutboundEmail.objects.filter(template="referral_declined").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL (CI runs it)")
+@pytest.mark.django_db(transaction=True)
+def test_of_two_answers_at_once_in_two_threads_both_pass_the_check_and_one_counts(
+        inquiry, partner, partner_contact, hub_lead, monkeypatch):
+    referral = services.referral_send(inquiry=inquiry, partner=partner, by=hub_lead)
+    colleague = PartnerContactFactory(partner=partner, name="Tom Reed")
+    # Opened already, so neither answer's own "viewed" UPDATE holds the row while the other waits.
+    services.referral_view(referral=referral, contact=partner_contact)
+    barrier = threading.Barrier(2, timeout=10)
+    real_guarded_move = services._guarded_move
+
+    def guarded_move_after_both_checked(referral, **kwargs):
+        # Both threads have passed _move's Python check (viewed may become accepted or declined) by now.
+        barrier.wait()
+        return real_guarded_move(referral, **kwargs)
+
+    monkeypatch.setattr(services, "_guarded_move", guarded_move_after_both_checked)
+    results = {}
+
+    def run(name, act):
+        try:
+            act(Referral.objects.select_related("partner", "inquiry__hub").get(pk=referral.pk))
+            results[name] = "won"
+        except services.ReferralChanged:
+            results[name] = "refused"
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=("accept", lambda r: services.referral_accept(
+            referral=r, contact=partner_contact))),
+        threading.Thread(target=run, args=("decline", lambda r: services.referral_decline(
+            referral=r, contact=colleague, reason="no_capacity"))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results.values()) == ["refused", "won"]
+    referral.refresh_from_db()
+    winner = [name for name, result in results.items() if result == "won"][0]
+    assert referral.status == {"accept": Referral.Status.ACCEPTED, "decline": Referral.Status.DECLINED}[winner]
+    assert (referral.accepted_at is not None, referral.declined_at is not None) == (
+        winner == "accept", winner == "decline")
+    assert InquiryEvent.objects.filter(kind__in=["referral_accepted", "referral_declined"]).count() == 1
 
 
 @pytest.mark.django_db
