@@ -105,8 +105,12 @@ def api_token_use(*, raw_token: str, ip: str | None = None, path: str = "") -> A
     if token.is_expired:
         raise ApiTokenRefused("expired")
     now = timezone.now()
-    recorded = ApiToken.objects.filter(pk=token.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - USE_RECORDED_EVERY)).update(last_used_at=now)
+    recorded = 0
+    # The row just read says whether a use is due; only then is the UPDATE sent, still conditional,
+    # since concurrent requests may all have read the same old time.
+    if token.last_used_at is None or token.last_used_at < now - USE_RECORDED_EVERY:
+        recorded = ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - USE_RECORDED_EVERY)).update(last_used_at=now)
     if recorded:
         token.last_used_at = now
         ApiTokenEvent.objects.create(token=token, kind=ApiTokenEvent.Kind.USED, ip=ip, detail=path[:300], at=now)
