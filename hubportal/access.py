@@ -8,6 +8,8 @@ The answers:
 - OK: the page or action works for them (any answer that is not a refusal).
 - NOT_FOUND: 404, exactly as for an object that does not exist, so nothing leaks.
 - SIGN_IN / STAFF_SIGN_IN / PARTNER_SIGN_IN: a redirect to that sign-in page, keeping `next`.
+- UNAUTHORISED: 401 (JSON, with WWW-Authenticate): the figures API needs an API token, and no
+  session is one, not even a hub lead's. tests/intake/test_api.py covers the tokens themselves.
 
 Someone of the wrong kind is sent to sign in as the right kind (a partner contact on a submitter's
 page, a submitter on a staff page); someone of the right kind but the wrong person or hub gets 404.
@@ -54,8 +56,10 @@ NOT_FOUND = "404"
 SIGN_IN = "sign-in"
 STAFF_SIGN_IN = "staff sign-in"
 PARTNER_SIGN_IN = "partner sign-in"
+UNAUTHORISED = "401"
 
-_SIGN_IN_FOR = {"user": SIGN_IN, "staff": STAFF_SIGN_IN, "partner": PARTNER_SIGN_IN}
+# "token": an API token in the Authorization header, which no session actor holds.
+_SIGN_IN_FOR = {"user": SIGN_IN, "staff": STAFF_SIGN_IN, "partner": PARTNER_SIGN_IN, "token": UNAUTHORISED}
 
 EVERYONE = frozenset(ACTORS)
 STAFF_OF_THE_HUB = frozenset({HUB_MEMBER, HUB_LEAD})
@@ -103,6 +107,10 @@ PARTNER_OF_REFERRAL = Rule("a contact of the referral's partner (signed in, or b
                            frozenset({PARTNER}), needs="partner")
 PARTNER_SIGNED_IN = Rule("a signed-in partner contact: their own organisations' referrals",
                          PARTNERS, needs="partner")
+HUB_LEADS = Rule("leads of the hub in the URL, signed in with password and TOTP (members get 404)",
+                 frozenset({HUB_LEAD}), needs="staff")
+API_TOKEN = Rule("an API token of the hub in the URL (Authorization: Bearer); no session", frozenset(),
+                 needs="token")
 ORUK = public("anyone: the open Open Referral UK directory (no people, no referrals)")
 
 ACCESS: dict[str, Rule] = {
@@ -131,6 +139,10 @@ ACCESS: dict[str, Rule] = {
     "hubportal:staff_email_resend": HUB_STAFF,
     "hubportal:staff_email_mark_not_delivered": HUB_STAFF,
     "hubportal:staff_email_mark_delivered": HUB_STAFF,
+    "hubportal:staff_api_tokens": Rule("members of the hub in the URL (read-only for team members)",
+                                       STAFF_OF_THE_HUB, needs="staff"),
+    "hubportal:staff_api_token_new": HUB_LEADS,
+    "hubportal:staff_api_token_revoke": HUB_LEADS,
     "intake:start": public(),
     "intake:inquiry_list": SIGNED_IN,
     "intake:inquiry_new": SIGNED_IN,
@@ -156,6 +168,10 @@ ACCESS: dict[str, Rule] = {
     "intake:staff_inquiry_assess": HUB_STAFF,
     "intake:staff_metrics": HUB_STAFF,
     "intake:staff_metrics_csv": HUB_STAFF,
+    "intake:api_index": public("anyone: how to use the figures API"),
+    "intake:api_openapi": public("anyone: the figures API's OpenAPI description (no figures)"),
+    "intake:api_metrics": API_TOKEN,
+    "intake:api_metrics_weekly": API_TOKEN,
     "signposting:referral_send": HUB_STAFF,
     "signposting:referral_reroute": HUB_STAFF,
     "signposting:referral_close": HUB_STAFF,

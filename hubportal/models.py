@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -266,3 +267,73 @@ class StaffSignInFailure(models.Model):
 
     def __str__(self):
         return f"{self.email} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A read-only key to one hub's figures (intake/api.py), for an ICS's BI tool such as Power BI.
+
+    The raw token is shown once when it is made and never stored: only its SHA-256 is kept, with the
+    first characters (`prefix`) so people can tell their tokens apart. A token expires, and a hub lead
+    can revoke it; each creation, revocation and use is an ApiTokenEvent.
+    """
+
+    # Tokens start with this, so a leaked one is recognisable by secret scanners and people.
+    PREFIX = "hfd_"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["hub", "created_at"], name="apitoken_hub_created")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…, {self.hub})"
+
+    @staticmethod
+    def new_token():
+        return ApiToken.PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self):
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self):
+        return not self.is_revoked and not self.is_expired
+
+
+class ApiTokenEvent(models.Model):
+    """The audit trail of an API token: who made or revoked it, and when (and from where) it was used."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        REVOKED = "revoked", "Revoked"
+        USED = "used", "Used"
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # For a use: the path asked for (never its query string's secrets: tokens are refused there).
+    detail = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.token} at {self.at:%Y-%m-%d %H:%M}"

@@ -77,3 +77,17 @@ def staff_view(view):
         return view(request, membership, *args, **kwargs)
 
     return wrapper
+
+
+def hub_lead_view(view):
+    """A page of one hub that only its hub leads may use: others of the hub get 404, as on a hub
+    that is not theirs (the page they can see links nowhere near it)."""
+
+    @staff_view
+    @wraps(view)
+    def wrapper(request, membership, *args, **kwargs):
+        if membership.role != HubMembership.Role.LEAD:
+            raise Http404("Only the hub's leads may do this")
+        return view(request, membership, *args, **kwargs)
+
+    return wrapper

@@ -335,6 +335,16 @@ if not DEBUG:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 
+# --- API for BI (issue 14) -----------------------------------------------------------------------
+
+# Read-only API tokens for the figures (intake/api.py): a hub lead picks a lifetime up to the maximum.
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+# Weeks per page of /api/v1/hubs/<hub>/metrics/weekly, and the most a client may ask for.
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 52)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 260)
+
+
 # --- Logging -------------------------------------------------------------------------------------
 
 LOGGING = {

@@ -5,7 +5,7 @@ from django.urls import include, path, reverse
 from django.views.generic import TemplateView
 from django_otp.admin import OTPAdminSite
 
-from . import account_views, email_views, staff_views, views
+from . import account_views, api_token_views, email_views, staff_views, views
 
 # Admin needs the same second factor as every staff page, and signs in through the staff sign-in.
 admin.site.__class__ = OTPAdminSite
@@ -31,6 +31,11 @@ kernel = [
          name="staff_email_mark_not_delivered"),
     path("staff/<slug:hub_slug>/emails/<int:email_id>/delivered/", email_views.email_mark_delivered,
          name="staff_email_mark_delivered"),
+    # Hub staff: read-only API tokens for the figures API (leads make and revoke them).
+    path("staff/<slug:hub_slug>/api-tokens/", api_token_views.api_tokens, name="staff_api_tokens"),
+    path("staff/<slug:hub_slug>/api-tokens/new/", api_token_views.api_token_new, name="staff_api_token_new"),
+    path("staff/<slug:hub_slug>/api-tokens/<uuid:public_id>/revoke/", api_token_views.api_token_revoke_view,
+         name="staff_api_token_revoke"),
     path("account/", account_views.account, name="account"),
     path("digests/unsubscribe/<str:token>/", account_views.digest_unsubscribe, name="digest_unsubscribe"),
     # Access: anyone; static information pages.

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, DateField, F, Q, Value
+from django.db.models import Count, DateField, F, Min, Q, Value
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -164,6 +164,15 @@ def metrics_weeks(*, date_from=None, date_to=None, today=None):
     return max(first, last - dt.timedelta(weeks=MAX_WEEKS - 1)), last
 
 
+def _sent_in_period(hub, date_from, date_to):
+    rows = hub_inquiries(hub).order_by()
+    if date_from:
+        rows = rows.filter(submitted_at__gte=_start_of(date_from))
+    if date_to:
+        rows = rows.filter(submitted_at__lt=_start_of(date_to + dt.timedelta(days=1)))
+    return rows
+
+
 def _per_week(rows, first, last):
     counts = {}
     in_window = rows.filter(submitted_at__gte=_start_of(first), submitted_at__lt=_start_of(last + dt.timedelta(weeks=1)))
@@ -176,6 +185,19 @@ def _per_week(rows, first, last):
         week += dt.timedelta(weeks=1)
     return Breakdown("per_week", "Inquiries per week", figures,
                      note=f"Weeks beginning on Monday, from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}.")
+
+
+def hub_inquiries_per_week(*, hub, first_week, last_week, date_from=None, date_to=None):
+    """Inquiries sent per week for every week from `first_week` to `last_week` (Mondays), in one
+    grouped query, counting only those sent within the period as `hub_metrics` does. No week cap:
+    the API pages through long series (intake/api.py)."""
+    return _per_week(_sent_in_period(hub, date_from, date_to), first_week, last_week).figures
+
+
+def hub_first_sent_on(hub):
+    """The London date the hub's first inquiry was sent, or None."""
+    first = hub_inquiries(hub).order_by().aggregate(first=Min("submitted_at"))["first"]
+    return timezone.localdate(first) if first else None
 
 
 def _organisations(rows, total):
@@ -193,11 +215,7 @@ def _organisations(rows, total):
 def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
     """The hub's figures for its board (see the module docstring for what each query does)."""
     today = today or timezone.localdate()
-    rows = hub_inquiries(hub).order_by()
-    if date_from:
-        rows = rows.filter(submitted_at__gte=_start_of(date_from))
-    if date_to:
-        rows = rows.filter(submitted_at__lt=_start_of(date_to + dt.timedelta(days=1)))
+    rows = _sent_in_period(hub, date_from, date_to)
 
     counts = {
         "total": Count("*"),

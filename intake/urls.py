@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import metrics_views, staff_views, views
+from . import api, metrics_views, staff_views, views
 
 app_name = "intake"
 
@@ -37,4 +37,9 @@ urlpatterns = [
          staff_views.inquiry_assess, name="staff_inquiry_assess"),
     path("staff/<slug:hub_slug>/metrics/", metrics_views.metrics, name="staff_metrics"),
     path("staff/<slug:hub_slug>/metrics.csv", metrics_views.metrics_csv, name="staff_metrics_csv"),
+    # The figures API (an API token of the hub in the URL; see intake/api.py), its description and page.
+    path("api/", api.index, name="api_index"),
+    path("api/v1/openapi.json", api.openapi, name="api_openapi"),
+    path("api/v1/hubs/<slug:hub_slug>/metrics", api.metrics, name="api_metrics"),
+    path("api/v1/hubs/<slug:hub_slug>/metrics/weekly", api.metrics_weekly, name="api_metrics_weekly"),
 ]

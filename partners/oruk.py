@@ -38,55 +38,112 @@ class BadParameter(ValueError):
     pass
 
 
-def _term_id(taxonomy_id, code):
-    return f"{taxonomy_id}:{code}"
+def _taxonomy_uuid(slug):
+    return str(uuid.uuid5(_NAMESPACE, f"taxonomy/{slug}"))
 
 
-def _taxonomy(taxonomy_id, name, description):
+def _term_id(taxonomy_slug, code):
+    # HSDS 3.0 ids are UUIDs: the same term always gets the same one, derived from its readable id.
+    return str(uuid.uuid5(_NAMESPACE, f"term/{taxonomy_slug}:{code}"))
+
+
+# Required by HSDS 3.0 even when empty (an organization's description).
+_ALWAYS = {"description"}
+
+
+def _present(data):
+    """HSDS 3.0 types optional fields as strings, not nullable: an absent value is left out, never
+    null (and never "", which is no email address or URL)."""
+    return {key: value for key, value in data.items() if key in _ALWAYS or value not in (None, "")}
+
+
+def _taxonomy(slug, name, description):
+    taxonomy_id = _taxonomy_uuid(slug)
     return {"id": taxonomy_id, "name": name, "description": description,
             "uri": f"{settings.SITE_URL}/oruk/taxonomies/{taxonomy_id}", "version": "1"}
 
 
-def _term(taxonomy_id, code, label):
-    return {"id": _term_id(taxonomy_id, code), "code": code, "name": label, "description": label,
-            "parent_id": None, "taxonomy": taxonomy_id, "language": "en", "taxonomy_id": taxonomy_id,
-            "term_uri": None}
+def _term(taxonomy_slug, code, label):
+    return {"id": _term_id(taxonomy_slug, code), "code": code, "name": label, "description": label,
+            "taxonomy": taxonomy_slug, "language": "en", "taxonomy_id": _taxonomy_uuid(taxonomy_slug)}
+
+
+def _all_taxonomies():
+    """(slug, name, description) of every taxonomy we publish."""
+    return [(t[0], t[1], t[2]) for t in TAXONOMIES] + [HUB_TAXONOMY]
+
+
+def taxonomy_slug(taxonomy_id):
+    """Our readable name of a taxonomy from its id (a UUID), or from the name itself, which the
+    export used as its id before it followed HSDS 3.0; None for neither."""
+    for slug, _name, _description in _all_taxonomies():
+        if taxonomy_id in (slug, _taxonomy_uuid(slug)):
+            return slug
+    return None
 
 
 def taxonomy_list():
-    taxonomies = [_taxonomy(t[0], t[1], t[2]) for t in TAXONOMIES]
-    taxonomies.append(_taxonomy(*HUB_TAXONOMY))
-    return taxonomies
+    return [_taxonomy(*t) for t in _all_taxonomies()]
+
+
+def taxonomy_detail(taxonomy_id):
+    slug = taxonomy_slug(taxonomy_id)
+    return next((t for t in taxonomy_list() if t["id"] == _taxonomy_uuid(slug)), None) if slug else None
 
 
 def taxonomy_term_list(*, taxonomy_id=None):
+    slug = taxonomy_slug(taxonomy_id) if taxonomy_id else None
+    if taxonomy_id and slug is None:
+        return []
     terms = []
     for tid, _name, _description, choices, _prefix in TAXONOMIES:
-        if taxonomy_id in (None, tid):
+        if slug in (None, tid):
             terms += [_term(tid, code, label) for code, label in choices.choices]
-    if taxonomy_id in (None, HUB_TAXONOMY[0]):
+    if slug in (None, HUB_TAXONOMY[0]):
         terms += [_term(HUB_TAXONOMY[0], hub.slug, hub.name) for hub in Hub.objects.order_by("name")]
     return terms
 
 
+def _term_reference(term_id):
+    """(taxonomy slug, code) of a term from its id (a UUID) or its older readable id "<taxonomy>:<code>"."""
+    readable, _, code = term_id.partition(":")
+    if code:
+        return readable, code
+    for tid, _name, _description, choices, _prefix in TAXONOMIES:
+        for choice in choices.values:
+            if _term_id(tid, choice) == term_id:
+                return tid, choice
+    for hub_slug in Hub.objects.values_list("slug", flat=True):
+        if _term_id(HUB_TAXONOMY[0], hub_slug) == term_id:
+            return HUB_TAXONOMY[0], hub_slug
+    return None, None
+
+
+def taxonomy_term_detail(term_id):
+    slug, code = _term_reference(term_id)
+    if slug is None:
+        return None
+    return next((t for t in taxonomy_term_list(taxonomy_id=slug) if t["code"] == code), None)
+
+
 def _attribute(link_entity, link_id, taxonomy_id, code, label):
     term_id = _term_id(taxonomy_id, code)
-    return {"id": str(uuid.uuid5(_NAMESPACE, f"{link_id}/{term_id}")), "link_id": str(link_id),
+    return {"id": str(uuid.uuid5(_NAMESPACE, f"{link_id}/{taxonomy_id}:{code}")), "link_id": str(link_id),
             "link_type": taxonomy_id, "link_entity": link_entity, "taxonomy_term_id": term_id,
-            "value": None, "taxonomy_term": _term(taxonomy_id, code, label)}
+            "taxonomy_term": _term(taxonomy_id, code, label)}
 
 
 def organization_json(partner, *, services=None):
-    data = {
-        "id": str(partner.public_id), "name": partner.name, "alternate_name": partner.alternate_name or None,
-        "description": partner.description, "email": partner.email or None, "website": partner.website or None,
+    data = _present({
+        "id": str(partner.public_id), "name": partner.name, "alternate_name": partner.alternate_name,
+        "description": partner.description, "email": partner.email, "website": partner.website,
         "uri": f"{settings.SITE_URL}/oruk/organizations/{partner.public_id}",
         "attributes": [_attribute("organization", partner.public_id, "partner-type", partner.kind,
                                   partner.get_kind_display())]
         + [_attribute("organization", partner.public_id, HUB_TAXONOMY[0], hub.slug, hub.name)
            for hub in partner.hubs.all()],
         "metadata": [],
-    }
+    })
     if services is not None:
         data["services"] = [service_json(s, partner=partner, nested=False) for s in services]
     return data
@@ -100,20 +157,20 @@ def service_json(service, *, partner=None, nested=True):
         attributes += [_attribute("service", service.public_id, tid, code, labels[tid].get(code, code))
                        for code in getattr(service, field)]
     status = service.status if partner.is_active else ServiceStatus.INACTIVE
-    data = {
+    data = _present({
         "id": str(service.public_id), "organization_id": str(partner.public_id), "name": service.name,
-        "alternate_name": None, "description": service.description, "url": service.url or None,
-        "email": service.email or None, "status": status,
-        "eligibility_description": service.eligibility_description or None,
+        "description": service.description, "url": service.url,
+        "email": service.email, "status": status,
+        "eligibility_description": service.eligibility_description,
         "assured_date": service.assured_on.isoformat() if service.assured_on else None,
-        "assurer_email": service.assurer_email or None,
+        "assurer_email": service.assurer_email,
         "last_modified": service.updated_at.isoformat(),
         "service_areas": ([{"id": str(uuid.uuid5(_NAMESPACE, f"{service.public_id}/area")),
                             "service_id": str(service.public_id), "name": service.area_served,
                             "description": service.area_served}] if service.area_served else []),
         "attributes": attributes,
         "metadata": [],
-    }
+    })
     if nested:
         data["organization"] = organization_json(partner)
     return data
@@ -155,7 +212,7 @@ def services_queryset(params):
     services = PartnerService.objects.select_related("partner").prefetch_related("partner__hubs")
     term = params.get("taxonomy_term_id")
     if term:
-        taxonomy_id, _, code = term.partition(":")
+        taxonomy_id, code = _term_reference(term)
         prefix = {t[0]: t[4] for t in TAXONOMIES}.get(taxonomy_id)
         if not prefix:
             raise BadParameter("taxonomy_term_id must be a term of support-need, theme, innovation-type or stage")

@@ -129,10 +129,10 @@ def oruk_taxonomies(request):
 
 @require_GET
 def oruk_taxonomy(request, taxonomy_id):
-    for taxonomy in oruk.taxonomy_list():
-        if taxonomy["id"] == taxonomy_id:
-            return _json(taxonomy)
-    return _json({"error": "No taxonomy has this id"}, status=404)
+    taxonomy = oruk.taxonomy_detail(taxonomy_id)
+    if taxonomy is None:
+        return _json({"error": "No taxonomy has this id"}, status=404)
+    return _json(taxonomy)
 
 
 @require_GET
@@ -143,11 +143,10 @@ def oruk_taxonomy_terms(request):
 
 @require_GET
 def oruk_taxonomy_term(request, term_id):
-    taxonomy_id = term_id.partition(":")[0]
-    for term in oruk.taxonomy_term_list(taxonomy_id=taxonomy_id):
-        if term["id"] == term_id:
-            return _json(term)
-    return _json({"error": "No taxonomy term has this id"}, status=404)
+    term = oruk.taxonomy_term_detail(term_id)
+    if term is None:
+        return _json({"error": "No taxonomy term has this id"}, status=404)
+    return _json(term)
 
 
 # Access: a signed-in partner contact, for their own address only.

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from hubportal import access
+from hubportal.api_tokens import api_token_create
 from hubportal.digests import unsubscribe_url
 from hubportal.models import EmailLink, HubMembership, OutboundEmail
 from hubportal.services import email_link_create
@@ -60,6 +61,7 @@ class World:
     partner: object
     checklist: object
     failed_email: object
+    api_token: object
     people: dict
 
 
@@ -86,6 +88,7 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     Criterion.objects.create(checklist=checklist, question="Is it proven?", weight=1, position=1)
     failed = OutboundEmail.objects.create(key="access:1", to="someone@nhs.net", template="sign_in_link", hub=hub,
                                           status=OutboundEmail.Status.FAILED)
+    api_token = api_token_create(hub=hub, name="ICS Power BI", days=90, by=hub_lead).token
     people = {
         access.SUBMITTER: submitter, access.OTHER_SUBMITTER: other_submitter, access.HUB_MEMBER: hub_member,
         access.HUB_LEAD: hub_lead, access.OTHER_HUB_LEAD: other_hub_lead, access.ADMINISTRATOR: administrator,
@@ -93,7 +96,7 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     }
     assert HubMembership.objects.filter(user=administrator).count() == 0
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
-                 checklist=checklist, failed_email=failed, people=people)
+                 checklist=checklist, failed_email=failed, api_token=api_token, people=people)
 
 
 def client_as(actor, world):
@@ -145,6 +148,10 @@ REQUESTS: dict[str, Request] = {
         "hubportal:staff_email_mark_not_delivered", args=[H, w.failed_email.pk])),
     "hubportal:staff_email_mark_delivered": lambda w: ("post", reverse(
         "hubportal:staff_email_mark_delivered", args=[H, w.failed_email.pk])),
+    "hubportal:staff_api_tokens": lambda w: ("get", reverse("hubportal:staff_api_tokens", args=[H])),
+    "hubportal:staff_api_token_new": lambda w: ("post", reverse("hubportal:staff_api_token_new", args=[H])),
+    "hubportal:staff_api_token_revoke": lambda w: ("post", reverse(
+        "hubportal:staff_api_token_revoke", args=[H, w.api_token.public_id])),
     "intake:start": lambda w: ("get", reverse("intake:start")),
     "intake:inquiry_list": lambda w: ("get", reverse("intake:inquiry_list")),
     "intake:inquiry_new": lambda w: ("get", reverse("intake:inquiry_new")),
@@ -178,6 +185,10 @@ REQUESTS: dict[str, Request] = {
                                                              args=[H, w.inquiry.reference, w.checklist.slug])),
     "intake:staff_metrics": lambda w: ("get", reverse("intake:staff_metrics", args=[H])),
     "intake:staff_metrics_csv": lambda w: ("get", reverse("intake:staff_metrics_csv", args=[H])),
+    "intake:api_index": lambda w: ("get", reverse("intake:api_index")),
+    "intake:api_openapi": lambda w: ("get", reverse("intake:api_openapi")),
+    "intake:api_metrics": lambda w: ("get", reverse("intake:api_metrics", args=[H])),
+    "intake:api_metrics_weekly": lambda w: ("get", reverse("intake:api_metrics_weekly", args=[H])),
     "signposting:referral_send": lambda w: ("get", reverse("signposting:referral_send",
                                                            args=[H, w.inquiry.reference])),
     "signposting:referral_reroute": lambda w: ("get", reverse(
@@ -233,6 +244,8 @@ def classify(response) -> str:
     """What a response means, in the access table's words."""
     if response.status_code == 404:
         return access.NOT_FOUND
+    if response.status_code == 401 and response.get("WWW-Authenticate", "").startswith("Bearer"):
+        return access.UNAUTHORISED
     if response.status_code in (301, 302, 303):
         target = urlparse(response["Location"])
         for answer, page in SIGN_IN_PAGES.items():

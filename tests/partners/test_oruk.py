@@ -4,6 +4,8 @@ import uuid
 
 import pytest
 
+from partners import oruk
+
 from .factories import PartnerContactFactory, PartnerFactory, PartnerServiceFactory
 
 
@@ -37,8 +39,8 @@ def test_organizations_are_a_paginated_oruk_page(client, directory):
     assert organisation["id"] == str(directory["wessex"].public_id)
     assert organisation["name"] == "Health Innovation Wessex"
     assert organisation["email"] == "hello@wessex.example.org"
-    terms = {a["taxonomy_term_id"] for a in organisation["attributes"]}
-    assert terms == {"partner-type:hin", "innovation-hub:dorset"}
+    terms = {(a["link_type"], a["taxonomy_term"]["code"]) for a in organisation["attributes"]}
+    assert terms == {("partner-type", "hin"), ("innovation-hub", "dorset")}
     assert client.get("/oruk/organizations?page=2&per_page=1").json()["contents"][0]["name"] == "Retired partner"
 
 
@@ -60,7 +62,9 @@ def test_a_service_has_oruk_fields_and_taxonomy_attributes(client, directory):
     assert data["eligibility_description"] == "NHS teams"
     assert data["assurer_email"] == "checker@example.nhs.uk"
     assert data["service_areas"][0]["name"] == "Wessex"
-    assert sorted(a["taxonomy_term_id"] for a in data["attributes"]) == ["support-need:evaluation", "theme:core20"]
+    assert sorted((a["link_type"], a["taxonomy_term"]["code"]) for a in data["attributes"]) == [
+        ("support-need", "evaluation"), ("theme", "core20")]
+    assert all(a["taxonomy_term_id"] == a["taxonomy_term"]["id"] for a in data["attributes"])
     assert data["organization"]["name"] == "Health Innovation Wessex"
     # The same ids every time.
     again = client.get(f"/oruk/services/{directory['service'].public_id}").json()
@@ -85,16 +89,30 @@ def test_services_filter_by_taxonomy_term_and_organization(client, directory):
 
 
 @pytest.mark.django_db
-def test_taxonomies_and_terms_are_listed(client, directory, hub):
+def test_taxonomies_and_terms_are_listed_with_uuid_ids_that_never_change(client, directory, hub):
     taxonomies = client.get("/oruk/taxonomies").json()["contents"]
-    assert [t["id"] for t in taxonomies] == ["support-need", "theme", "innovation-type", "stage", "partner-type",
-                                             "innovation-hub"]
-    terms = client.get("/oruk/taxonomy_terms?taxonomy_id=innovation-hub").json()["contents"]
-    assert terms == [{"id": "innovation-hub:dorset", "code": "dorset", "name": "Dorset Innovation Hub",
-                      "description": "Dorset Innovation Hub", "parent_id": None, "taxonomy": "innovation-hub",
-                      "language": "en", "taxonomy_id": "innovation-hub", "term_uri": None}]
-    assert client.get("/oruk/taxonomy_terms/support-need:evaluation").json()["name"] == "Evaluation and evidence"
+    assert [oruk.taxonomy_slug(t["id"]) for t in taxonomies] == [
+        "support-need", "theme", "innovation-type", "stage", "partner-type", "innovation-hub"]
+    hubs = next(t for t in taxonomies if t["name"] == "Innovation hubs")
+    [term] = client.get(f"/oruk/taxonomy_terms?taxonomy_id={hubs['id']}").json()["contents"]
+    assert term == {"id": term["id"], "code": "dorset", "name": "Dorset Innovation Hub",
+                    "description": "Dorset Innovation Hub", "taxonomy": "innovation-hub", "language": "en",
+                    "taxonomy_id": hubs["id"]}
+    assert uuid.UUID(term["id"]) and uuid.UUID(hubs["id"])
+    assert client.get("/oruk/taxonomy_terms?taxonomy_id=innovation-hub").json()["contents"] == [term]
+    assert client.get(f"/oruk/taxonomy_terms/{term['id']}").json() == term
+    assert client.get(f"/oruk/taxonomies/{hubs['id']}").json() == hubs
+
+
+@pytest.mark.django_db
+def test_the_readable_ids_the_export_used_before_hsds_uuids_still_work(client, directory):
+    """Links and filters made before ids became UUIDs keep working."""
+    term = client.get("/oruk/taxonomy_terms/support-need:evaluation").json()
+    assert term["name"] == "Evaluation and evidence" and uuid.UUID(term["id"])
     assert client.get("/oruk/taxonomies/theme").json()["name"] == "Priority themes"
+    by_uuid = client.get(f"/oruk/services?taxonomy_term_id={term['id']}").json()["contents"]
+    by_name = client.get("/oruk/services?taxonomy_term_id=support-need:evaluation").json()["contents"]
+    assert [s["name"] for s in by_uuid] == [s["name"] for s in by_name] == ["Real-world evaluation"]
 
 
 @pytest.mark.django_db
