@@ -148,13 +148,14 @@ def _refused(request: HttpRequest, flow: LinkFlow, refused: LinkRefused, *, step
 def request_view(flow: LinkFlow):
     """The page where a person types their address and asks for a link."""
     assert flow.form_class is not None and flow.request_url and flow.sent_url, f"{flow.purpose} links are not asked for"
+    form_class = flow.form_class
 
     # Access: anyone. The answer is the same whether or not the address is known.
     @never_cache
     @require_http_methods(["GET", "POST"])
     def view(request):
         next_path = safe_next_path(request, request.POST.get("next") or request.GET.get("next"))
-        form = flow.form_class(request.POST or None)
+        form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             email = form.cleaned_data["email"]
             try:

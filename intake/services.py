@@ -152,14 +152,16 @@ def inquiry_submit(*, inquiry, by, signpost=None):
     missing = missing_steps(locked)
     if missing:
         raise InquiryIncomplete(missing)
-    locked.reference = _next_reference(locked.hub)
+    hub = locked.hub
+    assert hub is not None, "the journey's first page chose the hub"  # missing_steps checked it
+    locked.reference = _next_reference(hub)
     locked.status = Inquiry.Status.SUBMITTED
     locked.submitted_at = timezone.now()
-    locked.triage_due_on = add_working_days(locked.submitted_at, locked.hub.triage_target_working_days)
+    locked.triage_due_on = add_working_days(locked.submitted_at, hub.triage_target_working_days)
     locked.save(update_fields=["reference", "status", "submitted_at", "triage_due_on", "updated_at"])
     inquiry_index_text(inquiry=locked)
     reminders.plan_triage(locked)
-    _event(locked, kind=InquiryEvent.Kind.SUBMITTED, actor=by, description=f"Sent to {locked.hub.name}")
+    _event(locked, kind=InquiryEvent.Kind.SUBMITTED, actor=by, description=f"Sent to {hub.name}")
     emails.acknowledgement(inquiry=locked, resources=signpost(locked) if signpost else [])
     return locked
 
@@ -271,7 +273,7 @@ def _transition_check(inquiry, *, to, version):
     if version is not None and version != current_version:
         # The person decided on a page that is out of date: tell them it changed, whatever it became.
         raise InquiryChanged()
-    if to not in Inquiry.TRANSITIONS[current]:
+    if to not in Inquiry.TRANSITIONS[Inquiry.Status(current)]:
         raise TransitionNotAllowed(current, to)
     return current
 

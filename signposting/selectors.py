@@ -5,6 +5,7 @@ Each is scoped to who is asking, and issues a fixed number of queries whatever t
 
 from dataclasses import dataclass, field
 
+from django import forms
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -94,7 +95,7 @@ class TriagePanel:
     resources: list
     excluded: list
     referrals: list
-    form: object
+    form: forms.Form | None
     send_url: str
 
     @property
