@@ -65,6 +65,14 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
+elif not DEBUG:
+    # The same rule as check --deploy (security.W009), but refused at start: a guessable key lets anyone
+    # forge session cookies and signed links, and a warning nobody runs check --deploy to see protects
+    # no one. Generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be at least 50 characters with at least 5 different characters, and must not "
+            "start with 'django-insecure', when DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
