@@ -3,7 +3,13 @@
 Small, one job each, listed in settings.MIDDLEWARE with the reason for their place in the order.
 """
 
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import Http404, HttpResponseBadRequest
+from django.utils.cache import add_never_cache_headers
 
 NUL = "\x00"
 
@@ -27,3 +33,79 @@ class RefuseNulCharactersMiddleware:
             return HttpResponseBadRequest("Bad request: the address contains a NUL character.",
                                           content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy on every response, and no-store where it matters.
+
+    The policies come from settings (CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY). `Cache-Control:
+    no-store` goes on every response to someone signed in (a staff, submitter or partner session: any
+    request that carries a session) and on every download (Content-Disposition: attachment), so a
+    shared computer's cache or a proxy never keeps an inquiry, an export or an attachment.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.CONTENT_SECURITY_POLICY:
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if _is_personal(request, response):
+            add_never_cache_headers(response)
+        return response
+
+
+def _is_personal(request, response):
+    if response.get("Content-Disposition", "").lower().startswith("attachment"):
+        return True
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return True
+    session = getattr(request, "session", None)
+    # A session cookie means a sign-in of some kind (a partner contact's, a staff sign-in half done).
+    return session is not None and not session.is_empty()
+
+
+LAST_SEEN_KEY = "_last_seen_at"
+# Writing the time on every request would save the session on every request; once a minute is enough.
+LAST_SEEN_RESOLUTION_SECONDS = 60
+
+
+class IdleSessionTimeoutMiddleware:
+    """Signs out a session left idle: SESSION_IDLE_MINUTES_STAFF for staff, SESSION_IDLE_MINUTES else.
+
+    This is on top of the absolute limit (SESSION_COOKIE_AGE). After the idle time the session is
+    flushed (a staff or submitter sign-in and a partner contact's alike) and the request goes on as
+    anonymous: a page that needs a sign-in then sends the person to the right sign-in page with `next`
+    kept, as it does for anyone, and the message says why. It lives here rather than in each sign-in
+    flow so every kind of session idles the same way, whoever started it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if not session.is_empty():
+            now = time.time()
+            last_seen = session.get(LAST_SEEN_KEY)
+            is_staff = request.user.is_authenticated and request.user.is_verified()
+            limit = 60 * (settings.SESSION_IDLE_MINUTES_STAFF if is_staff else settings.SESSION_IDLE_MINUTES)
+            if isinstance(last_seen, (int, float)) and now - last_seen > limit:
+                _sign_out(request, minutes=limit // 60)
+            elif not isinstance(last_seen, (int, float)) or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+                session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+def _sign_out(request, *, minutes):
+    was_signed_in = request.user.is_authenticated
+    if was_signed_in:
+        logout(request)  # flushes the session, sends user_logged_out
+    else:
+        request.session.flush()
+    messages.info(request, f"You were signed out because you did nothing for {minutes} minutes. "
+                           "Sign in again to carry on.")

@@ -103,6 +103,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost of ours, so its headers reach every response, error pages included.
+    "hubportal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the address: a NUL in it would reach PostgreSQL and be a 500.
     "hubportal.middleware.RefuseNulCharactersMiddleware",
@@ -113,6 +115,8 @@ MIDDLEWARE = [
     # Marks request.user.is_verified(): staff pages need a password and a second factor.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTP (staff have a shorter idle time) and messages (it says why the person was signed out).
+    "hubportal.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -173,6 +177,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
+# Idle limits on top of SESSION_COOKIE_AGE (hubportal.middleware.IdleSessionTimeoutMiddleware): staff see
+# every inquiry of their hub, so their sessions end sooner than a submitter's or a partner contact's.
+SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60)
 
 # Staff: a password and a TOTP code. Authenticator apps show this name beside the code.
 OTP_TOTP_ISSUER = "Innovation Hub Front Door"
@@ -306,6 +314,20 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+# Sent by hubportal.middleware.SecurityHeadersMiddleware. Scripts and styles come from this site only
+# (no inline <script> or style=""); fonts from the NHS.UK font host that nhsuk-frontend's CSS names.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+    "font-src 'self' https://assets.nhs.uk", "connect-src 'self'", "manifest-src 'self'",
+    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+# Nothing here needs a device feature: each is switched off for this site and anything it embeds.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in [
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
+    "gyroscope", "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",
+    "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+])
 
 # Health checks come from load balancers over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
