@@ -3,11 +3,10 @@
 Small, one job each, listed in settings.MIDDLEWARE with the reason for their place in the order.
 """
 
-import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.signing import BadSignature
 from django.http import Http404, HttpResponseBadRequest
 from django.utils.cache import add_never_cache_headers
 
@@ -69,9 +68,10 @@ def _is_personal(request, response):
     return session is not None and not session.is_empty()
 
 
-LAST_SEEN_KEY = "_last_seen_at"
-# Writing the time on every request would save the session on every request; once a minute is enough.
-LAST_SEEN_RESOLUTION_SECONDS = 60
+# When the session was last used, in a signed cookie rather than in the session: writing it into the
+# session would save the session (three queries) on requests that otherwise only read.
+LAST_SEEN_COOKIE = "last_seen"
+LAST_SEEN_SALT = "hubportal.middleware.idle"
 
 
 class IdleSessionTimeoutMiddleware:
@@ -88,17 +88,22 @@ class IdleSessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        session = request.session
-        if not session.is_empty():
-            now = time.time()
-            last_seen = session.get(LAST_SEEN_KEY)
+        if not request.session.is_empty():
             is_staff = request.user.is_authenticated and request.user.is_verified()
-            limit = 60 * (settings.SESSION_IDLE_MINUTES_STAFF if is_staff else settings.SESSION_IDLE_MINUTES)
-            if isinstance(last_seen, (int, float)) and now - last_seen > limit:
-                _sign_out(request, minutes=limit // 60)
-            elif not isinstance(last_seen, (int, float)) or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
-                session[LAST_SEEN_KEY] = now
-        return self.get_response(request)
+            minutes = settings.SESSION_IDLE_MINUTES_STAFF if is_staff else settings.SESSION_IDLE_MINUTES
+            try:
+                request.get_signed_cookie(LAST_SEEN_COOKIE, salt=LAST_SEEN_SALT, max_age=60 * minutes)
+            except KeyError:
+                pass  # the first request of this session: the clock starts now
+            except BadSignature:  # expired (SignatureExpired is one), or tampered with
+                _sign_out(request, minutes=minutes)
+        response = self.get_response(request)
+        if not request.session.is_empty():
+            response.set_signed_cookie(LAST_SEEN_COOKIE, "1", salt=LAST_SEEN_SALT, httponly=True, samesite="Lax",
+                                       secure=settings.SESSION_COOKIE_SECURE)
+        elif LAST_SEEN_COOKIE in request.COOKIES:
+            response.delete_cookie(LAST_SEEN_COOKIE, samesite="Lax")
+        return response
 
 
 def _sign_out(request, *, minutes):
