@@ -65,6 +65,14 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
+elif not DEBUG:
+    # The same rule as check --deploy (security.W009), but refused at start: a guessable key lets anyone
+    # forge session cookies and signed links, and a warning nobody runs check --deploy to see protects
+    # no one. Generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be at least 50 characters with at least 5 different characters, and must not "
+            "start with 'django-insecure', when DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -97,7 +105,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost of ours, so its headers reach every response, error pages included.
+    "hubportal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the address: a NUL in it would reach PostgreSQL and be a 500.
+    "hubportal.middleware.RefuseNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -105,6 +117,8 @@ MIDDLEWARE = [
     # Marks request.user.is_verified(): staff pages need a password and a second factor.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTP (staff have a shorter idle time) and messages (it says why the person was signed out).
+    "hubportal.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -173,6 +187,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
+# Idle limits on top of SESSION_COOKIE_AGE (hubportal.middleware.IdleSessionTimeoutMiddleware): staff see
+# every inquiry of their hub, so their sessions end sooner than a submitter's or a partner contact's.
+SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60)
 
 # Staff: a password and a TOTP code. Authenticator apps show this name beside the code.
 OTP_TOTP_ISSUER = "Innovation Hub Front Door"
@@ -330,6 +348,20 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+# Sent by hubportal.middleware.SecurityHeadersMiddleware. Scripts and styles come from this site only
+# (no inline <script> or style=""); fonts from the NHS.UK font host that nhsuk-frontend's CSS names.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+    "font-src 'self' https://assets.nhs.uk", "connect-src 'self'", "manifest-src 'self'",
+    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+# Nothing here needs a device feature: each is switched off for this site and anything it embeds.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in [
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
+    "gyroscope", "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",
+    "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+])
 
 # Health checks come from load balancers over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -164,6 +164,9 @@ class InquiryFilterForm(forms.Form):
     submitted_from = forms.DateField(label="Sent from", required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}))
     submitted_to = forms.DateField(label="Sent to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # No inquiry was sent outside these years, and the selector adds a day to "Sent to": 9999-12-31
+    # plus one day is past the last date Python has, which used to make the list and export a 500.
+    FIRST_YEAR, LAST_YEAR = 2000, 2099
     overdue = forms.BooleanField(label="Only overdue for triage", required=False)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=[
         ("newest", "Newest first"), ("oldest", "Oldest first"), ("due", "Triage due date"),
@@ -173,6 +176,19 @@ class InquiryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody")] + [
             (str(pk), name) for pk, name in member_choices(hub)]
+
+    def _clean_year(self, name):
+        day = self.cleaned_data.get(name)
+        if day and not self.FIRST_YEAR <= day.year <= self.LAST_YEAR:
+            raise forms.ValidationError(f"“{self.fields[name].label}” must be a date from {self.FIRST_YEAR} "
+                                        f"to {self.LAST_YEAR}")
+        return day
+
+    def clean_submitted_from(self):
+        return self._clean_year("submitted_from")
+
+    def clean_submitted_to(self):
+        return self._clean_year("submitted_to")
 
     def filters(self):
         """The valid filters only: an invalid field is ignored rather than failing the page."""
@@ -191,7 +207,9 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, hub, references, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["selected"].choices = [(r, r) for r in references]
+        # The choices are the posted references themselves; one with a NUL in it would reach PostgreSQL
+        # (which refuses it with a 500), so it is no choice and fails as "not one of the choices".
+        self.fields["selected"].choices = [(r, r) for r in references if "\x00" not in r]
         self.fields["assignee"].choices = [("", "Nobody")] + member_choices(hub)
 
     def clean(self):

@@ -106,8 +106,17 @@ def _date(value):
         raise CellError(f"'{value}' is not a date written as YYYY-MM-DD, like 2026-03-31") from None
 
 
+# The longest value each kind of cell may hold: the database columns' sizes. A longer one used to pass
+# the validators (an email address may be 320 characters, a URL 2048) and fail in PostgreSQL as a 500.
+EMAIL_MAX = 254
+URL_MAX = 200
+NAME_MAX = 200
+
+
 def _email(value):
     value = value.strip().lower()
+    if len(value) > EMAIL_MAX:
+        raise CellError(f"'{value[:40]}…' is {len(value)} characters long; the most allowed is {EMAIL_MAX}")
     if value:
         try:
             validate_email(value)
@@ -118,6 +127,8 @@ def _email(value):
 
 def _url(value):
     value = value.strip()
+    if len(value) > URL_MAX:
+        raise CellError(f"is {len(value)} characters long; the most allowed is {URL_MAX}")
     if value:
         try:
             URLValidator(schemes=["http", "https"])(value)
@@ -159,7 +170,7 @@ def _people(value):
             continue
         if "<" in part and part.endswith(">"):
             name, email = part[:-1].split("<", 1)
-            name = name.strip()
+            name = _text(name, NAME_MAX)
         else:
             name, email = "", part
         email = _email(email)
@@ -178,7 +189,10 @@ def _unescape(value):
 
 def _read_rows(text):
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error:
+        return [], [RowError(1, "", f"has a cell longer than {csv.field_size_limit()} characters")]
     problems = []
     if not header:
         return [], [RowError(0, "", "is empty; the first row must name the columns")]
@@ -191,16 +205,26 @@ def _read_rows(text):
                                         f"the columns are: {', '.join(COLUMNS)}"))
     reader.fieldnames = header
     rows = []
-    for number, row in enumerate(reader, start=2):
-        if None in row:
-            problems.append(RowError(number, "", "has more cells than the header has columns"))
-            continue
-        if not any((v or "").strip() for v in row.values()):
-            continue  # blank lines are skipped
-        rows.append((number, {k: _unescape(v or "") for k, v in row.items()}))
-        if len(rows) > MAX_ROWS:
-            problems.append(RowError(0, "", f"has more than {MAX_ROWS} rows; split it into smaller files"))
-            break
+    number = 1
+    try:
+        for number, row in enumerate(reader, start=2):
+            if None in row:
+                problems.append(RowError(number, "", "has more cells than the header has columns"))
+                continue
+            # PostgreSQL refuses text with a NUL character in it; say which cell, before anything is saved.
+            nul = [column for column, value in row.items() if "\x00" in (value or "")]
+            if nul:
+                problems += [RowError(number, column, "contains a NUL character; remove it") for column in nul]
+                continue
+            if not any((v or "").strip() for v in row.values()):
+                continue  # blank lines are skipped
+            rows.append((number, {k: _unescape(v or "") for k, v in row.items()}))
+            if len(rows) > MAX_ROWS:
+                problems.append(RowError(0, "", f"has more than {MAX_ROWS} rows; split it into smaller files"))
+                break
+    except csv.Error:
+        # The csv module stops at a cell over its field size limit (131072 characters by default).
+        problems.append(RowError(number + 1, "", f"has a cell longer than {csv.field_size_limit()} characters"))
     return rows, problems
 
 

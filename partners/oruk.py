@@ -181,7 +181,10 @@ def page(items_queryset, *, page_number, per_page, to_json):
     total = len(items_queryset) if isinstance(items_queryset, list) else items_queryset.count()
     total_pages = max(1, math.ceil(total / per_page))
     start = (page_number - 1) * per_page
-    contents = [to_json(item) for item in items_queryset[start:start + per_page]]
+    # A page past the last is empty without asking the database: an OFFSET of ?page=10**30 is larger
+    # than any integer SQLite or PostgreSQL accepts, and used to be a server error.
+    window = items_queryset[start:start + per_page] if start < total else []
+    contents = [to_json(item) for item in window]
     return {"total_items": total, "total_pages": total_pages, "page_number": page_number,
             "size": len(contents), "first_page": page_number == 1, "last_page": page_number >= total_pages,
             "empty": total == 0, "contents": contents}

@@ -79,12 +79,32 @@ def page(request, browser, live_server):
         "locale": "en-GB",
         **getattr(request, "param", {}),
     }
-    context = browser.new_context(**options)
+    page, violations = new_page(browser, **options)
+    yield page
+    page.context.close()
+    assert_no_csp_refusals(violations)
+
+
+def new_page(browser, **options):
+    """A page in a new context, with axe-core loaded and the console watched for CSP refusals.
+
+    axe-core goes in as an init script: Playwright adds it through DevTools, which the page's
+    Content-Security-Policy does not govern, so the policy stays on (no bypass_csp) and is tested too.
+    Returns the page and the list the CSP refusals reported in its console are added to.
+    """
+    context = browser.new_context(**{"locale": "en-GB", **options})
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
+    context.add_init_script(script=_axe())
     page = context.new_page()
-    yield page
-    context.close()
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return page, violations
+
+
+def assert_no_csp_refusals(violations):
+    assert not violations, "the Content-Security-Policy refused something:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -145,8 +165,10 @@ def _describe(violations):
 
 def assert_accessible(page):
     """Runs axe-core's WCAG 2.0/2.1/2.2 A and AA rules on the page; fails listing every violation."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(content=_axe())
+    # The page fixture's init script loaded axe-core into every document (see `new_page`). Wait for the
+    # document first, as add_script_tag used to: just after a click the next page may not be parsed yet.
+    page.wait_for_load_state("domcontentloaded")
+    assert page.evaluate("() => typeof window.axe !== 'undefined'"), "axe-core was not injected"
     results = page.evaluate(
         """async (tags) => {
             const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});

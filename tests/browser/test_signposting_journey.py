@@ -15,7 +15,7 @@ from intake.models import Inquiry
 from signposting.models import Referral
 from tests.factories import DraftFactory, UserFactory
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, assert_no_csp_refusals, new_page
 from .test_submission_journey import sign_in_from_sign_in_page
 from .test_triage_journey import PASSWORD, staff_sign_in
 
@@ -76,7 +76,7 @@ def test_a_submission_is_signposted_referred_and_accepted(page, browser, live_se
     inquiry = Inquiry.objects.get(public_id=draft.public_id)
 
     # The hub lead signs in (password and code) and opens the inquiry.
-    staff = browser.new_context(base_url=live_server.url, locale="en-GB").new_page()
+    staff, staff_refusals = new_page(browser, base_url=live_server.url)
     staff_sign_in(staff, LEAD, signposting_world["device"])
     staff.goto(f"/staff/dorset/inquiries/{inquiry.reference}/")
     expect(staff.get_by_role("heading", level=1, name="Remote monitoring for heart failure")).to_be_visible()
@@ -109,7 +109,7 @@ def test_a_submission_is_signposted_referred_and_accepted(page, browser, live_se
     assert referral.status == Referral.Status.SENT
 
     # The partner opens the emailed link: a confirmation page, then the referral.
-    partner = browser.new_context(base_url=live_server.url, locale="en-GB").new_page()
+    partner, partner_refusals = new_page(browser, base_url=live_server.url)
     partner.goto(_referral_link_path(IG_TEAM))
     expect(partner.get_by_role("heading", level=1, name="Open the referral from Dorset Innovation Hub")).to_be_visible()
     assert_accessible(partner)
@@ -144,3 +144,4 @@ def test_a_submission_is_signposted_referred_and_accepted(page, browser, live_se
     staff.reload()
     expect(staff.locator("section.app-triage-panel table")).to_contain_text("Accepted")
     assert_accessible(staff)
+    assert_no_csp_refusals(staff_refusals + partner_refusals)

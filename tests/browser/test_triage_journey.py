@@ -13,7 +13,7 @@ from intake import services
 from intake.models import Checklist, Criterion, Inquiry
 from tests.factories import DraftFactory, UserFactory
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, assert_no_csp_refusals, new_page
 from .test_submission_journey import sign_in_from_sign_in_page
 
 pytestmark = pytest.mark.browser
@@ -93,8 +93,8 @@ def test_a_hub_lead_triages_a_new_inquiry_from_sign_in_to_closing(page, browser,
     assert Inquiry.objects.get(pk=inquiry.pk).status == "awaiting_info"
 
     # The submitter answers in their own browser.
-    submitter_context = browser.new_context(base_url=live_server.url)
-    submitter_page = submitter_context.new_page()
+    submitter_page, submitter_refusals = new_page(browser, base_url=live_server.url)
+    submitter_context = submitter_page.context
     submitter_page.goto(f"/inquiries/{inquiry.public_id}/")
     sign_in_from_sign_in_page(submitter_page, email="jo.bloggs@nhs.net", check_accessible=False)
     expect(submitter_page.get_by_text("Which care homes took part?")).to_be_visible()
@@ -105,6 +105,7 @@ def test_a_hub_lead_triages_a_new_inquiry_from_sign_in_to_closing(page, browser,
     submitter_page.get_by_role("button", name="Send answer").click()
     expect(submitter_page.get_by_text("Your answer has been sent to the hub")).to_be_visible()
     submitter_context.close()
+    assert_no_csp_refusals(submitter_refusals)
 
     # Back with the lead: the answer is there, with the time waited; close with an outcome.
     page.reload()

@@ -85,3 +85,20 @@ def test_the_web_server_refuses_to_start_with_no_environment_at_all():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize("weak_key", [
+    "short-but-random-Xq7#pL",                                   # fewer than 50 characters
+    "ab" * 40,                                                   # long, but only 2 different characters
+    "django-insecure-" + "k3Jd9!xQz7Lm2Vb8Np4Rt6Ws1Yc5Ue0Ah" * 2,  # Django's generated development key
+])
+def test_it_refuses_to_start_with_a_weak_secret_key_when_debug_is_off(weak_key):
+    result = _manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": weak_key})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+def test_it_accepts_a_short_secret_key_in_development():
+    result = _manage("check", env={**PRODUCTION_ENV, "DEBUG": "1", "SECRET_KEY": "dev"})
+    assert result.returncode == 0, result.stderr

@@ -212,3 +212,65 @@ def test_the_status_filter_offers_exactly_the_lifecycle_after_draft(hub):
     form = InquiryFilterForm(hub=hub)
     assert [code for code, _ in form.fields["status"].choices] == [
         "submitted", "in_review", "awaiting_info", "routed", "in_support", "closed"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query, error", [
+    ({"submitted_to": "9999-12-31"}, "“Sent to” must be a date from 2000 to 2099"),
+    ({"submitted_from": "9999-12-31"}, "“Sent from” must be a date from 2000 to 2099"),
+    ({"submitted_from": "0001-01-01"}, "“Sent from” must be a date from 2000 to 2099"),
+    ({"submitted_to": "0000-01-01"}, "Enter a valid date"),
+    ({"submitted_from": "2026-13-45"}, "Enter a valid date"),
+])
+def test_an_impossible_date_filter_is_ignored_and_explained_next_to_the_field(lead_client, hub, list_url, query,
+                                                                               error):
+    inquiry = submit(hub)
+    response = lead_client.get(list_url, query)
+    assert response.status_code == 200
+    assert references(response) == [inquiry.reference]
+    assert error in response.content.decode()
+    export = lead_client.get(reverse("intake:staff_inquiry_export", args=[hub.slug]), query)
+    assert export.status_code == 200
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == [inquiry.reference]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["-1", "0", "abc", "1e3", "9" * 30, "9" * 5000, "9223372036854775808"])
+def test_any_page_number_shows_a_page_of_the_list(lead_client, hub, list_url, page):
+    inquiry = submit(hub)
+    response = lead_client.get(list_url, {"page": page})
+    assert response.status_code == 200
+    assert references(response) == [inquiry.reference]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", [{"assignee": "9" * 30}, {"q": "falls\x00"}, {"organisation": "\x00"},
+                                   {"status": "submitted\x00"}])
+def test_a_huge_number_or_a_nul_character_in_a_filter_is_not_a_server_error(lead_client, hub, list_url, query):
+    submit(hub)
+    assert lead_client.get(list_url, query).status_code in (200, 400)
+    export = lead_client.get(reverse("intake:staff_inquiry_export", args=[hub.slug]), query)
+    assert export.status_code in (200, 400)
+    if export.status_code == 200:
+        b"".join(export.streaming_content)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["inquiries/DOR-2026-0001%00/", "inquiries/DOR-2026-0001%00/notes/",
+                                  "inquiries/%00/referrals/"])
+def test_a_nul_character_in_a_staff_address_is_a_page_not_found(lead_client, hub, path):
+    submit(hub)
+    response = lead_client.get(f"/staff/{hub.slug}/{path}")
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_bulk_selection_is_not_a_server_error(lead_client, hub, hub_lead):
+    inquiry = submit(hub)
+    response = lead_client.post(reverse("intake:staff_inquiry_bulk", args=[hub.slug]),
+                                {"action": "assign", "selected": [inquiry.reference + "\x00"],
+                                 "assignee": hub_lead.pk})
+    assert response.status_code in (302, 400)
+    inquiry.refresh_from_db()
+    assert inquiry.assignee is None

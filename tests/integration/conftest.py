@@ -219,7 +219,7 @@ class CeleryWorker:
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             # settings derive EMAIL_FILE_PATH (VAR_DIR/mail), media and the broker folder from it.
             "VAR_DIR": str(self.var_dir),
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or "tests-only-not-secret",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or "tests-only-not-secret-long-enough-for-the-production-key-rule",
             "DEBUG": "0",
             "SITE_URL": "http://testserver",
             "PYTHONUNBUFFERED": "1",

@@ -242,3 +242,40 @@ def test_the_import_and_export_are_for_administrators_only(client, hub_lead, hub
     for url in ("/admin/partners/partner/import/", "/admin/partners/partner/export/"):
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row, column, message", [
+    ("Wessex\x00,hin,DOR,,,,,,,", "organisation_name", "contains a NUL character"),
+    ("Wessex,hin,DOR,,Evaluation,evaluation,,,Priya <priya\x00@wessex.example.org>,", "referral_contacts",
+     "contains a NUL character"),
+    ("Wessex,hin,DOR,https://example.org/" + "a" * 300 + ",,,,,,", "organisation_website",
+     "is 320 characters long; the most allowed is 200"),
+    ("Wessex,hin,DOR,,,,,,,Priya " + "N" * 250 + " <priya@wessex.example.org>", "lead_contact",
+     "the most allowed is 200"),
+    ("Wessex,hin,DOR,,,,,,,Priya <" + "p" * 60 + "@" + ("w" * 60 + ".") * 4 + "org>", "lead_contact",
+     "the most allowed is 254"),
+])
+def test_a_nul_or_over_long_cell_is_a_row_error_and_changes_nothing(hub, row, column, message):
+    result = directory_import(text=_csv(row))
+    assert len(result.errors) == 1, [str(e) for e in result.errors]
+    [error] = result.errors
+    assert (error.row, error.column) == (2, column)
+    assert message in error.message
+    assert not Partner.objects.exists() and not PartnerContact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_cell_larger_than_the_csv_reader_takes_is_a_file_error(hub):
+    result = directory_import(text=_csv("Wessex,hin,DOR,,,,,,,\"" + "x" * 200_000 + "\""))
+    assert [str(e) for e in result.errors] == ["Row 2: has a cell longer than 131072 characters"]
+    assert not Partner.objects.exists()
+
+
+@pytest.mark.django_db
+def test_admin_reports_a_nul_cell_instead_of_failing(admin_client, hub):
+    upload = SimpleUploadedFile("directory.csv", _csv("Wessex\x00,hin,DOR,,,,,,,").encode(), content_type="text/csv")
+    response = admin_client.post("/admin/partners/partner/import/", {"file": upload})
+    assert response.status_code == 400
+    assert "Row 2, organisation_name: contains a NUL character" in response.content.decode()
+    assert not Partner.objects.exists()

@@ -149,3 +149,30 @@ def test_the_lists_issue_a_fixed_number_of_queries(client, hub, django_assert_ma
             counts.append(len(captured.captured_queries))
         make(30, 100)
     assert counts[:2] == counts[2:]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["page=" + "9" * 30, "page=9223372036854775808", "page=99999999&per_page=50"])
+def test_a_page_far_beyond_the_last_is_an_empty_oruk_page(client, directory, query):
+    for endpoint in ("organizations", "services", "taxonomies", "taxonomy_terms"):
+        response = client.get(f"/oruk/{endpoint}?{query}")
+        assert response.status_code == 200, (endpoint, response.status_code)
+        data = response.json()
+        assert data["contents"] == [] and data["size"] == 0 and data["last_page"] is True
+        assert data["page_number"] == int(query.split("&")[0].split("=")[1])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["page=-1", "page=abc", "page=1e3", "page=" + "9" * 5000,
+                                   "per_page=" + "9" * 30])
+def test_unreadable_paging_is_a_400_saying_why(client, query):
+    response = client.get(f"/oruk/services?{query}")
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["taxonomy_id=%00", "organization_id=%00", "taxonomy_term_id=a%00b"])
+def test_a_nul_character_in_a_filter_is_a_400(client, query):
+    endpoint = "taxonomy_terms" if query.startswith("taxonomy_id") else "services"
+    assert client.get(f"/oruk/{endpoint}?{query}").status_code == 400

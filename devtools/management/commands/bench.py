@@ -230,7 +230,7 @@ def _child_environment(url):
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "CELERY_TASK_ALWAYS_EAGER": "1",
     })
-    env.setdefault("SECRET_KEY", "bench-only-not-secret")
+    env.setdefault("SECRET_KEY", "bench-only-not-secret-long-enough-for-the-production-key-rule")
     return env
 
 
