@@ -99,6 +99,8 @@ SIGNED_IN = Rule("a signed-in person (sees only their own)", SIGNED_IN_USERS, ne
 HUB_STAFF = Rule("members of the hub in the URL, signed in with password and TOTP",
                  STAFF_OF_THE_HUB, needs="staff")
 STAFF = Rule("signed in with password and TOTP and a member of some hub", ANY_STAFF, needs="staff")
+HUB_LEADS = Rule("leads of the hub in the URL, signed in with password and TOTP (its settings)",
+                 frozenset({HUB_LEAD}), needs="staff")
 PARTNER_OF_REFERRAL = Rule("a contact of the referral's partner (signed in, or by its emailed link)",
                            frozenset({PARTNER}), needs="partner")
 PARTNER_SIGNED_IN = Rule("a signed-in partner contact: their own organisations' referrals",
@@ -127,6 +129,11 @@ ACCESS: dict[str, Rule] = {
     "hubportal:staff_email_resend": HUB_STAFF,
     "hubportal:staff_email_mark_not_delivered": HUB_STAFF,
     "hubportal:staff_email_mark_delivered": HUB_STAFF,
+    "hubportal:staff_webhooks": HUB_LEADS,
+    "hubportal:staff_webhook_test": HUB_LEADS,
+    "hubportal:staff_webhook_deactivate": HUB_LEADS,
+    "hubportal:staff_webhook_failures": HUB_STAFF,
+    "hubportal:staff_webhook_resend": HUB_STAFF,
     "intake:start": public(),
     "intake:inquiry_list": SIGNED_IN,
     "intake:inquiry_new": SIGNED_IN,

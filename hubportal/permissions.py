@@ -60,3 +60,17 @@ def staff_view(view):
         return view(request, membership, *args, **kwargs)
 
     return wrapper
+
+
+def hub_lead_view(view):
+    """A page for the leads of the hub in the URL (its settings): as `staff_view`, and a team member
+    who is not a lead gets 404, the same as someone of another hub."""
+
+    @staff_view
+    @wraps(view)
+    def wrapper(request, membership, *args, **kwargs):
+        if membership.role != HubMembership.Role.LEAD:
+            raise Http404("Not a lead of this hub")
+        return view(request, membership, *args, **kwargs)
+
+    return wrapper

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from hubportal import webhooks
 from hubportal.models import HubMembership
 from hubportal.reminders import (
     SEND_HOUR,
@@ -16,6 +17,7 @@ from hubportal.workdays import LONDON
 
 from . import emails
 from .models import InformationRequest, Inquiry
+from .webhooks import inquiry_webhook_emit
 
 TRIAGE = "inquiry.triage"
 INFO = "inquiry.info"
@@ -81,6 +83,8 @@ def handle_triage(reminder):
     for person in people:
         emails.reminder_triage(reminder=reminder, inquiry=inquiry, person=person,
                                overdue=reminder.stage == "overdue")
+    if reminder.stage == "overdue":
+        inquiry_webhook_emit(inquiry=inquiry, event=webhooks.TRIAGE_OVERDUE)
     return f"sent to {len(people)}"
 
 
