@@ -131,7 +131,8 @@ NOTIFY_ERRORS = {
 
 
 def notify_error(status):
-    error, message = NOTIFY_ERRORS[status]
+    # Beyond the documented ones (a 503 from the load balancer, say): Notify's shape, a generic error.
+    error, message = NOTIFY_ERRORS.get(status, ("Exception", "Service unavailable"))
     return Answer(status, {"status_code": status, "errors": [{"error": error, "message": message}]})
 
 
