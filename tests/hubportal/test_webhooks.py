@@ -512,3 +512,17 @@ def test_the_failures_page_keeps_a_fixed_number_of_queries_as_failures_grow(
     WebhookDelivery.objects.update(status="failed", last_error="The receiver answered 400")
     with django_assert_max_num_queries(12):
         assert client.get(failures_url(hub)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_administrators_see_endpoints_and_deliveries_in_admin_without_the_secret(client, hub):
+    from hubportal.testing import sign_in_staff
+    from tests.factories import UserFactory
+
+    sign_in_staff(client, UserFactory(email="admin@example.nhs.uk", is_staff=True, is_superuser=True))
+    endpoint = endpoint_for(hub, "https://hooks.example.org/in")
+    delivery_for(endpoint)
+    assert "Triage channel" in client.get(reverse("admin:hubportal_webhookendpoint_changelist")).content.decode()
+    change = client.get(reverse("admin:hubportal_webhookendpoint_change", args=[endpoint.pk])).content.decode()
+    assert "hooks.example.org" in change and endpoint.secret not in change
+    assert client.get(reverse("admin:hubportal_webhookdelivery_changelist")).status_code == 200
