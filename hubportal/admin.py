@@ -3,7 +3,16 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import EmailLink, Hub, HubMembership, HubOrganisation, OutboundEmail, User
+from .models import (
+    EmailLink,
+    Hub,
+    HubMembership,
+    HubOrganisation,
+    OutboundEmail,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from .outbox import EmailNotResendable, outbound_email_resend
 from .permissions import is_staff_account
 from .services import staff_device_reset, staff_invite
@@ -119,3 +128,30 @@ class OutboundEmailAdmin(admin.ModelAdmin):
                 continue  # sent again by someone else meanwhile
             queued += 1
         self.message_user(request, f"{queued} failed email(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Administrators see every hub's endpoints; hub leads manage them on their Channels page."""
+
+    list_display = ["name", "hub", "kind", "is_active", "created_at"]
+    list_filter = ["kind", "is_active", "hub"]
+    search_fields = ["name", "url"]
+    # The signing secret is for the hub's leads (their page shows it), not for reading in admin.
+    exclude = ["secret"]
+    # Read only: addresses are checked (https, outside the service) only by the leads' form.
+    readonly_fields = [f.name for f in WebhookEndpoint._meta.fields if f.name != "secret"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event", "endpoint", "hub", "status", "attempts", "last_status_code", "sent_at"]
+    list_filter = ["status", "event", "hub"]
+    search_fields = ["key"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -337,3 +337,78 @@ class ApiTokenEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.token} at {self.at:%Y-%m-%d %H:%M}"
+# --- Channels: outbound webhooks (issue 14) --------------------------------------------------------
+
+
+class WebhookEndpoint(models.Model):
+    """Where a hub wants to hear about its events: a Teams channel's incoming webhook, or any HTTPS URL.
+
+    The secret signs the JSON kind's requests (HMAC-SHA256); it stays on the server and is shown only
+    to the hub's leads, who give it to whoever runs the receiving end.
+    """
+
+    class Kind(models.TextChoices):
+        TEAMS = "teams", "Microsoft Teams (an Adaptive Card in a channel)"
+        JSON = "json", "Any HTTPS endpoint (signed JSON)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    url = models.URLField(max_length=1000)
+    secret = models.CharField(max_length=100)
+    # Event names (hubportal.webhooks.EVENTS) this endpoint wants.
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_active", "name", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()}, {self.hub})"
+
+
+class WebhookDelivery(models.Model):
+    """One event we owe one endpoint. Written in the transaction of the event; sent after commit.
+
+    `key` is (endpoint, event, subject), so the same event about the same thing is delivered to an
+    endpoint once however often the code that raises it runs. `payload` holds only what the receiver
+    may see: no names, addresses, titles or anything a submitter wrote.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    key = models.CharField(max_length=200, unique=True)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=50)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the next attempt may start; the sweep re-drives queued rows once this has passed.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Retries stop after this (set when the row is queued, and again when a person sends it again).
+    retry_until = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+            models.Index(fields=["hub", "status", "created_at"], name="webhook_delivery_hub_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} to {self.endpoint_id} ({self.status})"

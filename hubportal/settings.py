@@ -299,6 +299,38 @@ EMAIL_SEND_MAX_RETRIES = env_int("EMAIL_SEND_MAX_RETRIES", 6)
 EMAIL_SEND_RETRY_DELAY = env_int("EMAIL_SEND_RETRY_DELAY", 30)
 
 
+
+# --- Email provider: SMTP (above) or GOV.UK Notify (issue 14) -----------------------------------
+
+# "smtp": EMAIL_BACKEND as above (files when DEBUG=1). "notify": every email goes through GOV.UK
+# Notify's API, still from the outbox (same rows, retries and idempotency), through one generic
+# Notify template whose subject is ((subject)) and whose body is ((body)): our templates stay ours.
+EMAIL_PROVIDER = env_str("EMAIL_PROVIDER", "smtp")
+if EMAIL_PROVIDER not in ("smtp", "notify"):
+    raise ImproperlyConfigured(f"EMAIL_PROVIDER must be smtp or notify; got {EMAIL_PROVIDER!r}")
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY", "")
+NOTIFY_TEMPLATE_ID = env_str("NOTIFY_TEMPLATE_ID", "")
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_TIMEOUT = env_int("NOTIFY_TIMEOUT", EMAIL_TIMEOUT)
+if EMAIL_PROVIDER == "notify":
+    # A Notify key is "<name>-<service id>-<secret>", both UUIDs: 74 characters after the name.
+    if len(NOTIFY_API_KEY) < 74 or not NOTIFY_TEMPLATE_ID:
+        raise ImproperlyConfigured("EMAIL_PROVIDER=notify needs NOTIFY_API_KEY (the whole key from Notify) "
+                                   "and NOTIFY_TEMPLATE_ID (the generic template's id).")
+    EMAIL_BACKEND = "hubportal.notify_backend.NotifyEmailBackend"
+
+
+# --- Channels: outbound webhooks (issue 14) ------------------------------------------------------
+
+# Seconds to open a connection to a receiver, and to wait for its answer.
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+# First retry after this many seconds, doubling up to an hour; no retries after the window.
+WEBHOOK_RETRY_DELAY = env_int("WEBHOOK_RETRY_DELAY", 30)
+WEBHOOK_RETRY_WINDOW_HOURS = env_int("WEBHOOK_RETRY_WINDOW_HOURS", 24)
+# Plain http:// to this machine's loopback addresses (a receiver under test): DEBUG and tests only.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
+
 # --- Celery --------------------------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL", "")

@@ -32,3 +32,19 @@ def send_digests():
     from .jobs import job_send_digests
 
     return len(job_send_digests())
+
+
+@shared_task(ignore_result=True)
+def send_webhook_delivery(delivery_id):
+    # No countdown chain: a refused attempt leaves the row queued with its next_attempt_at, and the
+    # sweep below enqueues it when that time comes.
+    from .webhooks import webhook_delivery_send
+
+    return webhook_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def redrive_webhook_deliveries():
+    from .webhooks import webhook_deliveries_redrive
+
+    return webhook_deliveries_redrive()

@@ -5,7 +5,7 @@ from django.urls import include, path, reverse
 from django.views.generic import TemplateView
 from django_otp.admin import OTPAdminSite
 
-from . import account_views, api_token_views, email_views, staff_views, views
+from . import account_views, api_token_views, email_views, staff_views, views, webhook_views
 
 # Admin needs the same second factor as every staff page, and signs in through the staff sign-in.
 admin.site.__class__ = OTPAdminSite
@@ -36,6 +36,15 @@ kernel = [
     path("staff/<slug:hub_slug>/api-tokens/new/", api_token_views.api_token_new, name="staff_api_token_new"),
     path("staff/<slug:hub_slug>/api-tokens/<uuid:public_id>/revoke/", api_token_views.api_token_revoke_view,
          name="staff_api_token_revoke"),
+    # Channels: a hub's leads manage its webhook endpoints; its staff see deliveries that did not go.
+    path("staff/<slug:hub_slug>/channels/", webhook_views.webhooks, name="staff_webhooks"),
+    path("staff/<slug:hub_slug>/channels/<uuid:endpoint_id>/test/", webhook_views.webhook_test,
+         name="staff_webhook_test"),
+    path("staff/<slug:hub_slug>/channels/<uuid:endpoint_id>/switch-off/", webhook_views.webhook_deactivate,
+         name="staff_webhook_deactivate"),
+    path("staff/<slug:hub_slug>/channels/failed/", webhook_views.webhook_failures, name="staff_webhook_failures"),
+    path("staff/<slug:hub_slug>/channels/failed/<uuid:delivery_id>/resend/", webhook_views.webhook_resend,
+         name="staff_webhook_resend"),
     path("account/", account_views.account, name="account"),
     path("digests/unsubscribe/<str:token>/", account_views.digest_unsubscribe, name="digest_unsubscribe"),
     # Access: anyone; static information pages.

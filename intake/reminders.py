@@ -3,6 +3,7 @@
 
 from django.utils import timezone
 
+from hubportal import webhooks
 from hubportal.models import HubMembership
 from hubportal.reminders import (
     at_working_day,
@@ -13,6 +14,7 @@ from hubportal.reminders import (
 
 from . import emails
 from .models import InformationRequest, Inquiry
+from .webhooks import inquiry_webhook_emit
 
 TRIAGE = "inquiry.triage"
 INFO = "inquiry.info"
@@ -84,6 +86,8 @@ def handle_triage(reminder):
     for person in people:
         emails.reminder_triage(reminder=reminder, inquiry=inquiry, person=person,
                                overdue=reminder.stage == "overdue")
+    if reminder.stage == "overdue":
+        inquiry_webhook_emit(inquiry=inquiry, event=webhooks.TRIAGE_OVERDUE)
     return f"sent to {len(people)}"
 
 

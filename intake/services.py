@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hubportal import webhooks
 from hubportal.models import HubMembership
 from hubportal.workdays import add_working_days
 
@@ -24,6 +25,7 @@ from .models import (
     InquiryNote,
     ReferenceCounter,
 )
+from .webhooks import inquiry_webhook_emit
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +165,7 @@ def inquiry_submit(*, inquiry, by, signpost=None):
     reminders.plan_triage(locked)
     _event(locked, kind=InquiryEvent.Kind.SUBMITTED, actor=by, description=f"Sent to {hub.name}")
     emails.acknowledgement(inquiry=locked, resources=signpost(locked) if signpost else [])
+    inquiry_webhook_emit(inquiry=locked, event=webhooks.INQUIRY_SUBMITTED)
     return locked
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hubportal import webhooks
 from hubportal.models import EmailLink, HubMembership, hash_token
 from hubportal.services import LinkRefused, email_link_create, email_link_inspect, email_link_redeem
 from intake.models import Inquiry, InquiryEvent
@@ -26,6 +27,7 @@ from intake.services import (
     inquiry_unroute,
     inquiry_withdraw_consent,
 )
+from intake.webhooks import inquiry_webhook_emit
 from partners.models import PartnerContact
 
 from . import emails, lifecycle, reminders
@@ -278,6 +280,8 @@ def referral_decline(*, referral, contact, reason, details=""):
     _event(referral, InquiryEvent.Kind.REFERRAL_DECLINED,
            f"{referral.partner.name} ({contact.name}): {reason.label}", visible=False)
     emails.referral_declined(referral=referral)
+    inquiry_webhook_emit(inquiry=referral.inquiry, event=webhooks.REFERRAL_DECLINED,
+                         subject=f"signposting.referral:{referral.pk}")
     return referral
 
 

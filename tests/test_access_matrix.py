@@ -17,11 +17,18 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from hubportal import access
 from hubportal.api_tokens import api_token_create
 from hubportal.digests import unsubscribe_url
-from hubportal.models import EmailLink, HubMembership, OutboundEmail
+from hubportal.models import (
+    EmailLink,
+    HubMembership,
+    OutboundEmail,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from hubportal.services import email_link_create
 from hubportal.testing import sign_in_staff
 from intake.models import Attachment, Checklist, Criterion
@@ -62,6 +69,7 @@ class World:
     checklist: object
     failed_email: object
     api_token: object
+    webhook_delivery: object
     people: dict
 
 
@@ -89,6 +97,12 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     failed = OutboundEmail.objects.create(key="access:1", to="someone@nhs.net", template="sign_in_link", hub=hub,
                                           status=OutboundEmail.Status.FAILED)
     api_token = api_token_create(hub=hub, name="ICS Power BI", days=90, by=hub_lead).token
+    endpoint = WebhookEndpoint.objects.create(hub=hub, name="Triage channel", kind="json", secret="s" * 64,
+                                              url="https://hooks.example.org/in", events=["inquiry.submitted"])
+    failed_delivery = WebhookDelivery.objects.create(
+        key="access:1", endpoint=endpoint, hub=hub, event="inquiry.submitted", status="failed",
+        payload={"event": "inquiry.submitted", "hub": hub.name, "reference": "DOR-2026-00001",
+                 "kind_of_help": "", "link": ""}, retry_until=timezone.now())
     people = {
         access.SUBMITTER: submitter, access.OTHER_SUBMITTER: other_submitter, access.HUB_MEMBER: hub_member,
         access.HUB_LEAD: hub_lead, access.OTHER_HUB_LEAD: other_hub_lead, access.ADMINISTRATOR: administrator,
@@ -96,7 +110,8 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     }
     assert HubMembership.objects.filter(user=administrator).count() == 0
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
-                 checklist=checklist, failed_email=failed, api_token=api_token, people=people)
+                 checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
+                 people=people)
 
 
 def client_as(actor, world):
@@ -152,6 +167,14 @@ REQUESTS: dict[str, Request] = {
     "hubportal:staff_api_token_new": lambda w: ("post", reverse("hubportal:staff_api_token_new", args=[H])),
     "hubportal:staff_api_token_revoke": lambda w: ("post", reverse(
         "hubportal:staff_api_token_revoke", args=[H, w.api_token.public_id])),
+    "hubportal:staff_webhooks": lambda w: ("get", reverse("hubportal:staff_webhooks", args=[H])),
+    "hubportal:staff_webhook_test": lambda w: ("post", reverse(
+        "hubportal:staff_webhook_test", args=[H, w.webhook_delivery.endpoint.public_id])),
+    "hubportal:staff_webhook_deactivate": lambda w: ("post", reverse(
+        "hubportal:staff_webhook_deactivate", args=[H, w.webhook_delivery.endpoint.public_id])),
+    "hubportal:staff_webhook_failures": lambda w: ("get", reverse("hubportal:staff_webhook_failures", args=[H])),
+    "hubportal:staff_webhook_resend": lambda w: ("post", reverse(
+        "hubportal:staff_webhook_resend", args=[H, w.webhook_delivery.public_id])),
     "intake:start": lambda w: ("get", reverse("intake:start")),
     "intake:inquiry_list": lambda w: ("get", reverse("intake:inquiry_list")),
     "intake:inquiry_new": lambda w: ("get", reverse("intake:inquiry_new")),
