@@ -159,8 +159,7 @@ def _header(message, name, notes):
         return "" if value is None else str(value).strip()
     except Exception as exc:  # noqa: BLE001 - the email package raises many kinds on broken headers
         notes.append(f"Could not read the {name} header ({type(exc).__name__})")
-        raw = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
-        return str(raw or "").strip() if isinstance(raw, str) else ""
+        return ""
 
 
 def _text_of(part, notes):
