@@ -171,6 +171,13 @@ ACCESS: dict[str, Rule] = {
     "intake:staff_inquiry_note": HUB_STAFF,
     "intake:staff_inquiry_decide": HUB_STAFF,
     "intake:staff_inquiry_assess": HUB_STAFF,
+    "intake:staff_mailbox": HUB_STAFF,
+    "intake:staff_mailbox_message": HUB_STAFF,
+    "intake:staff_mailbox_record": HUB_STAFF,
+    "intake:staff_mailbox_attach": HUB_STAFF,
+    "intake:staff_mailbox_dismiss": HUB_STAFF,
+    # Members see the settings read-only; a member's POST is a 404 (tests/intake/test_mailbox_views.py).
+    "intake:staff_mailbox_settings": HUB_STAFF,
     "intake:staff_metrics": HUB_STAFF,
     "intake:staff_metrics_csv": HUB_STAFF,
     "intake:api_index": public("anyone: how to use the figures API"),

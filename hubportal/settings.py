@@ -330,6 +330,21 @@ WEBHOOK_RETRY_DELAY = env_int("WEBHOOK_RETRY_DELAY", 30)
 WEBHOOK_RETRY_WINDOW_HOURS = env_int("WEBHOOK_RETRY_WINDOW_HOURS", 24)
 # Plain http:// to this machine's loopback addresses (a receiver under test): DEBUG and tests only.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
+# --- Hub mailboxes (IMAP intake, intake/mailbox.py) ----------------------------------------------
+
+# Fernet keys for the stored IMAP passwords, comma-separated: the first encrypts, all decrypt (add a
+# new key first to rotate). Unset: one key derived from SECRET_KEY, so changing SECRET_KEY then
+# means entering the mailbox passwords again.
+MAILBOX_ENCRYPTION_KEYS = env_list("MAILBOX_ENCRYPTION_KEYS", [])
+# Certificate authorities to trust for IMAP over TLS (a PEM file); unset: the system's.
+MAILBOX_CA_FILE = env_str("MAILBOX_CA_FILE", "")
+# Messages imported per mailbox per fetch; the rest wait for the next one (beat runs every 2 minutes).
+MAILBOX_FETCH_BATCH = env_int("MAILBOX_FETCH_BATCH", 200)
+# How long a fetch holds its mailbox; a worker that dies holding it blocks fetches this long at most.
+MAILBOX_FETCH_LEASE_SECONDS = env_int("MAILBOX_FETCH_LEASE_SECONDS", 600)
+MAILBOX_IMAP_TIMEOUT = env_int("MAILBOX_IMAP_TIMEOUT", 60)
+# Larger messages are imported with their headers only, and staff are told to open them in the mailbox.
+MAILBOX_MAX_MESSAGE_BYTES = env_int("MAILBOX_MAX_MESSAGE_BYTES", 40 * 1024 * 1024)
 
 # --- Celery --------------------------------------------------------------------------------------
 

@@ -68,6 +68,13 @@ class Inquiry(models.Model):
     role = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=30, blank=True)
 
+    class Source(models.TextChoices):
+        WEB = "web", "Sent through the website"
+        EMAIL = "email", "Recorded by the hub from an email"
+
+    # How the inquiry reached the hub: the person's own journey, or staff recording an email for them.
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+
     consent_share_with_partners = models.BooleanField(null=True, blank=True)
     consent_contact = models.BooleanField(null=True, blank=True)
 
@@ -188,6 +195,9 @@ class InquiryEvent(models.Model):
         REFERRAL_CLOSED = "referral_closed", "Referral closed"
         PARTNER_QUESTION = "partner_question", "A partner asked the hub a question"
         CONSENT_WITHDRAWN = "consent_withdrawn", "You withdrew consent to share with partners"
+        # The hub's shared mailbox (intake/mailbox.py).
+        RECORDED_FROM_EMAIL = "recorded_from_email", "The hub recorded your inquiry from your email"
+        EMAIL_RECEIVED = "email_received", "Email received"
 
     inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -367,3 +377,151 @@ class AssessmentAnswer(models.Model):
 
     def __str__(self):
         return f"{self.criterion}: {self.answer}"
+
+
+# --- The hub's shared mailbox (IMAP) --------------------------------------------------------------
+
+
+class HubMailbox(models.Model):
+    """A hub's shared mailbox, read over IMAP by a beat job (intake/mailbox.py).
+
+    The password is stored encrypted (Fernet, MAILBOX_ENCRYPTION_KEYS) and never shown back.
+    `uid_validity` and `last_uid` are the watermark: messages above it are new. Fetches take a lease
+    (`fetch_lease_until`) with a conditional UPDATE so only one fetch per mailbox runs at a time.
+    """
+
+    class Security(models.TextChoices):
+        TLS = "tls", "TLS from the start (IMAPS, usually port 993)"
+        STARTTLS = "starttls", "STARTTLS (usually port 143)"
+
+    class AfterImport(models.TextChoices):
+        MARK = "mark", "Mark as read and tag it FrontDoor, leaving it in the folder"
+        MOVE = "move", "Move it to another folder"
+
+    hub = models.OneToOneField(Hub, on_delete=models.CASCADE, related_name="mailbox")
+    is_enabled = models.BooleanField(default=True)
+    host = models.CharField(max_length=253)
+    port = models.PositiveIntegerField(default=993)
+    security = models.CharField(max_length=10, choices=Security.choices, default=Security.TLS)
+    username = models.CharField(max_length=254)
+    password_encrypted = models.TextField()
+    folder = models.CharField(max_length=200, default="INBOX")
+    after_import = models.CharField(max_length=10, choices=AfterImport.choices, default=AfterImport.MARK)
+    move_to_folder = models.CharField(max_length=200, blank=True)
+
+    uid_validity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    fetch_lease_until = models.DateTimeField(null=True, blank=True)
+    last_fetch_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(after_import="move") | ~Q(move_to_folder=""),
+                                   name="mailbox_move_needs_a_folder"),
+        ]
+
+    def __str__(self):
+        return f"{self.username} on {self.host} ({self.hub})"
+
+
+class MailboxMessage(models.Model):
+    """One email imported from a hub's mailbox: an item of the "Arrived by email" queue, a reply
+    attached to an inquiry, or automatic mail (auto-replies, bounces, lists) kept only so it is
+    never imported again."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New email"
+        REPLY = "reply", "Reply to one of our emails"
+        AUTOMATIC = "automatic", "Automatic (auto-reply, bounce or mailing list)"
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        RECORDED = "recorded", "Recorded as an inquiry"
+        ATTACHED = "attached", "Attached to an inquiry"
+        DISMISSED = "dismissed", "Dismissed"
+        IGNORED = "ignored", "Not work (automatic)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    mailbox = models.ForeignKey(HubMailbox, on_delete=models.CASCADE, related_name="messages")
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="+")
+    uid_validity = models.BigIntegerField()
+    uid = models.BigIntegerField()
+    # Without angle brackets; blank when the message had none (then only the UID identifies it).
+    message_id = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NEW)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    # Why automatic mail was recognised as such ("Auto-Submitted: auto-replied").
+    automatic_reason = models.CharField(max_length=200, blank=True)
+
+    sender_name = models.CharField(max_length=200, blank=True)
+    sender_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    # Plain text only: HTML mail is converted to text on import and never rendered as HTML.
+    body_text = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    has_nhs_number = models.BooleanField(default=False)
+    # Problems found while reading it (a malformed header, an unknown charset), for staff.
+    parse_notes = models.CharField(max_length=500, blank=True)
+
+    imported_at = models.DateTimeField(default=timezone.now)
+    # Marked or moved on the IMAP server. Null after a crash between import and marking: the next
+    # fetch marks it, and never imports it again.
+    marked_at = models.DateTimeField(null=True, blank=True)
+
+    inquiry = models.ForeignKey(Inquiry, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="emails")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    dismiss_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        indexes = [
+            models.Index(fields=["hub", "status", "-imported_at"], name="mailbox_message_queue"),
+            models.Index(fields=["mailbox", "marked_at"], name="mailbox_message_unmarked"),
+        ]
+        constraints = [
+            # A message is imported once: by its place on the server, and by its Message-ID (which
+            # also covers the same message seen again after the server changed UIDVALIDITY).
+            models.UniqueConstraint(fields=["mailbox", "uid_validity", "uid"], name="mailbox_message_uid_once"),
+            models.UniqueConstraint(fields=["mailbox", "message_id"], condition=~Q(message_id=""),
+                                    name="mailbox_message_id_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject or '(no subject)'} from {self.sender_email}"
+
+
+def mailbox_attachment_path(instance, filename):
+    return f"mailbox/{instance.stored_name}"
+
+
+class MailboxAttachment(models.Model):
+    """A file in an imported email. Kept only when the upload allow-list accepts its bytes; a refused
+    one is listed with the reason and its bytes are not stored."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    message = models.ForeignKey(MailboxMessage, on_delete=models.CASCADE, related_name="attachments")
+    original_name = models.CharField(max_length=200)
+    declared_type = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField()
+    is_inline = models.BooleanField(default=False)
+    stored_name = models.CharField(max_length=80, blank=True)
+    file = models.FileField(upload_to=mailbox_attachment_path, max_length=200, blank=True)
+    refused_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_refused(self):
+        return bool(self.refused_reason)

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from hubportal import webhooks
@@ -167,6 +168,45 @@ def inquiry_submit(*, inquiry, by, signpost=None):
     emails.acknowledgement(inquiry=locked, resources=signpost(locked) if signpost else [])
     inquiry_webhook_emit(inquiry=locked, event=webhooks.INQUIRY_SUBMITTED)
     return locked
+
+
+@transaction.atomic
+def inquiry_record_on_behalf(*, hub, by, email, answers, source=Inquiry.Source.EMAIL):
+    """Hub staff record an inquiry for a person who wrote to the hub (the "Arrived by email" queue).
+
+    Rules: only a member of the hub; the person's account is made if they have none; the inquiry
+    is sent at once (staff keep no draft), takes the hub's next reference and triage date, and
+    the person is sent the usual acknowledgement and a sign-in link to it; `source` says how it
+    came. Sharing with partners stays unanswered (None): only the person can consent to it.
+    """
+    from hubportal.links import email_link_request
+    from hubportal.models import EmailLink, User
+    from hubportal.services import RateLimited
+
+    if not HubMembership.objects.filter(hub=hub, user=by).exists():
+        raise NotAHubMember()
+    email = email.strip().lower()
+    submitter = User.objects.filter(email__iexact=email).first()
+    if submitter is None:
+        submitter = User.objects.create_user(email, full_name=answers.get("contact_name", ""))
+    now = timezone.now()
+    inquiry = Inquiry.objects.create(
+        submitter=submitter, hub=hub, status=Inquiry.Status.SUBMITTED, reference=_next_reference(hub),
+        submitted_at=now, triage_due_on=add_working_days(now, hub.triage_target_working_days),
+        source=source, consent_contact=True, **answers)
+    inquiry_index_text(inquiry=inquiry)
+    reminders.plan_triage(inquiry)
+    _event(inquiry, kind=InquiryEvent.Kind.RECORDED_FROM_EMAIL, actor=by,
+           description=f"Recorded by {hub.name} from an email")
+    emails.acknowledgement(inquiry=inquiry)
+    try:
+        email_link_request(purpose=EmailLink.Purpose.SIGN_IN, email=email,
+                           next_path=reverse("intake:inquiry_detail", args=[inquiry.public_id]))
+    except RateLimited:
+        # Links were asked for this address many times this hour; the acknowledgement still
+        # carries the inquiry's address, which leads to the sign-in page.
+        pass
+    return inquiry
 
 
 @transaction.atomic

@@ -60,8 +60,12 @@ def staff_home(request):
 @require_GET
 def dashboard(request, membership):
     hub = membership.hub
+    from .mailbox import mailbox_queue
+
+    emails = mailbox_queue(hub=hub)
     return render(request, "intake/staff/dashboard.html", {
         "hub": hub, "membership": membership,
+        "email_count": emails.count(), "emails": list(emails[:5]),
         "queues": selectors.inquiry_dashboard(hub=hub, user=request.user),
         "today": timezone.localdate(),
     })
@@ -187,6 +191,8 @@ def _detail_context(request, membership, inquiry, **forms):
         "hub": hub, "membership": membership, "inquiry": inquiry,
         "rows": answer_rows(inquiry),
         "attachments": inquiry.attachments.all(),
+        # Emails from the hub's mailbox: replies to our emails, and those staff attached or recorded.
+        "emails": inquiry.emails.only("public_id", "sender_email", "subject", "imported_at", "inquiry_id"),
         "events": selectors.inquiry_timeline(inquiry),
         "notes": inquiry.notes.select_related("author"),
         "info_requests": info_requests,

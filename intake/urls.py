@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, metrics_views, staff_views, views
+from . import api, mailbox_views, metrics_views, staff_views, views
 
 app_name = "intake"
 
@@ -35,6 +35,16 @@ urlpatterns = [
          name="staff_inquiry_decide"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/assess/<slug:checklist_slug>/",
          staff_views.inquiry_assess, name="staff_inquiry_assess"),
+    path("staff/<slug:hub_slug>/email/", mailbox_views.queue, name="staff_mailbox"),
+    path("staff/<slug:hub_slug>/email/settings/", mailbox_views.mailbox_settings, name="staff_mailbox_settings"),
+    path("staff/<slug:hub_slug>/email/<uuid:public_id>/", mailbox_views.message_detail,
+         name="staff_mailbox_message"),
+    path("staff/<slug:hub_slug>/email/<uuid:public_id>/record/", mailbox_views.message_record,
+         name="staff_mailbox_record"),
+    path("staff/<slug:hub_slug>/email/<uuid:public_id>/attach/", mailbox_views.message_attach,
+         name="staff_mailbox_attach"),
+    path("staff/<slug:hub_slug>/email/<uuid:public_id>/dismiss/", mailbox_views.message_dismiss,
+         name="staff_mailbox_dismiss"),
     path("staff/<slug:hub_slug>/metrics/", metrics_views.metrics, name="staff_metrics"),
     path("staff/<slug:hub_slug>/metrics.csv", metrics_views.metrics_csv, name="staff_metrics_csv"),
     # The figures API (an API token of the hub in the URL; see intake/api.py), its description and page.

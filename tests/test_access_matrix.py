@@ -31,7 +31,7 @@ from hubportal.models import (
 )
 from hubportal.services import email_link_create
 from hubportal.testing import sign_in_staff
-from intake.models import Attachment, Checklist, Criterion
+from intake.models import Attachment, Checklist, Criterion, HubMailbox, MailboxMessage
 from signposting import services as signposting_services
 from tests.factories import DraftFactory, SubmittedFactory, UserFactory
 from tests.partners.conftest import sign_in_partner
@@ -71,6 +71,7 @@ class World:
     api_token: object
     webhook_delivery: object
     people: dict
+    email: object = None
 
 
 @pytest.fixture
@@ -103,6 +104,11 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
         key="access:1", endpoint=endpoint, hub=hub, event="inquiry.submitted", status="failed",
         payload={"event": "inquiry.submitted", "hub": hub.name, "reference": "DOR-2026-00001",
                  "kind_of_help": "", "link": ""}, retry_until=timezone.now())
+    # An email in Dorset's mailbox queue; its subject is the inquiry's title, so a leak would show.
+    mailbox = HubMailbox.objects.create(hub=hub, host="imap.example.nhs.uk", username="dorset",
+                                        password_encrypted="x")
+    email = MailboxMessage.objects.create(mailbox=mailbox, hub=hub, uid_validity=1, uid=1,
+                                          subject="Virtual ward pilot", sender_email="alex@nhs.net")
     people = {
         access.SUBMITTER: submitter, access.OTHER_SUBMITTER: other_submitter, access.HUB_MEMBER: hub_member,
         access.HUB_LEAD: hub_lead, access.OTHER_HUB_LEAD: other_hub_lead, access.ADMINISTRATOR: administrator,
@@ -111,7 +117,7 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     assert HubMembership.objects.filter(user=administrator).count() == 0
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
-                 people=people)
+                 people=people, email=email)
 
 
 def client_as(actor, world):
@@ -206,6 +212,16 @@ REQUESTS: dict[str, Request] = {
                                                              args=[H, w.inquiry.reference, "close"])),
     "intake:staff_inquiry_assess": lambda w: ("get", reverse("intake:staff_inquiry_assess",
                                                              args=[H, w.inquiry.reference, w.checklist.slug])),
+    "intake:staff_mailbox": lambda w: ("get", reverse("intake:staff_mailbox", args=[H])),
+    "intake:staff_mailbox_settings": lambda w: ("get", reverse("intake:staff_mailbox_settings", args=[H])),
+    "intake:staff_mailbox_message": lambda w: ("get", reverse("intake:staff_mailbox_message",
+                                                              args=[H, w.email.public_id])),
+    "intake:staff_mailbox_record": lambda w: ("get", reverse("intake:staff_mailbox_record",
+                                                             args=[H, w.email.public_id])),
+    "intake:staff_mailbox_attach": lambda w: ("post", reverse("intake:staff_mailbox_attach",
+                                                              args=[H, w.email.public_id])),
+    "intake:staff_mailbox_dismiss": lambda w: ("post", reverse("intake:staff_mailbox_dismiss",
+                                                               args=[H, w.email.public_id])),
     "intake:staff_metrics": lambda w: ("get", reverse("intake:staff_metrics", args=[H])),
     "intake:staff_metrics_csv": lambda w: ("get", reverse("intake:staff_metrics_csv", args=[H])),
     "intake:api_index": lambda w: ("get", reverse("intake:api_index")),
