@@ -45,12 +45,13 @@ def test_it_answers_503_when_the_database_is_unreachable(client, monkeypatch):
 def test_it_reports_an_unreachable_broker_but_stays_up(client, settings, heartbeats):
     from hubportal.celery import app
 
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    # Celery 5.6 reads the namespaced key first: both are set, and both put back.
+    original = app.conf.broker_url, app.conf.CELERY_BROKER_URL
+    app.conf.broker_url = app.conf.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     try:
         response = client.get("/healthz")
     finally:
-        app.conf.broker_url = original
+        app.conf.broker_url, app.conf.CELERY_BROKER_URL = original
     body = json.loads(response.content)
     assert response.status_code == 200
     assert body == {"status": "degraded", "database": True, "broker": False, "worker": True, "beat": True}

@@ -478,6 +478,7 @@ class EmailFaultRig:
             # window of 5 s has no room for the 4 s after the third refusal, which marks it failed.
             "EMAIL_SEND_RETRY_DELAY": "1",
             "EMAIL_SEND_RETRY_WINDOW": "5",
+            "WORKER_HEARTBEAT_SECONDS": "1",
         }
 
     def start_worker(self, env=None, **options):

@@ -13,6 +13,7 @@ from hubportal import outbox
 from hubportal.heartbeats import WORKER
 from hubportal.models import JobHeartbeat, OutboundEmail
 
+from .conftest import wait_for
 from .test_email_faults import (
     assert_each_accepted_once,
     queue_emails,
@@ -113,5 +114,7 @@ def test_a_sign_in_link_is_sent_before_a_backlog_of_ordinary_emails_drains(email
     assert position <= 4  # after at most the couple in hand when it was queued
     assert_each_accepted_once(rig.smtp, list(OutboundEmail.objects.filter(
         pk__in=[e.pk for e in [*backlog, sign_in]])))
-    assert JobHeartbeat.objects.filter(name=WORKER).exists()  # the worker's heartbeat thread runs
+    # The worker's heartbeat thread runs (every second here; the tables are emptied between tests).
+    wait_for(lambda: JobHeartbeat.objects.filter(name=WORKER).exists(), timeout=10,
+             message="the worker's heartbeat")
     report("h. sign-in link behind 40 emails", position_sent=position + 1, backlog_still_queued=behind_it)
