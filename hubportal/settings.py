@@ -272,9 +272,6 @@ else:
         # Publishing with Redis down fails at once instead of retrying the connection for seconds
         # (CELERY_TASK_PUBLISH_RETRY does not cover connecting): the outbox sweep re-drives the row.
         "max_retries": 0,
-        # Take from the worker's queues in the order given (-Q urgent,celery), not round robin:
-        # a sign-in link never waits behind a backlog of notifications.
-        "queue_order_strategy": "priority",
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -86,7 +86,9 @@ def test_a_mail_server_answering_421_for_a_while_loses_nothing_however_often_the
     assert [row.status for row in rows] == ["sent"] * 20
     assert_each_accepted_once(rig.smtp, rows)
     assert len(rig.smtp.refused) >= 20  # every email was refused at least once
-    assert max(row.attempts for row in rows) <= 4  # backoff, not the sweep, paced the retries
+    # Backoff, not the sweep, paced the retries: attempts at 0, 1, 3, 7 and 15 s are all the 20 s
+    # window has room for (a sweep re-driving every 0.5 s would have spent them in seconds).
+    assert max(row.attempts for row in rows) <= 5
     report("g. 421 for 6 s, sweep every 0.5 s", emails=20, refused=len(rig.smtp.refused),
            max_attempts=max(row.attempts for row in rows), sweeps_enqueued=swept,
            messages=rig.smtp.accepted_count(), lost=20 - len(rig.smtp.message_ids()),
@@ -110,8 +112,9 @@ def test_a_sign_in_link_is_sent_before_a_backlog_of_ordinary_emails_drains(email
     position = order.index(("signing.in@nhs.net",))
     wait_until_settled(backlog, timeout=30)
 
-    assert behind_it > 20  # most of the backlog was still waiting when the sign-in link went
-    assert position <= 4  # after at most the couple in hand when it was queued
+    assert behind_it > 20, (position, behind_it, dict(statuses(backlog)), len(order))  # most of the backlog was still waiting when the sign-in link went
+    # kombu takes from the queues round robin: after what was in hand, and at most one more.
+    assert position <= 4
     assert_each_accepted_once(rig.smtp, list(OutboundEmail.objects.filter(
         pk__in=[e.pk for e in [*backlog, sign_in]])))
     # The worker's heartbeat thread runs (every second here; the tables are emptied between tests).
