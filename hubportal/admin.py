@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import (
@@ -8,13 +10,24 @@ from .models import (
     Hub,
     HubMembership,
     HubOrganisation,
+    JobHeartbeat,
     OutboundEmail,
+    Reminder,
     User,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .outbox import EmailNotResendable, outbound_email_resend
+from .outbox import (
+    STUCK_AFTER,
+    EmailNotResendable,
+    EmailNotStuck,
+    outbound_email_mark_delivered,
+    outbound_email_mark_not_delivered,
+    outbound_email_resend,
+)
 from .permissions import is_staff_account
+from .reminders import FAILED as REMINDER_FAILED
+from .reminders import reminder_retry
 from .services import staff_device_reset, staff_invite
 
 
@@ -107,13 +120,32 @@ class EmailLinkAdmin(admin.ModelAdmin):
         return False
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Failed, or stuck in `sending`: the hub pages show a hub's; here administrators see every one,
+    including those of no hub (sign-in links), which no hub's staff can see."""
+
+    title = "needs a person"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Failed or stuck while sending"), ("no_hub", "Failed or stuck, of no hub")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no_hub"):
+            return queryset
+        stuck_before = timezone.now() - STUCK_AFTER
+        queryset = queryset.filter(Q(status=OutboundEmail.Status.FAILED)
+                                   | Q(status=OutboundEmail.Status.SENDING, claimed_at__lt=stuck_before))
+        return queryset.filter(hub__isnull=True) if self.value() == "no_hub" else queryset
+
+
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "template", "to", "status", "attempts", "sent_at"]
-    list_filter = ["status", "template"]
+    list_display = ["created_at", "template", "to", "hub", "status", "attempts", "sent_at"]
+    list_filter = [NeedsAttentionFilter, "status", "template"]
     search_fields = ["to", "key"]
     readonly_fields = [f.name for f in OutboundEmail._meta.fields]
-    actions = ["resend"]
+    actions = ["resend", "mark_not_delivered", "mark_delivered"]
 
     def has_add_permission(self, request):
         return False
@@ -128,6 +160,53 @@ class OutboundEmailAdmin(admin.ModelAdmin):
                 continue  # sent again by someone else meanwhile
             queued += 1
         self.message_user(request, f"{queued} failed email(s) queued again.", messages.SUCCESS)
+
+    def _resolve_stuck(self, request, queryset, service, done):
+        marked = 0
+        for pk in queryset.filter(status=OutboundEmail.Status.SENDING).values_list("pk", flat=True):
+            try:
+                service(hub=None, email_id=pk, by=request.user)
+            except EmailNotStuck:
+                continue  # not stuck long enough, or someone marked it meanwhile
+            marked += 1
+        self.message_user(request, f"{marked} stuck email(s) marked {done}.", messages.SUCCESS)
+
+    @admin.action(description="I checked: not delivered (stuck emails only; then send again)")
+    def mark_not_delivered(self, request, queryset):
+        self._resolve_stuck(request, queryset, outbound_email_mark_not_delivered, "not delivered")
+
+    @admin.action(description="I checked: it was delivered (stuck emails only)")
+    def mark_delivered(self, request, queryset):
+        self._resolve_stuck(request, queryset, outbound_email_mark_delivered, "delivered")
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """Reminders, and above all the failed ones (outcome "failed", with the handler's error)."""
+
+    list_display = ["due_at", "kind", "stage", "subject", "hub", "done_at", "outcome"]
+    list_filter = ["outcome", "kind", "stage"]
+    search_fields = ["subject"]
+    readonly_fields = [f.name for f in Reminder._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Try again (failed reminders only)")
+    def retry(self, request, queryset):
+        retried = sum(reminder_retry(reminder_id=pk)
+                      for pk in queryset.filter(outcome=REMINDER_FAILED).values_list("pk", flat=True))
+        self.message_user(request, f"{retried} failed reminder(s) will be sent by the next sweep.", messages.SUCCESS)
+
+
+@admin.register(JobHeartbeat)
+class JobHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "beat_at"]
+    readonly_fields = ["name", "beat_at"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(WebhookEndpoint)

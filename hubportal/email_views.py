@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .models import OutboundEmail
 from .outbox import (
     STUCK_AFTER,
+    EmailLinkErased,
     EmailNotResendable,
     EmailNotStuck,
     outbound_email_mark_delivered,
@@ -69,6 +70,9 @@ def email_resend(request, membership, email_id):
     email = get_object_or_404(OutboundEmail.objects.only("pk", "to"), pk=email_id, hub=hub)
     try:
         outbound_email_resend(hub=hub, email_id=email.pk, by=request.user)
+    except EmailLinkErased:
+        messages.error(request, f"The email to {email.to} carried a secure link, which was erased when it "
+                                "failed: send a new link instead")
     except EmailNotResendable:
         messages.error(request, f"The email to {email.to} is no longer failed: someone sent it again, "
                                 "or it is being sent")

@@ -212,12 +212,16 @@ class OutboundEmail(models.Model):
     last_error = models.TextField(blank=True)
     message_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When this row's next send is due: now for a new row, later after a refusal (the backoff). The
+    # sweep re-drives a queued row only once this has passed, so it never cuts a backoff short.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"], name="outbound_status_created")]
+        indexes = [models.Index(fields=["status", "created_at"], name="outbound_status_created"),
+                   models.Index(fields=["status", "next_attempt_at"], name="outbound_status_next_attempt")]
 
     def __str__(self):
         return f"{self.template} to {self.to} ({self.status})"
@@ -240,8 +244,10 @@ class Reminder(models.Model):
     due_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)
-    # What the sweep did: "sent", or why not ("no longer applies").
+    # What the sweep did: "sent", or why not ("no longer applies"), or "failed" (see error).
     outcome = models.CharField(max_length=100, blank=True)
+    # The exception of a handler that raised (outcome "failed"), for staff in admin.
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["due_at", "pk"]
@@ -250,6 +256,19 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.kind}/{self.stage} for {self.subject} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class JobHeartbeat(models.Model):
+    """The last time a background process showed it was alive: the worker, and beat's outbox sweep.
+
+    /healthz and the docker-compose healthchecks read these; one row per name, overwritten.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
 
 
 class StaffSignInFailure(models.Model):

@@ -32,11 +32,32 @@ NOTHING_TO_DO = "nothing to do"
 UNKNOWN = "unknown"
 
 
+# Emails a person is waiting for right now (a sign-in link, an invitation): they go on their own
+# queue, which the worker takes from first, so they never wait behind a backlog of notifications.
+URGENT_QUEUE = "urgent"
+NORMAL_QUEUE = "celery"  # Celery's default queue: everything else
+URGENT_TEMPLATES = frozenset({"sign_in_link", "partner_sign_in_link", "referral_link"})
+
+
+def outbound_email_is_urgent(template: str) -> bool:
+    """True for the emails a person waits on: any kind of emailed sign-in link, and invitations.
+
+    By template name, so a new sign-in flow (`..._sign_in_link`) or invitation is urgent without
+    its sender having to say so.
+    """
+    return template in URGENT_TEMPLATES or template.endswith("sign_in_link") or "invitation" in template
+
+
+def outbound_email_queue_name(template: str) -> str:
+    return URGENT_QUEUE if outbound_email_is_urgent(template) else NORMAL_QUEUE
+
+
 def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False):
     """Queue one email; call inside the transaction that causes it.
 
     Rules: the same key is queued once (a second call returns the existing row and enqueues
-    nothing); the send is enqueued only when the surrounding transaction commits.
+    nothing); the send is enqueued only when the surrounding transaction commits, on the urgent
+    queue for sign-in links and invitations (outbound_email_is_urgent).
     """
     email, created = OutboundEmail.objects.get_or_create(
         key=key,
@@ -44,33 +65,37 @@ def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=Fal
                   "has_secret": has_secret},
     )
     if created:
-        transaction.on_commit(lambda: outbound_email_enqueue(email_id=email.pk))
+        transaction.on_commit(lambda: outbound_email_enqueue(email_id=email.pk, template=template))
     return email
 
 
-def outbound_email_enqueue(*, email_id):
+def outbound_email_enqueue(*, email_id, template, countdown=None):
     """Hand a row to Celery. A broker outage is logged, not raised: the sweep re-drives the row."""
     from .tasks import send_outbound_email
 
     try:
-        send_outbound_email.delay(email_id)
+        send_outbound_email.apply_async(args=[email_id], countdown=countdown,
+                                        queue=outbound_email_queue_name(template))
     except Exception:  # noqa: BLE001 - any broker failure: the row stays queued for the sweep
         log.warning("Could not enqueue outbound email %s; the sweep will retry it", email_id, exc_info=True)
 
 
-def outbound_email_requeue_stale(*, older_than=timedelta(minutes=2)):
-    """Enqueue again every row still queued after `older_than` (e.g. Redis was down at commit).
+def outbound_email_requeue_stale(*, older_than=timedelta(minutes=2), now=None):
+    """Enqueue again every queued row whose send has been due for `older_than` and not happened.
 
+    That is a row whose task was lost (Redis was down at commit, or restarted empty), never a row
+    waiting out its retry backoff: its `next_attempt_at` is still ahead, and re-driving it early
+    would spend its retries in minutes (a mail server refusing for 6 minutes once lost every email).
     Safe to run at any time and in parallel: the send task claims each row before sending.
     """
-    cutoff = timezone.now() - older_than
-    ids = list(
-        OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, created_at__lt=cutoff)
-        .values_list("pk", flat=True)[:1000]
+    cutoff = (now or timezone.now()) - older_than
+    rows = list(
+        OutboundEmail.objects.filter(status=OutboundEmail.Status.QUEUED, next_attempt_at__lt=cutoff)
+        .order_by("next_attempt_at").values_list("pk", "template")[:1000]
     )
-    for email_id in ids:
-        outbound_email_enqueue(email_id=email_id)
-    return len(ids)
+    for email_id, template in rows:
+        outbound_email_enqueue(email_id=email_id, template=template)
+    return len(rows)
 
 
 def _message_id(email):
@@ -141,12 +166,18 @@ def outbound_email_send(*, email_id):
 
     Rules: claim first (queued -> sending), so two workers, or one task delivered twice, send once;
     a failure before the server accepted the message (connection refused, 4xx) goes back to queued
-    for a retry until EMAIL_SEND_MAX_RETRIES; a 5xx is permanent and marks the row failed; a
+    with `next_attempt_at` set by the backoff, for as long as the schedule stays within
+    EMAIL_SEND_RETRY_WINDOW (24 hours), then failed; a 5xx is permanent and marks the row failed; a
     connection lost while the server was taking the message (UNKNOWN) leaves the row in `sending`,
     never retried, for a person to check on the failed-email page.
     """
     now = timezone.now()
-    claimed = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.QUEUED).update(
+    # A delivery that comes before the row's retry is due (a duplicate, a sweep racing the retry
+    # task) finds nothing to claim: only the backoff decides when a refused email is tried again.
+    # The tolerance absorbs clock differences between the machine that set it and this one.
+    claimed = OutboundEmail.objects.filter(
+        pk=email_id, status=OutboundEmail.Status.QUEUED, next_attempt_at__lte=now + CLAIM_TOLERANCE,
+    ).update(
         status=OutboundEmail.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now
     )
     if not claimed:
@@ -156,39 +187,79 @@ def outbound_email_send(*, email_id):
         message = _build_message(email)
     except Exception as exc:  # noqa: BLE001 - a template that cannot render will never render: permanent
         OutboundEmail.objects.filter(pk=email_id).update(
-            status=OutboundEmail.Status.FAILED, last_error=f"Could not build the email: {type(exc).__name__}: {exc}"[:2000])
+            status=OutboundEmail.Status.FAILED, last_error=f"Could not build the email: {type(exc).__name__}: {exc}"[:2000],
+            **_erased(email))
         log.exception("Building outbound email %s failed", email_id)
         return FAILED
     try:
         message.send()
     except (OSError, smtplib.SMTPException, ConnectionError) as exc:
         if _may_have_been_accepted(exc):
+            # Never sent again automatically, so its link is no longer needed here either.
             OutboundEmail.objects.filter(pk=email_id).update(
                 last_error=f"The mail server may have accepted it: the connection broke while it was "
-                           f"taking the message ({type(exc).__name__}: {exc})"[:2000])
+                           f"taking the message ({type(exc).__name__}: {exc})"[:2000], **_erased(email))
             log.error("Outbound email %s may or may not have been delivered; left for a person: %s",
                       email_id, exc)
             return UNKNOWN
-        permanent = _is_permanent(exc) or email.attempts >= settings.EMAIL_SEND_MAX_RETRIES
+        delay = retry_delay_seconds(email.attempts)
+        # The backoff schedule, not the wall clock, measures the window: a worker that was down
+        # for a while does not eat into an email's retries, and "send again" starts it afresh.
+        permanent = _is_permanent(exc) or retry_schedule_seconds(email.attempts) + delay > settings.EMAIL_SEND_RETRY_WINDOW
         OutboundEmail.objects.filter(pk=email_id).update(
             status=OutboundEmail.Status.FAILED if permanent else OutboundEmail.Status.QUEUED,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            **(_erased(email) if permanent else {}),
         )
         log.warning("Sending outbound email %s failed (%s): %s", email_id,
                     "permanent" if permanent else "will retry", exc)
         return FAILED if permanent else RETRY
     updates = {"status": OutboundEmail.Status.SENT, "sent_at": timezone.now(),
                "message_id": message.extra_headers["Message-ID"], "last_error": ""}
-    if email.has_secret:
-        # The link was only needed to write the email; the database keeps no usable copy.
-        updates["context"] = {}
-    OutboundEmail.objects.filter(pk=email_id).update(**updates)
+    OutboundEmail.objects.filter(pk=email_id).update(**updates, **_erased(email))
     return SENT
 
 
-def retry_delay_seconds(attempts):
-    """Exponential backoff, capped well below the Redis visibility timeout (3 hours)."""
-    return min(settings.EMAIL_SEND_RETRY_DELAY * 2 ** max(attempts - 1, 0), 60 * 60)
+def _erased(email):
+    """The update that wipes a row's context when it holds a secret (a sign-in or referral link).
+
+    The link is only needed to write the email. Once it went, or will never go by itself (failed,
+    or its outcome unknown), the database keeps no usable copy of it; "send again" is then refused
+    and the person asks for a new link.
+    """
+    return {"context": {}} if email.has_secret else {}
+
+
+def outbound_email_erase_abandoned_secrets(*, now=None):
+    """Wipe the link from rows no worker will send any more: failed, or stuck in `sending`.
+
+    The send path erases what it can see end; this catches a worker killed mid-send (its row
+    stays in `sending` with the link) and rows failed before the erasing existed.
+    """
+    stuck_before = (now or timezone.now()) - STUCK_AFTER
+    return (OutboundEmail.objects.filter(has_secret=True)
+            .filter(Q(status=OutboundEmail.Status.FAILED)
+                    | Q(status=OutboundEmail.Status.SENDING, claimed_at__lt=stuck_before))
+            .exclude(context={}).update(context={}))
+
+
+# How early a delivery may claim a row before its next_attempt_at (clock skew between machines).
+CLAIM_TOLERANCE = timedelta(seconds=2)
+
+
+def retry_delay_seconds(attempts: int) -> int:
+    """Seconds to wait after the `attempts`-th refused attempt: exponential backoff, capped.
+
+    The cap (EMAIL_SEND_RETRY_DELAY_MAX, an hour) stays well below the Redis visibility timeout
+    (3 hours), so Redis never hands a retry that is still waiting to another worker.
+    """
+    return min(settings.EMAIL_SEND_RETRY_DELAY * 2 ** max(attempts - 1, 0), settings.EMAIL_SEND_RETRY_DELAY_MAX)
+
+
+def retry_schedule_seconds(attempts: int) -> int:
+    """Seconds of backoff an email has waited out by its `attempts`-th attempt (0 for the first)."""
+    return sum(retry_delay_seconds(n) for n in range(1, attempts))
 
 
 # --- Emails that need a person: failed, or stuck in `sending` --------------------------------------
@@ -202,6 +273,10 @@ class EmailNotResendable(Exception):
     """The email is not (or no longer) failed: someone else sent it again, or it went meanwhile."""
 
 
+class EmailLinkErased(EmailNotResendable):
+    """The email carried a secure link, erased when it failed: only a new link can be sent."""
+
+
 class EmailNotStuck(Exception):
     """The email is not stuck in `sending` (any more): it went, or someone else marked it."""
 
@@ -213,7 +288,8 @@ def outbound_email_needing_attention(*, hub, now=None):
         OutboundEmail.objects.filter(hub=hub)
         .filter(Q(status=OutboundEmail.Status.FAILED)
                 | Q(status=OutboundEmail.Status.SENDING, claimed_at__lt=stuck_before))
-        .only("pk", "template", "to", "status", "attempts", "last_error", "created_at", "claimed_at")
+        .only("pk", "template", "to", "status", "attempts", "last_error", "created_at", "claimed_at",
+              "has_secret")
         .order_by("-created_at", "-pk")
     )
 
@@ -229,11 +305,15 @@ def outbound_email_resend(*, hub, email_id, by):
     rows = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.FAILED)
     if hub is not None:  # None: an administrator, from admin
         rows = rows.filter(hub=hub)
-    updated = rows.update(status=OutboundEmail.Status.QUEUED, attempts=0, claimed_at=None)
+    if rows.filter(has_secret=True).exists():
+        raise EmailLinkErased()
+    updated = rows.update(status=OutboundEmail.Status.QUEUED, attempts=0, claimed_at=None,
+                          next_attempt_at=timezone.now())
     if not updated:
         raise EmailNotResendable()
     log.info("Outbound email %s queued again by user %s", email_id, by.pk)
-    transaction.on_commit(lambda: outbound_email_enqueue(email_id=email_id))
+    template = OutboundEmail.objects.values_list("template", flat=True).get(pk=email_id)
+    transaction.on_commit(lambda: outbound_email_enqueue(email_id=email_id, template=template))
 
 
 def _resolve_stuck(*, hub, email_id, by, now, status, finding):
@@ -243,11 +323,15 @@ def _resolve_stuck(*, hub, email_id, by, now, status, finding):
     fields = {"status": status, "last_error": Concat(Value(note), F("last_error"))}
     if status == OutboundEmail.Status.SENT:
         fields["sent_at"] = now
-    updated = OutboundEmail.objects.filter(
-        pk=email_id, hub=hub, status=OutboundEmail.Status.SENDING, claimed_at__lt=now - STUCK_AFTER,
-    ).update(**fields)
+    rows = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.SENDING,
+                                        claimed_at__lt=now - STUCK_AFTER)
+    if hub is not None:  # None: an administrator, from admin (emails of no hub, such as sign-in links)
+        rows = rows.filter(hub=hub)
+    updated = rows.update(**fields)
     if not updated:
         raise EmailNotStuck()
+    # Sent, or failed for a person to decide on: either way no worker needs its link any more.
+    OutboundEmail.objects.filter(pk=email_id, has_secret=True).update(context={})
     log.info("Outbound email %s stuck in sending: %s %s (user %s)", email_id, status, finding, by.pk)
 
 

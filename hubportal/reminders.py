@@ -7,6 +7,7 @@ inside the sweep's transaction for that row.
 
 import datetime as dt
 import logging
+import traceback
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +16,8 @@ from .models import Reminder
 from .workdays import LONDON, add_working_days
 
 log = logging.getLogger(__name__)
+
+FAILED = "failed"
 
 # Reminders go out at the start of the working day, London time.
 SEND_HOUR = 9
@@ -54,8 +57,11 @@ def reminders_send(*, now=None, dry_run=False, limit=5000):
     """Send every due reminder once. Returns [(reminder, outcome)].
 
     Safe to run twice, or twice at once: each row is claimed with a conditional UPDATE in its own
-    transaction, so exactly one sweep handles it; if the handler fails, the claim rolls back and the
-    next sweep tries again.
+    transaction, so exactly one sweep handles it. A handler that raises does not stop the sweep:
+    its writes (and any email it queued) roll back to a savepoint, and the row is recorded as
+    "failed" with the error, for staff to see in admin and try again from there; the other due
+    reminders still go. It is not retried by itself: a handler that fails on a row usually fails
+    the same way every minute.
     """
     now = now or timezone.now()
     results = []
@@ -71,7 +77,23 @@ def reminders_send(*, now=None, dry_run=False, limit=5000):
             claimed = Reminder.objects.filter(pk=reminder.pk, done_at__isnull=True).update(done_at=now)
             if not claimed:
                 continue  # another sweep has it
-            outcome = handler(reminder) or "done"
-            Reminder.objects.filter(pk=reminder.pk).update(outcome=outcome[:100])
+            error = ""
+            try:
+                with transaction.atomic():
+                    outcome = handler(reminder) or "done"
+            except Exception as exc:  # noqa: BLE001 - any handler bug: record it, go on with the rest
+                log.exception("Reminder %s (%s/%s) failed", reminder.pk, reminder.kind, reminder.stage)
+                outcome = FAILED
+                error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            Reminder.objects.filter(pk=reminder.pk).update(outcome=outcome[:100], error=error)
         results.append((reminder, outcome))
     return results
+
+
+@transaction.atomic
+def reminder_retry(*, reminder_id):
+    """Make a failed reminder due again (from admin, once its cause is fixed); the next sweep sends it.
+
+    Rules: only a failed one; two people pressing at once retry it once.
+    """
+    return Reminder.objects.filter(pk=reminder_id, outcome=FAILED).update(done_at=None, outcome="", error="")

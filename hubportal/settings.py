@@ -294,9 +294,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Innovation Hub Front Door <no-reply@frontdoor.example.nhs.uk>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Retries of a send that failed before the mail server accepted it: count and first delay (s).
-EMAIL_SEND_MAX_RETRIES = env_int("EMAIL_SEND_MAX_RETRIES", 6)
+# Retries of a send that failed before the mail server accepted it (a 4xx, connection refused):
+# first delay, doubling up to the cap (s; below Redis' 3-hour visibility timeout), for as long as
+# the backoff stays within the window (s, 24 hours); then the email is marked failed.
 EMAIL_SEND_RETRY_DELAY = env_int("EMAIL_SEND_RETRY_DELAY", 30)
+EMAIL_SEND_RETRY_DELAY_MAX = env_int("EMAIL_SEND_RETRY_DELAY_MAX", 60 * 60)
+EMAIL_SEND_RETRY_WINDOW = env_int("EMAIL_SEND_RETRY_WINDOW", 24 * 60 * 60)
 
 
 
@@ -380,6 +383,15 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+# --- Job heartbeats (/healthz) -------------------------------------------------------------------
+
+# Every worker writes its heartbeat this often (s); beat's is the outbox sweep, every minute.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30)
+# /healthz says "degraded" when the newest worker heartbeat, or beat's, is older than this (s).
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 3 * 60)
+BEAT_STALE_SECONDS = env_int("BEAT_STALE_SECONDS", 5 * 60)
 
 
 # --- Security ------------------------------------------------------------------------------------

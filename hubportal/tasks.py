@@ -1,22 +1,36 @@
 from celery import shared_task
+from django.utils import timezone
 
+from .heartbeats import BEAT, job_heartbeat_record
 from .models import OutboundEmail
-from .outbox import RETRY, outbound_email_requeue_stale, outbound_email_send, retry_delay_seconds
+from .outbox import (
+    RETRY,
+    outbound_email_enqueue,
+    outbound_email_erase_abandoned_secrets,
+    outbound_email_requeue_stale,
+    outbound_email_send,
+)
 
 
 @shared_task(ignore_result=True)
 def send_outbound_email(email_id):
     outcome = outbound_email_send(email_id=email_id)
     if outcome == RETRY:
-        # The row is back in `queued`; a later delivery claims it again. The service counts the
-        # attempts and gives up (failed) at EMAIL_SEND_MAX_RETRIES, so this chain always ends.
-        attempts = OutboundEmail.objects.filter(pk=email_id).values_list("attempts", flat=True).first() or 1
-        send_outbound_email.apply_async(args=[email_id], countdown=retry_delay_seconds(attempts))
+        # The row is back in `queued` with its next_attempt_at; the retry is published for then.
+        # The service gives up (failed) once the backoff would pass EMAIL_SEND_RETRY_WINDOW, so
+        # this chain always ends. If this publish is lost, the sweep re-drives the row when due.
+        row = OutboundEmail.objects.filter(pk=email_id).values("template", "next_attempt_at").first()
+        if row:
+            countdown = max((row["next_attempt_at"] - timezone.now()).total_seconds(), 0)
+            outbound_email_enqueue(email_id=email_id, template=row["template"], countdown=countdown)
     return outcome
 
 
 @shared_task(ignore_result=True)
 def requeue_stale_outbound_email():
+    # Beat runs this every minute: its last run is beat's heartbeat for /healthz.
+    job_heartbeat_record(name=BEAT)
+    outbound_email_erase_abandoned_secrets()
     return outbound_email_requeue_stale()
 
 

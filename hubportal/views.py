@@ -15,6 +15,7 @@ from . import emails, links
 from .auth import auth_event
 from .auth import client_ip as client_ip  # noqa: PLC0414 - one helper for every limit; re-exported
 from .forms import SignInForm
+from .heartbeats import BEAT, WORKER, job_heartbeats_stale
 from .links import safe_next_path as safe_next_path  # noqa: PLC0414 - re-exported for older imports
 from .models import EmailLink, User
 from .permissions import is_staff_account
@@ -82,7 +83,8 @@ def _broker_reachable():
         return False
 
 
-# Access: anyone, without a login (load balancers). Says only whether each part is reachable.
+# Access: anyone, without a login (load balancers). Says only whether each part is reachable or
+# alive (worker and beat by their heartbeats, hubportal/heartbeats.py).
 @never_cache
 @require_GET
 def healthz(request):
@@ -95,8 +97,12 @@ def healthz(request):
         log.warning("Health check: database unreachable", exc_info=True)
         database = False
     broker = _broker_reachable()
-    body = {"status": "ok" if database and broker else ("degraded" if database else "down"),
-            "database": database, "broker": broker}
-    # The web tier can still take submissions without the broker (the outbox waits), so only a
-    # database outage makes this instance unhealthy.
+    stale = job_heartbeats_stale() if database else {WORKER: True, BEAT: True}
+    worker, beat = not stale[WORKER], not stale[BEAT]
+    body = {"status": "ok" if database and broker and worker and beat else ("degraded" if database else "down"),
+            "database": database, "broker": broker, "worker": worker, "beat": beat}
+    # The web tier can still take submissions without the broker, a worker or beat (the outbox
+    # waits and the sweep catches up), so only a database outage makes this instance unhealthy
+    # (503, and the load balancer takes it out). "degraded" is for monitoring to alert on: taking
+    # healthy web instances out because a worker died would turn a mail delay into an outage.
     return JsonResponse(body, status=200 if database else 503)

@@ -216,3 +216,22 @@ def test_dockerfile_copies_what_exists_and_installs_the_project_packages():
     users = [args for name, args in instructions if name == "USER"]
     assert users and users[-1] not in {"root", "0"}
     assert ("EXPOSE", "8000") in instructions
+
+
+def test_worker_and_beat_have_healthchecks_that_run_a_real_heartbeat_command():
+    services = load_compose()["services"]
+    for name in ("worker", "beat"):
+        test = services[name]["healthcheck"]["test"]
+        assert test[:3] == ["CMD", "python", "manage.py"]
+        command, argument = test[3], test[4]
+        assert command in get_commands(), f"{name}: no management command {command}"
+        assert argument == name
+
+
+def test_the_worker_takes_the_urgent_queue_before_the_default_one():
+    from hubportal.outbox import NORMAL_QUEUE, URGENT_QUEUE
+
+    for command in (command_of("worker"),
+                    shlex.split(next(line for line in (ROOT / "Procfile").read_text().splitlines()
+                                     if line.startswith("worker:")).split(":", 1)[1])):
+        assert command[command.index("-Q") + 1] == f"{URGENT_QUEUE},{NORMAL_QUEUE}"

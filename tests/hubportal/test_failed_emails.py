@@ -270,3 +270,150 @@ def test_send_again_refuses_a_get(lead_client, hub):
     assert lead_client.get(resend_url(hub, email)).status_code == 405
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.FAILED
+
+
+# --- Emails of no hub (sign-in links): administrators, through admin ------------------------------
+
+@pytest.fixture
+def admin_client(client, db):
+    from tests.conftest import sign_in_staff
+    from tests.factories import UserFactory
+
+    return sign_in_staff(client, UserFactory(email="admin@example.nhs.uk", is_staff=True, is_superuser=True))
+
+
+ADMIN_LIST = "/admin/hubportal/outboundemail/"
+
+
+@pytest.mark.django_db
+def test_administrators_see_failed_and_stuck_emails_of_no_hub_that_hub_leads_never_see(
+        admin_client, hub, other_hub, client):
+    no_hub_failed = failed(None, to="signing-in@nhs.net")
+    no_hub_stuck = stuck(None, to="stuck-sign-in@nhs.net")
+    make_email(None, OutboundEmail.Status.SENT, to="went@nhs.net")
+    hub_failed = failed(hub, to="hub@nhs.net")
+
+    page = admin_client.get(ADMIN_LIST, {"attention": "no_hub"})
+    assert sorted(e.pk for e in page.context["cl"].result_list) == sorted([no_hub_failed.pk, no_hub_stuck.pk])
+    everything = admin_client.get(ADMIN_LIST, {"attention": "yes"})
+    assert sorted(e.pk for e in everything.context["cl"].result_list) == sorted(
+        [no_hub_failed.pk, no_hub_stuck.pk, hub_failed.pk])
+
+
+@pytest.mark.django_db
+def test_a_hub_lead_sees_only_their_hubs_emails_and_cannot_open_the_admin_list(lead_client, hub):
+    failed(None, to="signing-in@nhs.net")
+    mine = failed(hub, to="hub@nhs.net")
+    assert listed(lead_client.get(list_url(hub))) == [mine.pk]
+    response = lead_client.get(ADMIN_LIST)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_administrators_mark_a_stuck_email_of_no_hub_not_delivered_then_send_it_again(
+        admin_client, outbox, django_capture_on_commit_callbacks):
+    email = stuck(None, to="stuck-sign-in@nhs.net")
+    admin_client.post(ADMIN_LIST, {"action": "mark_not_delivered", "_selected_action": [email.pk]})
+    email.refresh_from_db()
+    assert email.status == "failed"
+    assert "checked it was not delivered" in email.last_error
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(ADMIN_LIST, {"action": "resend", "_selected_action": [email.pk]})
+    email.refresh_from_db()
+    assert email.status == "sent"
+    assert [m.to for m in outbox] == [["stuck-sign-in@nhs.net"]]
+
+
+@pytest.mark.django_db
+def test_administrators_mark_a_stuck_email_of_no_hub_delivered(admin_client):
+    email = stuck(None, to="stuck-sign-in@nhs.net")
+    too_recent = stuck(None, minutes=2)
+    admin_client.post(ADMIN_LIST, {"action": "mark_delivered", "_selected_action": [email.pk, too_recent.pk]})
+    email.refresh_from_db()
+    too_recent.refresh_from_db()
+    assert email.status == "sent" and email.sent_at is not None
+    assert too_recent.status == "sending"  # a worker may still be on it
+
+
+# --- Secure links are erased from rows that will not be sent --------------------------------------
+
+SIGN_IN_CONTEXT = {"link_url": "http://testserver/sign-in/link/RAW-TOKEN/", "minutes": 30}
+
+
+def secret_email(status, **fields):
+    return OutboundEmail.objects.create(
+        key=f"secret:{next(_keys)}:sign-in", to="jo.bloggs@nhs.net", template="sign_in_link",
+        context=dict(SIGN_IN_CONTEXT), has_secret=True, status=status, **fields)
+
+
+class _Refusing:
+    code = 550
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+        raise smtplib.SMTPDataError(type(self).code, b"Refused")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", [550, 421])
+def test_a_sign_in_email_that_fails_for_good_keeps_no_copy_of_its_link(settings, code):
+    from hubportal import outbox as outbox_service
+
+    settings.EMAIL_BACKEND = f"{__name__}._Refusing"
+    settings.EMAIL_SEND_RETRY_WINDOW = 0  # a 421 with no retries left fails too
+    _Refusing.code = code
+    email = secret_email(OutboundEmail.Status.QUEUED)
+    assert outbox_service.outbound_email_send(email_id=email.pk) == outbox_service.FAILED
+    email.refresh_from_db()
+    assert email.status == "failed" and email.context == {}
+    assert "RAW-TOKEN" not in str(OutboundEmail.objects.filter(pk=email.pk).values().get())
+
+
+@pytest.mark.django_db
+def test_a_retried_sign_in_email_keeps_its_link_until_it_has_gone(settings):
+    from hubportal import outbox as outbox_service
+
+    settings.EMAIL_BACKEND = f"{__name__}._Refusing"
+    _Refusing.code = 451
+    email = secret_email(OutboundEmail.Status.QUEUED)
+    assert outbox_service.outbound_email_send(email_id=email.pk) == outbox_service.RETRY
+    email.refresh_from_db()
+    assert email.context == SIGN_IN_CONTEXT  # needed for the retry
+
+
+@pytest.mark.django_db
+def test_the_sweep_erases_links_of_failed_and_abandoned_rows_but_not_of_those_still_going():
+    from hubportal.tasks import requeue_stale_outbound_email
+
+    now = timezone.now()
+    old_failed = secret_email(OutboundEmail.Status.FAILED)
+    abandoned = secret_email(OutboundEmail.Status.SENDING, claimed_at=now - timedelta(minutes=11))
+    in_hand = secret_email(OutboundEmail.Status.SENDING, claimed_at=now - timedelta(minutes=1))
+    waiting = secret_email(OutboundEmail.Status.QUEUED, next_attempt_at=now + timedelta(minutes=5))
+    plain = failed(None)
+
+    requeue_stale_outbound_email()
+
+    contexts = dict(OutboundEmail.objects.values_list("pk", "context"))
+    assert contexts[old_failed.pk] == {} and contexts[abandoned.pk] == {}
+    assert contexts[in_hand.pk] == SIGN_IN_CONTEXT and contexts[waiting.pk] == SIGN_IN_CONTEXT
+    assert contexts[plain.pk] != {}  # no secret in it: kept, so it can be sent again
+
+
+@pytest.mark.django_db
+def test_a_failed_email_whose_link_was_erased_is_not_sent_again_blank(lead_client, hub, outbox,
+                                                                     django_capture_on_commit_callbacks):
+    email = failed(hub, has_secret=True)
+    OutboundEmail.objects.filter(pk=email.pk).update(context={})
+    body = lead_client.get(list_url(hub)).content.decode()
+    assert resend_url(hub, email) not in body
+    assert "send a new link instead" in body
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lead_client.post(resend_url(hub, email), follow=True)
+    assert "carried a secure link" in response.content.decode()
+    email.refresh_from_db()
+    assert email.status == "failed"
+    assert outbox == []

@@ -2,6 +2,7 @@ import smtplib
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -131,16 +132,70 @@ def test_a_temporary_refusal_puts_the_email_back_in_the_queue_to_retry(
 
 
 @pytest.mark.django_db
-def test_a_refused_send_is_retried_by_the_task_until_the_limit_then_marked_failed(
+def test_a_refused_send_is_retried_with_backoff_until_the_window_is_spent_then_marked_failed(
         django_capture_on_commit_callbacks, refusing_backend, settings):
-    settings.EMAIL_SEND_MAX_RETRIES = 3
+    # Backoff 30 s, then 60 s (90 s waited); the next, 120 s, would pass a 100 s window.
+    settings.EMAIL_SEND_RETRY_DELAY = 30
+    settings.EMAIL_SEND_RETRY_WINDOW = 100
+    refusing_backend.code = 421
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            email = _queue()
+        email.refresh_from_db()
+        # Eager tasks ignore the countdown: the retry ran at once and found it not yet due.
+        assert (refusing_backend.calls, email.attempts, email.status) == (1, 1, "queued")
+        assert email.next_attempt_at == start + timedelta(seconds=30)
+    for seconds, attempts, status in [(31, 2, "queued"), (92, 3, "failed")]:
+        with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+            send_outbound_email(email.pk)
+            email.refresh_from_db()
+            assert (email.attempts, email.status) == (attempts, status)
+    assert refusing_backend.calls == 3
+    assert "421" in email.last_error
+
+
+@pytest.mark.django_db
+def test_the_retry_window_is_24_hours_of_backoff_each_delay_below_the_redis_visibility_timeout(settings):
+    assert settings.EMAIL_SEND_RETRY_WINDOW == 24 * 60 * 60
+    delays = [outbox_service.retry_delay_seconds(n) for n in range(1, 40)]
+    assert max(delays) == 60 * 60 < settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3 * 3600)
+    # How many attempts fit: the one that would start after 24 hours of backoff is never made.
+    fitting = [n for n in range(1, 40) if outbox_service.retry_schedule_seconds(n) <= 24 * 60 * 60]
+    assert len(fitting) == 30
+
+
+@pytest.mark.django_db
+def test_the_sweep_leaves_a_row_alone_while_its_retry_backoff_runs_and_re_drives_it_once_due(
+        django_capture_on_commit_callbacks, refusing_backend, settings, outbox):
+    settings.EMAIL_SEND_RETRY_DELAY = 60
+    refusing_backend.code = 421
+    start = timezone.now()
+    with time_machine.travel(start, tick=False), django_capture_on_commit_callbacks(execute=True):
+        email = _queue()
+    # A mail server refusing for minutes: the sweep runs every minute, and must not cut the 60 s
+    # backoff short (it once spent every retry in four minutes and failed every email).
+    for seconds in (10, 30, 50):
+        with time_machine.travel(start + timedelta(seconds=seconds), tick=False):
+            assert outbox_service.outbound_email_requeue_stale(older_than=timedelta(0)) == 0
+    email.refresh_from_db()
+    assert (email.status, email.attempts, refusing_backend.calls) == ("queued", 1, 1)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the server recovers
+    with time_machine.travel(email.next_attempt_at + timedelta(minutes=3), tick=False):
+        assert outbox_service.outbound_email_requeue_stale() == 1  # its retry task was lost: due, re-driven
+    email.refresh_from_db()
+    assert email.status == "sent"
+    assert len(outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_delivery_before_the_retry_is_due_claims_nothing(django_capture_on_commit_callbacks, refusing_backend):
     refusing_backend.code = 421
     with django_capture_on_commit_callbacks(execute=True):
         email = _queue()
+    assert outbox_service.outbound_email_send(email_id=email.pk) == outbox_service.NOTHING_TO_DO
     email.refresh_from_db()
-    assert refusing_backend.calls == 3
-    assert email.attempts == 3
-    assert email.status == OutboundEmail.Status.FAILED
+    assert (email.status, email.attempts) == ("queued", 1)
 
 
 @pytest.mark.django_db
@@ -161,7 +216,7 @@ def test_the_sweep_enqueues_rows_left_queued_and_they_are_sent_once(
     with django_capture_on_commit_callbacks(execute=False):
         stale = _queue(key="stale:1")
         fresh = _queue(key="fresh:1")
-    OutboundEmail.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    OutboundEmail.objects.filter(pk=stale.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=10))
     assert outbox_service.outbound_email_requeue_stale() == 1
     assert outbox_service.outbound_email_requeue_stale() == 0  # sent, so nothing left to re-drive
     assert [m.to for m in outbox] == [["jo.bloggs@nhs.net"]]
@@ -175,7 +230,7 @@ def test_a_broker_outage_at_commit_leaves_the_row_queued_and_the_change_committe
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("Redis is down")
 
-    monkeypatch.setattr(send_outbound_email, "delay", broker_down)
+    monkeypatch.setattr(send_outbound_email, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         email = _queue()
     email.refresh_from_db()

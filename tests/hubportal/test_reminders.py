@@ -181,3 +181,58 @@ def test_beat_runs_the_reminder_and_digest_jobs_from_the_database(settings):
     digests = PeriodicTask.objects.get(task="hubportal.tasks.send_digests")
     assert (digests.crontab.hour, digests.crontab.minute, str(digests.crontab.timezone)) == ("7", "0", "Europe/London")
     assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+@pytest.mark.django_db
+def test_a_reminder_whose_handler_raises_is_recorded_as_failed_and_the_others_still_go(
+        sent, hub_lead, outbox, django_capture_on_commit_callbacks, monkeypatch):
+    from hubportal import reminders
+
+    def broken(reminder):
+        # It queues an email first: that must roll back with the failure, not go out half-done.
+        from hubportal.outbox import outbound_email_queue
+        outbound_email_queue(key="broken:1", to="x@nhs.net", template="reminder", context={})
+        raise ValueError("the thing it is about has no hub")
+
+    monkeypatch.setitem(reminders._handlers, "test.broken", broken)
+    moment = at(dt.date(2026, 11, 27), 10)
+    bad = Reminder.objects.create(kind="test.broken", subject="x:1", stage="due", due_at=moment - dt.timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        results = reminders_send(now=moment)
+
+    assert [(r.kind, outcome) for r, outcome in results] == [("test.broken", "failed"), ("inquiry.triage", "sent to 1")]
+    bad.refresh_from_db()
+    assert bad.outcome == "failed" and bad.done_at == moment
+    assert bad.error == "ValueError: the thing it is about has no hub"
+    assert [m.to for m in outbox] == [[hub_lead.email]]  # the other reminder went; the broken one's email did not
+    from hubportal.models import OutboundEmail
+    assert not OutboundEmail.objects.filter(key="broken:1").exists()
+    assert reminders_send(now=moment + dt.timedelta(minutes=1)) == []  # not retried every minute
+
+
+@pytest.mark.django_db
+def test_administrators_see_failed_reminders_with_their_error_and_can_make_them_due_again(client):
+    from hubportal.reminders import reminder_retry
+    from tests.conftest import sign_in_staff
+    from tests.factories import UserFactory
+
+    failed = Reminder.objects.create(kind="inquiry.triage", subject="intake.inquiry:999", stage="due",
+                                     due_at=timezone.now(), done_at=timezone.now(), outcome="failed",
+                                     error="ValueError: boom")
+    admin = sign_in_staff(client, UserFactory(email="admin@example.nhs.uk", is_staff=True, is_superuser=True))
+    page = admin.get("/admin/hubportal/reminder/", {"outcome": "failed"})
+    assert page.status_code == 200
+    assert "intake.inquiry:999" in page.content.decode()
+    assert "ValueError: boom" in admin.get(f"/admin/hubportal/reminder/{failed.pk}/change/").content.decode()
+
+    response = admin.post("/admin/hubportal/reminder/", {"action": "retry", "_selected_action": [failed.pk]})
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.done_at, failed.outcome, failed.error) == (None, "", "")
+    assert reminder_retry(reminder_id=failed.pk) == 0  # only a failed one
+
+
+@pytest.mark.django_db
+def test_hub_staff_who_are_not_administrators_cannot_open_the_reminders_admin(lead_client):
+    response = lead_client.get("/admin/hubportal/reminder/")
+    assert response.status_code == 302 and "/login/" in response["Location"]

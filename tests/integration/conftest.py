@@ -51,6 +51,7 @@ WORKER_STOP_SECONDS = 10
 REDIS_LOCK_SECONDS = 180
 # kombu's Redis transport: the default queue's lists and the hash of delivered, unacknowledged messages.
 QUEUE_NAME = "celery"
+QUEUE_NAMES = ("urgent", QUEUE_NAME)  # the worker's queues (-Q urgent,celery)
 UNACKED_KEY = "unacked"
 # What Django's file-based email backend writes after each message.
 MESSAGE_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
@@ -152,7 +153,11 @@ def _celery_app_on(redis_url):
     from hubportal.celery import app
 
     conf = app.conf  # reading it loads the Django settings into the app first
-    saved = {name: conf[name] for name in ("broker_url", "task_always_eager", "broker_transport_options")}
+    # Celery 5.6 reads the namespaced key (CELERY_TASK_ALWAYS_EAGER, as loaded from Django's
+    # settings) before the plain one, so both are set here, and both put back.
+    names = ("broker_url", "task_always_eager", "broker_transport_options")
+    names = (*names, *(f"CELERY_{name.upper()}" for name in names))
+    saved = {name: conf[name] for name in names if name in conf}
     # app.pool (connections) and app.amqp.producer_pool are built from the broker URL the first
     # time they are used, then cached: without dropping them the app keeps publishing to the old
     # broker. Celery drops the same two after a fork (Celery._after_fork). The pools themselves
@@ -168,10 +173,10 @@ def _celery_app_on(redis_url):
     monkeypatch.delenv("CELERY_BROKER_READ_URL", raising=False)
     monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
     app._pool = app.amqp._producer_pool = None
-    conf.broker_url = redis_url
-    conf.task_always_eager = False
-    # As hubportal/settings.py configures a Redis broker (the worker gets the same from its settings).
-    conf.broker_transport_options = _redis_transport_options(redis_url)
+    # Transport options as hubportal/settings.py configures a Redis broker (the worker gets the same).
+    for name, value in (("broker_url", redis_url), ("task_always_eager", False),
+                        ("broker_transport_options", _redis_transport_options(redis_url))):
+        conf[name] = conf[f"CELERY_{name.upper()}"] = value
     try:
         yield app
     finally:
@@ -206,8 +211,11 @@ class CeleryWorker:
 
     # Process
 
-    def start(self, *, database_url, env=None):
-        """Start the worker; `env` adds or overrides environment variables (say, an SMTP backend)."""
+    def start(self, *, database_url, env=None, pool="solo", concurrency=1, queues="urgent,celery"):
+        """Start the worker; `env` adds or overrides environment variables (say, an SMTP backend).
+
+        `queues` in the order the Procfile gives them: urgent first.
+        """
         self.var_dir.mkdir(parents=True, exist_ok=True)
         extra_env = env or {}
         env = {
@@ -231,7 +239,8 @@ class CeleryWorker:
         celery = Path(sys.executable).parent / "celery"
         command = [str(celery) if celery.exists() else sys.executable,
                    *([] if celery.exists() else ["-m", "celery"]),
-                   "-A", "hubportal", "worker", "--pool", "solo", "--concurrency", "1",
+                   "-A", "hubportal", "worker", "--pool", pool, "--concurrency", str(concurrency),
+                   "-Q", queues,
                    "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own command line
@@ -296,7 +305,7 @@ class CeleryWorker:
 
     def pending_messages(self):
         """Messages on the queue plus messages delivered to the worker and not yet acknowledged."""
-        queued = sum(self.redis.llen(key) for key in self.redis.scan_iter(match=f"{QUEUE_NAME}*")
+        queued = sum(self.redis.llen(key) for name in QUEUE_NAMES for key in self.redis.scan_iter(match=f"{name}*")
                      if self.redis.type(key) == b"list")
         return queued + self.redis.hlen(UNACKED_KEY)
 
@@ -436,6 +445,12 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(10)
 
+    def kill(self):
+        """SIGKILL, as a crash or the OOM killer would: clients see their connections reset."""
+        if self.is_running():
+            self.process.kill()
+            self.process.wait(10)
+
 
 class EmailFaultRig:
     """The private Redis, the SMTP server, and the Celery workers (solo pool) that send through it."""
@@ -459,18 +474,20 @@ class EmailFaultRig:
             "EMAIL_HOST_PASSWORD": "",
             "EMAIL_USE_TLS": "0",
             "EMAIL_TIMEOUT": "10",
-            # Short retries, so a refused send is retried within the test: 1 s, then 2 s; the
-            # third refusal marks the row failed.
+            # Short retries, so a refused send is retried within the test: 1 s, then 2 s; a
+            # window of 5 s has no room for the 4 s after the third refusal, which marks it failed.
             "EMAIL_SEND_RETRY_DELAY": "1",
-            "EMAIL_SEND_MAX_RETRIES": "3",
+            "EMAIL_SEND_RETRY_WINDOW": "5",
+            "WORKER_HEARTBEAT_SECONDS": "1",
         }
 
-    def start_worker(self):
+    def start_worker(self, env=None, **options):
+        """Start one more worker; `env` overrides worker_env for it (say, a longer retry window)."""
         worker = CeleryWorker(redis_url=self.redis_server.url, redis_client=self.redis,
                               folder=self.folder / f"worker-{len(self.workers) + 1}")
         self.workers.append(worker)
         self.workers_of_this_test.append(worker)
-        worker.start(database_url=self.database_url, env=self.worker_env)
+        worker.start(database_url=self.database_url, env={**self.worker_env, **(env or {})}, **options)
         return worker
 
     def live_workers(self):

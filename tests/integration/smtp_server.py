@@ -114,11 +114,17 @@ class ControllableSMTPServer:
             self._recipient_replies = {}
             self._drops = 0
             self._pending = 0
+            self._refuse_until = (0.0, None)
         self.data_reply_delay = 0.0
 
     def answer_next(self, count, reply):
         with self._lock:
             self._next_replies.extend([reply] * count)
+
+    def answer_for(self, seconds, reply):
+        """Answer every message with `reply` for the next `seconds`, then recover (an outage)."""
+        with self._lock:
+            self._refuse_until = (time.monotonic() + seconds, reply)
 
     def drop_after_accepting_next(self, count):
         with self._lock:
@@ -163,6 +169,10 @@ class ControllableSMTPServer:
 
     def _take_next_reply(self):
         with self._lock:
+            until, reply = self._refuse_until
+            if time.monotonic() < until:
+                self.refused.append((None, reply))
+                return reply
             if self._next_replies:
                 reply = self._next_replies.pop(0)
                 self.refused.append((None, reply))
