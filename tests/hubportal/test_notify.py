@@ -8,9 +8,11 @@ The outbox is the same as for SMTP: a row, claimed before sending, retried when 
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.db import transaction
 
 from hubportal.models import OutboundEmail
@@ -21,6 +23,7 @@ from hubportal.outbox import (
     SENT,
     outbound_email_queue,
     outbound_email_render,
+    outbound_email_requeue_stale,
     outbound_email_send,
 )
 from tests.http_servers import (
@@ -106,8 +109,10 @@ def test_a_refusal_for_now_is_retried_and_then_sent_once(notify_settings, hub, r
         email.refresh_from_db()
         assert (email.status, email.attempts) == ("queued", 1)
         assert f"GOV.UK Notify answered {refusal}" in email.last_error
-        assert outbound_email_send(email_id=email.pk) == SENT
-        assert outbound_email_send(email_id=email.pk) == NOTHING_TO_DO
+        assert outbound_email_send(email_id=email.pk) == NOTHING_TO_DO  # its backoff has not run yet
+        with time_machine.travel(email.next_attempt_at, tick=False):
+            assert outbound_email_send(email_id=email.pk) == SENT
+            assert outbound_email_send(email_id=email.pk) == NOTHING_TO_DO
         email.refresh_from_db()
         assert (email.status, email.attempts) == ("sent", 2)
         assert len(notify.received) == 2
@@ -159,11 +164,18 @@ def test_an_answer_lost_on_the_way_back_is_never_sent_again_by_itself(notify_set
 
 @pytest.mark.django_db
 def test_through_the_task_a_500_then_success_sends_once(notify_settings, hub, django_capture_on_commit_callbacks):
-    # Eager tasks run the retry at once (no countdown); the outbox's retry chain ends in one send.
+    # Each refusal leaves the row queued until its backoff is over; the sweep then re-drives it
+    # through the task, which sends it once.
     with FakeNotify([500, 429]) as notify:
         notify_settings.NOTIFY_BASE_URL = notify.url
         with django_capture_on_commit_callbacks(execute=True):
             email = queue(hub)
+        for _ in range(2):
+            email.refresh_from_db()
+            assert email.status == "queued"
+            with time_machine.travel(email.next_attempt_at + timedelta(seconds=1), tick=False), \
+                    django_capture_on_commit_callbacks(execute=True):
+                assert outbound_email_requeue_stale(older_than=timedelta(0)) == 1
         email.refresh_from_db()
         assert (email.status, email.attempts) == ("sent", 3)
         assert len(notify.received) == 3 and len(notify.accepted) == 1
