@@ -103,6 +103,9 @@ SIGNED_IN = Rule("a signed-in person (sees only their own)", SIGNED_IN_USERS, ne
 HUB_STAFF = Rule("members of the hub in the URL, signed in with password and TOTP",
                  STAFF_OF_THE_HUB, needs="staff")
 STAFF = Rule("signed in with password and TOTP and a member of some hub", ANY_STAFF, needs="staff")
+HUB_LEAD_ONLY = Rule("the lead of the hub in the URL, signed in with password and TOTP (members: 404)",
+                     frozenset({HUB_LEAD}), needs="staff")
+OWN_DATA = Rule("a signed-in person, their own data only", SIGNED_IN_USERS, needs="user")
 PARTNER_OF_REFERRAL = Rule("a contact of the referral's partner (signed in, or by its emailed link)",
                            frozenset({PARTNER}), needs="partner")
 PARTNER_SIGNED_IN = Rule("a signed-in partner contact: their own organisations' referrals",
@@ -123,6 +126,13 @@ ACCESS: dict[str, Rule] = {
     "hubportal:privacy": public(),
     "hubportal:account": Rule("a signed-in person, their own account only", SIGNED_IN_USERS, needs="user"),
     "hubportal:digest_unsubscribe": link("whoever holds the signed unsubscribe link (one person, one harmless action)"),
+    "hubportal:data_export": OWN_DATA,
+    "hubportal:data_export_link": link("whoever holds the emailed download link (one person's archive, one use)"),
+    "hubportal:erasure_request": OWN_DATA,
+    "hubportal:staff_retention": Rule("members of the hub in the URL see it; only its lead changes it",
+                                      STAFF_OF_THE_HUB, needs="staff"),
+    "hubportal:staff_erasure_requests": HUB_LEAD_ONLY,
+    "hubportal:staff_erasure_request": HUB_LEAD_ONLY,
     "hubportal:staff_sign_in": public(),
     # The code and set-up steps need the password step first; without it they send you back to it.
     "hubportal:staff_code": Rule("whoever passed the staff password step in this session (10 minutes)",
@@ -178,6 +188,7 @@ ACCESS: dict[str, Rule] = {
     "intake:staff_mailbox_dismiss": HUB_STAFF,
     # Members see the settings read-only; a member's POST is a 404 (tests/intake/test_mailbox_views.py).
     "intake:staff_mailbox_settings": HUB_STAFF,
+    "intake:staff_inquiry_legal_hold": HUB_LEAD_ONLY,
     "intake:staff_metrics": HUB_STAFF,
     "intake:staff_metrics_csv": HUB_STAFF,
     "intake:api_index": public("anyone: how to use the figures API"),

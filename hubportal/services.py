@@ -174,3 +174,22 @@ def staff_invitation_accept(link):
     if user is None or user.email.lower() != link.email.lower() or not is_staff_account(user):
         raise LinkRefused("unknown")
     return user
+
+
+class NotTheHubLead(Exception):
+    """Only the hub's lead changes its retention schedule."""
+
+
+@transaction.atomic
+def hub_set_retention(*, hub, by, retain_closed_months, retain_drafts_days, retain_email_days):
+    """The hub lead sets the hub's retention periods (validated by the form: at least one of each)."""
+    from .models import Hub, HubMembership
+
+    if not HubMembership.objects.filter(hub=hub, user=by, role=HubMembership.Role.LEAD).exists():
+        raise NotTheHubLead()
+    Hub.objects.filter(pk=hub.pk).update(retain_closed_months=retain_closed_months,
+                                         retain_drafts_days=retain_drafts_days, retain_email_days=retain_email_days)
+    auth_event("retention_changed", actor="staff", outcome="success", user=by, hub=hub.slug,
+               closed_months=retain_closed_months, drafts_days=retain_drafts_days, email_days=retain_email_days)
+    hub.refresh_from_db()
+    return hub

@@ -225,6 +225,20 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 STAFF_INVITATION_HOURS = env_int("STAFF_INVITATION_HOURS", 72)
 
 
+# --- Data protection: retention, subject access and erasure (issue 12) ---------------------------
+
+# Each hub sets its own periods for inquiries and email content (Hub.retain_*); these are the periods
+# for rows that belong to no hub: drafts not yet sent anywhere, emails not about a hub, and the
+# deployment's sign-in rows (emailed links and wrong staff passwords, kept for the rate limits).
+RETENTION_DRAFT_DAYS = env_int("RETENTION_DRAFT_DAYS", 90)
+RETENTION_EMAIL_DAYS = env_int("RETENTION_EMAIL_DAYS", 30)
+RETENTION_SIGN_IN_DAYS = env_int("RETENTION_SIGN_IN_DAYS", 30)
+# Rows changed per transaction by the retention job: short transactions that never hold many locks.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
+# A subject access archive's emailed link (single use) lasts this long; the file is deleted after it.
+DATA_EXPORT_LINK_HOURS = env_int("DATA_EXPORT_LINK_HOURS", 72)
+
+
 # --- Internationalisation ------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-gb"

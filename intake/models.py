@@ -95,6 +95,13 @@ class Inquiry(models.Model):
     outcome_reason = models.TextField(max_length=2000, blank=True)
     parked_until = models.DateField(null=True, blank=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Data protection (issue 12): when the retention schedule or an erasure removed the personal data
+    # (the coded fields the metrics count stay), and a hub lead's legal hold that stops both.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
     # Full-text search document (PostgreSQL tsvector, kept by the services; unused on SQLite).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
@@ -112,6 +119,10 @@ class Inquiry(models.Model):
             models.Index(fields=["hub", "innovation_type"], name="inquiry_hub_type"),
             models.Index(fields=["hub", "stage"], name="inquiry_hub_stage"),
             models.Index(fields=["hub", "organisation"], name="inquiry_hub_org"),
+            # The retention job's two questions: closed long ago and not yet anonymised; drafts untouched.
+            models.Index(fields=["hub", "closed_at"], name="inquiry_retention_closed",
+                         condition=Q(status="closed", anonymised_at__isnull=True)),
+            models.Index(fields=["hub", "updated_at"], name="inquiry_retention_draft", condition=Q(status="draft")),
             # The metrics page's figures come from this index alone on PostgreSQL (an index-only scan);
             # other databases build it without the included columns.
             models.Index(fields=["hub", "submitted_at"], name="inquiry_hub_metrics", condition=~Q(status="draft"),
@@ -198,6 +209,10 @@ class InquiryEvent(models.Model):
         # The hub's shared mailbox (intake/mailbox.py).
         RECORDED_FROM_EMAIL = "recorded_from_email", "The hub recorded your inquiry from your email"
         EMAIL_RECEIVED = "email_received", "Email received"
+        ANONYMISED = "anonymised", "Personal data removed (retention schedule)"
+        ERASED = "erased", "Personal data erased at the person's request"
+        LEGAL_HOLD_SET = "legal_hold_set", "Legal hold set"
+        LEGAL_HOLD_RELEASED = "legal_hold_released", "Legal hold released"
 
     inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

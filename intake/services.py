@@ -515,3 +515,36 @@ def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     _event(inquiry, kind=InquiryEvent.Kind.ASSESSED, actor=by, visible=False, description=description[:300])
     Inquiry.objects.filter(pk=inquiry.pk).update(updated_at=timezone.now())
     return assessment
+
+
+class NotTheHubLead(Exception):
+    """Only a lead of the inquiry's hub sets or releases a legal hold."""
+
+
+@transaction.atomic
+def inquiry_set_legal_hold(*, inquiry, by, reason):
+    """A hub lead keeps an inquiry out of the retention schedule and erasure, with a reason (a claim, an
+    investigation, an information request being answered). Setting it again changes the reason."""
+    if not HubMembership.objects.filter(hub_id=inquiry.hub_id, user=by, role=HubMembership.Role.LEAD).exists():
+        raise NotTheHubLead()
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A legal hold needs a reason")
+    # Locks the row: the retention job anonymising this inquiry now either finished first (and the
+    # hold is too late, which the page then shows) or waits and then skips it.
+    Inquiry.objects.select_for_update().filter(pk=inquiry.pk).update(
+        legal_hold_reason=reason, legal_hold_at=timezone.now(), legal_hold_by=by)
+    _event(inquiry, kind=InquiryEvent.Kind.LEGAL_HOLD_SET, actor=by, description=reason[:300], visible=False)
+    inquiry.refresh_from_db()
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_release_legal_hold(*, inquiry, by):
+    if not HubMembership.objects.filter(hub_id=inquiry.hub_id, user=by, role=HubMembership.Role.LEAD).exists():
+        raise NotTheHubLead()
+    if Inquiry.objects.filter(pk=inquiry.pk).exclude(legal_hold_reason="").update(
+            legal_hold_reason="", legal_hold_at=None, legal_hold_by=None):
+        _event(inquiry, kind=InquiryEvent.Kind.LEGAL_HOLD_RELEASED, actor=by, visible=False)
+    inquiry.refresh_from_db()
+    return inquiry

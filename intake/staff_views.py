@@ -357,3 +357,26 @@ def inquiry_assess(request, membership, reference, checklist_slug):
         "current": current,
     }, status=400 if form.is_bound else 200)
 
+
+
+# Access: the lead of the inquiry's hub (a member gets 404, as for anything not theirs to do).
+@staff_view
+@require_POST
+def inquiry_legal_hold(request, membership, reference):
+    from hubportal.models import HubMembership
+
+    hub = membership.hub
+    if membership.role != HubMembership.Role.LEAD:
+        raise Http404("Only the hub lead sets a legal hold")
+    inquiry = selectors.inquiry_get_for_staff(hub=hub, reference=reference)
+    if request.POST.get("action") == "release":
+        services.inquiry_release_legal_hold(inquiry=inquiry, by=request.user)
+        messages.success(request, "Legal hold released: the retention schedule applies again")
+    else:
+        reason = request.POST.get("reason", "")[:300]
+        if not reason.strip():
+            messages.error(request, "Enter why the inquiry must be kept")
+        else:
+            services.inquiry_set_legal_hold(inquiry=inquiry, by=request.user, reason=reason)
+            messages.success(request, "Legal hold set")
+    return redirect(_inquiry_url(hub, inquiry))

@@ -25,6 +25,8 @@ urlpatterns = [
     path("staff/<slug:hub_slug>/inquiries/export.csv", staff_views.inquiry_export, name="staff_inquiry_export"),
     path("staff/<slug:hub_slug>/inquiries/bulk/", staff_views.inquiry_bulk, name="staff_inquiry_bulk"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/", staff_views.inquiry_detail, name="staff_inquiry"),
+    path("staff/<slug:hub_slug>/inquiries/<str:reference>/legal-hold/", staff_views.inquiry_legal_hold,
+         name="staff_inquiry_legal_hold"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/attachments/<uuid:public_id>/",
          staff_views.attachment_download, name="staff_attachment_download"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/assign/", staff_views.inquiry_assign,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
@@ -23,7 +24,9 @@ from hubportal import access
 from hubportal.api_tokens import api_token_create
 from hubportal.digests import unsubscribe_url
 from hubportal.models import (
+    DataExport,
     EmailLink,
+    ErasureRequest,
     HubMembership,
     OutboundEmail,
     WebhookDelivery,
@@ -72,6 +75,8 @@ class World:
     webhook_delivery: object
     people: dict
     email: object = None
+    erasure: object = None
+    export: object = None
 
 
 @pytest.fixture
@@ -115,9 +120,13 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
         access.PARTNER: contact, access.OTHER_PARTNER: other_contact,
     }
     assert HubMembership.objects.filter(user=administrator).count() == 0
+    erasure = ErasureRequest.objects.create(user=submitter, email=submitter.email, hub=hub)
+    export = DataExport.objects.create(user=submitter, email=submitter.email, status=DataExport.Status.READY,
+                                       expires_at=timezone.now() + timedelta(hours=1))
+    export.file.save("export.zip", ContentFile(b"PK"), save=True)
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
-                 people=people, email=email)
+                 people=people, email=email, erasure=erasure, export=export)
 
 
 def client_as(actor, world):
@@ -156,6 +165,14 @@ REQUESTS: dict[str, Request] = {
     "hubportal:privacy": lambda w: ("get", reverse("hubportal:privacy")),
     "hubportal:account": lambda w: ("get", reverse("hubportal:account")),
     "hubportal:digest_unsubscribe": lambda w: ("get", urlparse(unsubscribe_url(w.people[access.HUB_LEAD])).path),
+    "hubportal:data_export": lambda w: ("post", reverse("hubportal:data_export")),
+    "hubportal:data_export_link": lambda w: ("get", reverse("hubportal:data_export_link", args=[
+        _token(EmailLink.Purpose.DATA_EXPORT, w.export.email, subject_ref=str(w.export.public_id))])),
+    "hubportal:erasure_request": lambda w: ("get", reverse("hubportal:erasure_request")),
+    "hubportal:staff_retention": lambda w: ("get", reverse("hubportal:staff_retention", args=[H])),
+    "hubportal:staff_erasure_requests": lambda w: ("get", reverse("hubportal:staff_erasure_requests", args=[H])),
+    "hubportal:staff_erasure_request": lambda w: ("get", reverse("hubportal:staff_erasure_request",
+                                                                args=[H, w.erasure.public_id])),
     "hubportal:staff_sign_in": lambda w: ("get", reverse("hubportal:staff_sign_in")),
     "hubportal:staff_code": lambda w: ("get", reverse("hubportal:staff_code")),
     "hubportal:staff_set_up": lambda w: ("get", reverse("hubportal:staff_set_up")),
@@ -222,6 +239,8 @@ REQUESTS: dict[str, Request] = {
                                                               args=[H, w.email.public_id])),
     "intake:staff_mailbox_dismiss": lambda w: ("post", reverse("intake:staff_mailbox_dismiss",
                                                                args=[H, w.email.public_id])),
+    "intake:staff_inquiry_legal_hold": lambda w: ("post", reverse("intake:staff_inquiry_legal_hold",
+                                                                  args=[H, w.inquiry.reference])),
     "intake:staff_metrics": lambda w: ("get", reverse("intake:staff_metrics", args=[H])),
     "intake:staff_metrics_csv": lambda w: ("get", reverse("intake:staff_metrics_csv", args=[H])),
     "intake:api_index": lambda w: ("get", reverse("intake:api_index")),
