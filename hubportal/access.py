@@ -30,12 +30,15 @@ OTHER_HUB_LEAD = "other_hub_lead"  # lead of another hub
 PARTNER = "partner_contact"  # contact of the partner the referral went to
 OTHER_PARTNER = "other_partner_contact"  # contact of a partner the referral did not go to
 ADMINISTRATOR = "administrator"  # Django admin (is_staff, is_superuser), member of no hub
+LAY_REVIEWER = "lay_reviewer"  # used the emailed link of the lay review request in the URL
+OTHER_LAY_REVIEWER = "other_lay_reviewer"  # used the link of another request (another reviewer)
 
 ACTORS = (ANONYMOUS, SUBMITTER, OTHER_SUBMITTER, HUB_MEMBER, HUB_LEAD, OTHER_HUB_LEAD, PARTNER,
-          OTHER_PARTNER, ADMINISTRATOR)
+          OTHER_PARTNER, ADMINISTRATOR, LAY_REVIEWER, OTHER_LAY_REVIEWER)
 
 # The session each kind of actor holds: "user" (signed in by emailed link or password), "staff"
-# (password and TOTP), "partner" (a partner contact's emailed-link session).
+# (password and TOTP), "partner" (a partner contact's emailed-link session), "lay_reviewer" (a grant for
+# one lay review request, from its emailed link; there is no lay reviewer sign-in page).
 SESSIONS = {
     ANONYMOUS: frozenset(),
     SUBMITTER: frozenset({"user"}),
@@ -46,6 +49,8 @@ SESSIONS = {
     ADMINISTRATOR: frozenset({"user", "staff"}),
     PARTNER: frozenset({"partner"}),
     OTHER_PARTNER: frozenset({"partner"}),
+    LAY_REVIEWER: frozenset({"lay_reviewer"}),
+    OTHER_LAY_REVIEWER: frozenset({"lay_reviewer"}),
 }
 
 # --- Answers ------------------------------------------------------------------------------------------
@@ -103,6 +108,9 @@ PARTNER_OF_REFERRAL = Rule("a contact of the referral's partner (signed in, or b
                            frozenset({PARTNER}), needs="partner")
 PARTNER_SIGNED_IN = Rule("a signed-in partner contact: their own organisations' referrals",
                          PARTNERS, needs="partner")
+HUB_LEAD_ONLY = Rule("leads of the hub in the URL (a team member gets 404)", frozenset({HUB_LEAD}), needs="staff")
+LAY_REVIEWER_OF_REQUEST = Rule("the lay reviewer the request was sent to, in the browser that used its emailed "
+                               "link (nobody else, staff included: 404)", frozenset({LAY_REVIEWER}))
 ORUK = public("anyone: the open Open Referral UK directory (no people, no referrals)")
 
 ACCESS: dict[str, Rule] = {
@@ -154,6 +162,7 @@ ACCESS: dict[str, Rule] = {
     "intake:staff_inquiry_note": HUB_STAFF,
     "intake:staff_inquiry_decide": HUB_STAFF,
     "intake:staff_inquiry_assess": HUB_STAFF,
+    "intake:staff_inquiry_access_log": HUB_LEAD_ONLY,
     "intake:staff_metrics": HUB_STAFF,
     "intake:staff_metrics_csv": HUB_STAFF,
     "signposting:referral_send": HUB_STAFF,
@@ -183,4 +192,28 @@ ACCESS: dict[str, Rule] = {
     "partners:oruk_taxonomy": ORUK,
     "partners:oruk_taxonomy_terms": ORUK,
     "partners:oruk_taxonomy_term": ORUK,
+    "review:reviewers": HUB_STAFF,
+    "review:reviewer_edit": HUB_STAFF,
+    "review:request": HUB_STAFF,
+    "review:resend": HUB_STAFF,
+    "review:link": link("whoever holds the emailed link to one lay review request"),
+    "review:review": LAY_REVIEWER_OF_REQUEST,
+    "review:decline": LAY_REVIEWER_OF_REQUEST,
+    "review:thanks": LAY_REVIEWER_OF_REQUEST,
+}
+
+# --- Who saw what ---------------------------------------------------------------------------------
+# The pages that show one inquiry's personal data (the submitter's name, address, phone, role, their
+# free-text answers) or an attachment to someone other than its submitter, and what each records in
+# the access log (intake.access_log.inquiry_access_record). tests/intake/test_access_log_enumerated.py
+# requests every URL above as every kind of actor with an inquiry full of markers: a page that shows a
+# marker must be listed here and write exactly one row; a listed page must write one. List pages
+# (references, titles, statuses) are deliberately not logged, so they stay one query.
+PERSONAL_DATA: dict[str, str] = {
+    "intake:staff_inquiry": "case page",
+    "intake:staff_inquiry_assign": "case page",  # a form error shows the case page again
+    "intake:staff_inquiry_note": "case page",  # likewise
+    "intake:staff_attachment_download": "attachment",
+    "signposting:partner_referral": "referral",
+    "review:review": "lay review page",
 }

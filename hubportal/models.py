@@ -152,6 +152,8 @@ class EmailLink(models.Model):
         # A staff member's first sign-in (or the next one after an administrator reset their
         # authenticator): leads to setting a password, then an authenticator. subject_ref: the user's pk.
         STAFF_INVITATION = "staff_invitation", "Staff invitation"
+        # A lay reviewer's link to one review request (review app). subject_ref: the LayReview's public_id.
+        LAY_REVIEW = "lay_review", "Lay review"
 
     purpose = models.CharField(max_length=30, choices=Purpose.choices)
     # The person, by address: a sign-in link may be asked for before their account exists.

@@ -35,6 +35,8 @@ urlpatterns = [
          name="staff_inquiry_decide"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/assess/<slug:checklist_slug>/",
          staff_views.inquiry_assess, name="staff_inquiry_assess"),
+    path("staff/<slug:hub_slug>/inquiries/<str:reference>/access-log/", staff_views.inquiry_access_log,
+         name="staff_inquiry_access_log"),
     path("staff/<slug:hub_slug>/metrics/", metrics_views.metrics, name="staff_metrics"),
     path("staff/<slug:hub_slug>/metrics.csv", metrics_views.metrics_csv, name="staff_metrics_csv"),
 ]
