@@ -214,6 +214,7 @@ PERSONAL_DATA: dict[str, str] = {
     "intake:staff_inquiry_assign": "case page",  # a form error shows the case page again
     "intake:staff_inquiry_note": "case page",  # likewise
     "intake:staff_attachment_download": "attachment",
+    "intake:staff_inquiry_export": "CSV export",  # carries each submitter's role: one row per inquiry
     "signposting:partner_referral": "referral",
     "review:review": "lay review page",
 }

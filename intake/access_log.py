@@ -62,6 +62,16 @@ def inquiry_access_record(request: HttpRequest, inquiry: Inquiry, what: str) -> 
                                         what=what[:300], ip=client_ip(request))
 
 
+def inquiry_access_record_many(request: HttpRequest, inquiry_ids: list[int], what: str) -> None:
+    """The same for a batch of inquiries seen at once (the CSV export, which carries the submitters'
+    roles): one bulk INSERT per batch the caller streams, never a query per inquiry."""
+    kind, user_id, who = _actor(request)
+    ip = client_ip(request)
+    InquiryAccess.objects.bulk_create([
+        InquiryAccess(inquiry_id=pk, actor_kind=kind, user_id=user_id, who=who[:300], what=what[:300], ip=ip)
+        for pk in inquiry_ids])
+
+
 def access_log_for_inquiry(inquiry: Inquiry) -> QuerySet[InquiryAccess]:
     """Every recorded view of one inquiry, newest first (the hub lead's page)."""
     return InquiryAccess.objects.filter(inquiry=inquiry).order_by("-created_at", "-pk")
