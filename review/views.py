@@ -42,7 +42,7 @@ def _case_url(hub, inquiry, anchor="#lay-review"):
 @require_http_methods(["GET", "POST"])
 def reviewers(request, membership):
     hub = membership.hub
-    form = LayReviewerForm(request.POST or None)
+    form = LayReviewerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             reviewer = services.lay_reviewer_add(hub=hub, **form.cleaned_data)
@@ -63,7 +63,7 @@ def reviewer_edit(request, membership, public_id):
     hub = membership.hub
     reviewer = get_object_or_404(LayReviewer, hub=hub, public_id=public_id)
     initial = {"name": reviewer.name, "email": reviewer.email, "is_active": "yes" if reviewer.is_active else "no"}
-    form = LayReviewerEditForm(request.POST or None, initial=initial)
+    form = LayReviewerEditForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.lay_reviewer_update(reviewer=reviewer, **form.cleaned_data)
@@ -87,7 +87,7 @@ def review_request(request, membership, reference):
     inquiry = inquiry_get_for_staff(hub=hub, reference=reference)
     active = [r for r in selectors.hub_lay_reviewers(hub) if r.is_active]
     checklists = selectors.hub_lay_review_checklists(hub)
-    form = LayReviewRequestForm(request.POST or None, reviewers=active, checklists=checklists)
+    form = LayReviewRequestForm(request.POST if request.method == "POST" else None, reviewers=active, checklists=checklists)
     if request.method == "POST" and form.is_valid():
         try:
             created = services.lay_review_request(inquiry=inquiry, reviewers=form.chosen_reviewers(),
@@ -156,7 +156,7 @@ def review(request, review):
     if _closed(review):
         return redirect("review:thanks", public_id=review.public_id)
     criteria = list(review.checklist.criteria.all())
-    form = lay_review_form_class(criteria)(request.POST or None)
+    form = lay_review_form_class(criteria)(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.lay_review_answer(review=review, answers=form.answers(), comment=form.cleaned_data["comment"],
@@ -178,7 +178,7 @@ def review(request, review):
 def decline(request, review):
     if _closed(review):
         return redirect("review:thanks", public_id=review.public_id)
-    form = DeclineForm(request.POST or None)
+    form = DeclineForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.lay_review_decline(review=review, conflict=form.cleaned_data["choice"] == "conflict",

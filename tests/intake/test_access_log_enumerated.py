@@ -12,7 +12,7 @@ from django.db import transaction
 
 from hubportal import access
 from intake.models import Inquiry, InquiryAccess
-from tests.test_access_matrix import REQUESTS, client_as, world  # noqa: F401 - the shared world fixture
+from tests.test_access_matrix import REQUESTS, client_as, world  # noqa: F401, F811 - the shared world fixture
 
 # The submitter's personal data: who they are and their own words. (References, titles, statuses and
 # organisation names are what list pages show; they are not markers, and list pages are not logged.)
@@ -47,7 +47,7 @@ def _shows_personal_data(body: bytes) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_every_page_that_shows_an_inquirys_personal_data_records_who_saw_it(world):
+def test_every_page_that_shows_an_inquirys_personal_data_records_who_saw_it(world):  # noqa: F811
     Inquiry.objects.filter(pk=world.inquiry.pk).update(**MARKERS)
     problems, logged = [], set()
     for name in sorted(access.ACCESS):
