@@ -166,6 +166,8 @@ class EmailLink(models.Model):
         STAFF_INVITATION = "staff_invitation", "Staff invitation"
         # A person's subject access archive (issue 12). subject_ref: the DataExport's public_id.
         DATA_EXPORT = "data_export", "Download your data"
+        # A lay reviewer's link to one review request (review app). subject_ref: the LayReview's public_id.
+        LAY_REVIEW = "lay_review", "Lay review"
 
     purpose = models.CharField(max_length=30, choices=Purpose.choices)
     # The person, by address: a sign-in link may be asked for before their account exists.

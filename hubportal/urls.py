@@ -76,5 +76,6 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("signposting.urls")),
     path("", include("partners.urls")),
+    path("", include("review.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from hubportal.personal_data import Eraser, PlanLine, register_eraser, register_exporter
 
+from .access_log import access_log_for_submitter
 from .journey import answer_rows
 from .models import Inquiry, InquiryEvent
 from .retention import drafts_delete, inquiries_anonymise
@@ -58,7 +59,12 @@ def export_inquiries(*, email, user):
         .exclude(inquiry__submitter=user).values_list("inquiry__reference", "kind", "description", "created_at")
         .order_by("created_at").iterator()]
     assigned = list(Inquiry.objects.filter(assignee=user).values_list("reference", flat=True).order_by("reference"))
-    return {"inquiries": records, "staff_actions": staff_actions, "assigned_to_you": assigned}, files
+    # Who at the hub, which partners and which lay reviewers opened their inquiries (the access log).
+    seen_by = [{"inquiry": access.inquiry.reference or "(draft)", "when": access.created_at,
+                "who": access.who, "as": access.get_actor_kind_display(), "what": access.what}
+               for access in access_log_for_submitter(user)]
+    return {"inquiries": records, "staff_actions": staff_actions, "assigned_to_you": assigned,
+            "who_saw_your_inquiries": seen_by}, files
 
 
 # --- Erasure ---------------------------------------------------------------------------------------

@@ -478,6 +478,19 @@ def inquiry_bulk(*, inquiries, action):
 
 
 @transaction.atomic
+def checklist_score(answers):
+    """The weighted share of the best possible answers (0-100, one decimal), leaving out "not
+    applicable"; None when every answer was "not applicable". `answers` maps criterion -> answer code.
+    Staff assessments and lay reviews score the same way."""
+    total = achieved = Decimal(0)
+    for criterion, answer in answers.items():
+        value = criterion.value_of(answer)
+        if value is not None:
+            total += criterion.weight
+            achieved += Decimal(str(value)) * criterion.weight
+    return (achieved * 100 / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else None
+
+
 def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     """Record an assessment against a hub checklist; earlier ones are kept as older versions.
 
@@ -492,17 +505,12 @@ def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     earlier = Assessment.objects.select_for_update().filter(inquiry=inquiry, checklist=checklist)
     number = (max((a.number for a in earlier), default=0)) + 1
     earlier.update(is_current=False)
-    total = achieved = Decimal(0)
     follow_ups = []
     for criterion in criteria:
         answer, _comment = answers[criterion]
-        value = criterion.value_of(answer)
-        if value is not None:
-            total += criterion.weight
-            achieved += Decimal(str(value)) * criterion.weight
         if criterion.follow_up_answer and answer == criterion.follow_up_answer and criterion.follow_up_text:
             follow_ups.append(criterion.follow_up_text)
-    score = (achieved * 100 / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else None
+    score = checklist_score({c: answers[c][0] for c in criteria})
     assessment = Assessment.objects.create(inquiry=inquiry, checklist=checklist, assessor=by, number=number,
                                            score=score, follow_ups=follow_ups, summary=summary)
     AssessmentAnswer.objects.bulk_create(

@@ -39,6 +39,7 @@ from signposting import services as signposting_services
 from tests.factories import DraftFactory, SubmittedFactory, UserFactory
 from tests.partners.conftest import sign_in_partner
 from tests.partners.factories import PartnerContactFactory, PartnerFactory, PartnerServiceFactory
+from tests.review.conftest import grant_lay_review, lay_world
 
 
 def _names(patterns, namespace=None):
@@ -77,6 +78,7 @@ class World:
     email: object = None
     erasure: object = None
     export: object = None
+    lay: object = None  # tests/review/conftest.py's LayWorld
 
 
 @pytest.fixture
@@ -126,7 +128,8 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     export.file.save("export.zip", ContentFile(b"PK"), save=True)
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
-                 people=people, email=email, erasure=erasure, export=export)
+                 people=people, email=email, erasure=erasure, export=export,
+                 lay=lay_world(hub, inquiry, hub_lead))
 
 
 def client_as(actor, world):
@@ -138,6 +141,8 @@ def client_as(actor, world):
         sign_in_staff(client, person)
     elif actor in (access.PARTNER, access.OTHER_PARTNER):
         sign_in_partner(client, person.email)
+    elif actor in (access.LAY_REVIEWER, access.OTHER_LAY_REVIEWER):
+        grant_lay_review(client, world.lay.review if actor == access.LAY_REVIEWER else world.lay.other_review)
     return client
 
 
@@ -271,6 +276,18 @@ REQUESTS: dict[str, Request] = {
                                                                args=[w.referral.public_id])),
     "signposting:referral_outcome": lambda w: ("get", reverse("signposting:referral_outcome",
                                                               args=[w.referral.public_id])),
+    "intake:staff_inquiry_access_log": lambda w: ("get", reverse("intake:staff_inquiry_access_log",
+                                                                 args=[H, w.inquiry.reference])),
+    "review:reviewers": lambda w: ("get", reverse("review:reviewers", args=[H])),
+    "review:reviewer_edit": lambda w: ("get", reverse("review:reviewer_edit", args=[H, w.lay.reviewer.public_id])),
+    "review:request": lambda w: ("get", reverse("review:request", args=[H, w.inquiry.reference])),
+    "review:resend": lambda w: ("post", reverse("review:resend", args=[H, w.inquiry.reference,
+                                                                       w.lay.review.public_id])),
+    "review:link": lambda w: ("get", reverse("review:link", args=[
+        _token(EmailLink.Purpose.LAY_REVIEW, w.lay.reviewer.email, subject_ref=str(w.lay.review.public_id))])),
+    "review:review": lambda w: ("get", reverse("review:review", args=[w.lay.review.public_id])),
+    "review:decline": lambda w: ("get", reverse("review:decline", args=[w.lay.review.public_id])),
+    "review:thanks": lambda w: ("get", reverse("review:thanks", args=[w.lay.review.public_id])),
     "partners:sign_in": lambda w: ("get", reverse("partners:sign_in")),
     "partners:sign_in_sent": lambda w: ("get", reverse("partners:sign_in_sent")),
     "partners:sign_in_confirm": lambda w: ("get", reverse("partners:sign_in_confirm", args=[

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from hubportal.models import DataExport, EmailLink, ErasureRequest, OutboundEmail, User
 from hubportal.personal_data import erasure_request_approve, erasure_request_create
-from intake.models import Attachment, InformationRequest, Inquiry, InquiryEvent
+from intake.models import Attachment, InformationRequest, Inquiry, InquiryAccess, InquiryEvent
 from intake.services import inquiry_set_legal_hold
 from signposting.models import Referral, ReferralQuestion
 from signposting.services import referral_send
@@ -48,6 +48,8 @@ class TestDownload:
         InquiryEvent.objects.create(inquiry=inquiry, kind="review_started", actor=hub_lead)
         OutboundEmail.objects.create(key="ack", to=submitter.email, template="inquiry_acknowledgement",
                                      context={}, status="sent")
+        InquiryAccess.objects.create(inquiry=inquiry, actor_kind="staff", user=hub_lead, who="Sarah Whitfield",
+                                     what="Case page", ip="10.0.0.1")
         with django_capture_on_commit_callbacks(execute=True):
             response = submitter_client.post(reverse("hubportal:data_export"))
         assert response.status_code == 302
@@ -77,6 +79,8 @@ class TestDownload:
         kinds = [line["what"] for line in record["timeline"]]
         assert "The hub started reviewing your inquiry" in kinds and "Internal note added" not in kinds
         assert archive.read("files/DOR-2026-00001/pilot results.pdf") == b"%PDF-1.4 data"
+        [seen] = data["inquiries"]["who_saw_your_inquiries"]
+        assert (seen["inquiry"], seen["who"], seen["what"]) == ("DOR-2026-00001", "Sarah Whitfield", "Case page")
         assert data["account"]["account"]["email"] == submitter.email
         from hubportal.digests import DEFAULT_FREQUENCY
 
