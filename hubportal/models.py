@@ -92,6 +92,9 @@ class Hub(models.Model):
         default=7, help_text="Tell the partner's lead and the hub lead after this many working days.")
     # Sensitive mode: digests carry counts and links only, no titles.
     is_sensitive = models.BooleanField(default=False)
+    # The intranet pages allowed to frame this hub's front door widget (/embed/<hub>/), one origin a
+    # line (https://intranet.dchft.nhs.uk). Empty: nobody may frame it. Set by hub leads (embed page).
+    embed_origins = models.TextField(blank=True, default="")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -102,6 +105,10 @@ class Hub(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def embed_origin_list(self):
+        return [line.strip() for line in self.embed_origins.splitlines() if line.strip()]
 
 
 class HubOrganisation(models.Model):
