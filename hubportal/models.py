@@ -103,6 +103,9 @@ class Hub(models.Model):
     retain_email_days = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text="Remove the content of a sent or failed email this many days after it was written.")
+    # The intranet pages allowed to frame this hub's front door widget (/embed/<hub>/), one origin a
+    # line (https://intranet.dchft.nhs.uk). Empty: nobody may frame it. Set by hub leads (embed page).
+    embed_origins = models.TextField(blank=True, default="")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -113,6 +116,10 @@ class Hub(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def embed_origin_list(self):
+        return [line.strip() for line in self.embed_origins.splitlines() if line.strip()]
 
 
 class HubOrganisation(models.Model):

@@ -258,6 +258,8 @@ REQUESTS: dict[str, Request] = {
         "signposting:referral_reroute", args=[H, w.inquiry.reference, w.referral.public_id])),
     "signposting:referral_close": lambda w: ("post", reverse(
         "signposting:referral_close", args=[H, w.inquiry.reference, w.referral.public_id])),
+    "signposting:embed_settings": lambda w: ("get", reverse("signposting:embed_settings", args=[H])),
+    "signposting:embed": lambda w: ("get", reverse("signposting:embed", args=[H])),
     "signposting:hub_referrals": lambda w: ("get", reverse("signposting:hub_referrals", args=[H])),
     "signposting:partner_home": lambda w: ("get", reverse("signposting:partner_home")),
     "signposting:partner_referral": lambda w: ("get", reverse("signposting:partner_referral",
