@@ -32,12 +32,15 @@ OTHER_HUB_LEAD = "other_hub_lead"  # lead of another hub
 PARTNER = "partner_contact"  # contact of the partner the referral went to
 OTHER_PARTNER = "other_partner_contact"  # contact of a partner the referral did not go to
 ADMINISTRATOR = "administrator"  # Django admin (is_staff, is_superuser), member of no hub
+LAY_REVIEWER = "lay_reviewer"  # used the emailed link of the lay review request in the URL
+OTHER_LAY_REVIEWER = "other_lay_reviewer"  # used the link of another request (another reviewer)
 
 ACTORS = (ANONYMOUS, SUBMITTER, OTHER_SUBMITTER, HUB_MEMBER, HUB_LEAD, OTHER_HUB_LEAD, PARTNER,
-          OTHER_PARTNER, ADMINISTRATOR)
+          OTHER_PARTNER, ADMINISTRATOR, LAY_REVIEWER, OTHER_LAY_REVIEWER)
 
 # The session each kind of actor holds: "user" (signed in by emailed link or password), "staff"
-# (password and TOTP), "partner" (a partner contact's emailed-link session).
+# (password and TOTP), "partner" (a partner contact's emailed-link session), "lay_reviewer" (a grant for
+# one lay review request, from its emailed link; there is no lay reviewer sign-in page).
 SESSIONS = {
     ANONYMOUS: frozenset(),
     SUBMITTER: frozenset({"user"}),
@@ -48,6 +51,8 @@ SESSIONS = {
     ADMINISTRATOR: frozenset({"user", "staff"}),
     PARTNER: frozenset({"partner"}),
     OTHER_PARTNER: frozenset({"partner"}),
+    LAY_REVIEWER: frozenset({"lay_reviewer"}),
+    OTHER_LAY_REVIEWER: frozenset({"lay_reviewer"}),
 }
 
 # --- Answers ------------------------------------------------------------------------------------------
@@ -103,6 +108,7 @@ SIGNED_IN = Rule("a signed-in person (sees only their own)", SIGNED_IN_USERS, ne
 HUB_STAFF = Rule("members of the hub in the URL, signed in with password and TOTP",
                  STAFF_OF_THE_HUB, needs="staff")
 STAFF = Rule("signed in with password and TOTP and a member of some hub", ANY_STAFF, needs="staff")
+OWN_DATA = Rule("a signed-in person, their own data only", SIGNED_IN_USERS, needs="user")
 PARTNER_OF_REFERRAL = Rule("a contact of the referral's partner (signed in, or by its emailed link)",
                            frozenset({PARTNER}), needs="partner")
 PARTNER_SIGNED_IN = Rule("a signed-in partner contact: their own organisations' referrals",
@@ -111,6 +117,8 @@ HUB_LEADS = Rule("leads of the hub in the URL, signed in with password and TOTP 
                  frozenset({HUB_LEAD}), needs="staff")
 API_TOKEN = Rule("an API token of the hub in the URL (Authorization: Bearer); no session", frozenset(),
                  needs="token")
+LAY_REVIEWER_OF_REQUEST = Rule("the lay reviewer the request was sent to, in the browser that used its emailed "
+                               "link (nobody else, staff included: 404)", frozenset({LAY_REVIEWER}))
 ORUK = public("anyone: the open Open Referral UK directory (no people, no referrals)")
 
 ACCESS: dict[str, Rule] = {
@@ -123,6 +131,13 @@ ACCESS: dict[str, Rule] = {
     "hubportal:privacy": public(),
     "hubportal:account": Rule("a signed-in person, their own account only", SIGNED_IN_USERS, needs="user"),
     "hubportal:digest_unsubscribe": link("whoever holds the signed unsubscribe link (one person, one harmless action)"),
+    "hubportal:data_export": OWN_DATA,
+    "hubportal:data_export_link": link("whoever holds the emailed download link (one person's archive, one use)"),
+    "hubportal:erasure_request": OWN_DATA,
+    "hubportal:staff_retention": Rule("members of the hub in the URL see it; only its lead changes it",
+                                      STAFF_OF_THE_HUB, needs="staff"),
+    "hubportal:staff_erasure_requests": HUB_LEADS,
+    "hubportal:staff_erasure_request": HUB_LEADS,
     "hubportal:staff_sign_in": public(),
     # The code and set-up steps need the password step first; without it they send you back to it.
     "hubportal:staff_code": Rule("whoever passed the staff password step in this session (10 minutes)",
@@ -178,6 +193,8 @@ ACCESS: dict[str, Rule] = {
     "intake:staff_mailbox_dismiss": HUB_STAFF,
     # Members see the settings read-only; a member's POST is a 404 (tests/intake/test_mailbox_views.py).
     "intake:staff_mailbox_settings": HUB_STAFF,
+    "intake:staff_inquiry_legal_hold": HUB_LEADS,
+    "intake:staff_inquiry_access_log": HUB_LEADS,
     "intake:staff_metrics": HUB_STAFF,
     "intake:staff_metrics_csv": HUB_STAFF,
     "intake:api_index": public("anyone: how to use the figures API"),
@@ -188,6 +205,9 @@ ACCESS: dict[str, Rule] = {
     "signposting:referral_reroute": HUB_STAFF,
     "signposting:referral_close": HUB_STAFF,
     "signposting:hub_referrals": HUB_STAFF,
+    "signposting:embed_settings": Rule("members of the hub in the URL (its leads change the sites)",
+                                       STAFF_OF_THE_HUB, needs="staff"),
+    "signposting:embed": public("anyone: the hub's public widget, framed only by the sites it lists"),
     "signposting:partner_home": PARTNER_SIGNED_IN,
     "signposting:partner_referral": PARTNER_OF_REFERRAL,
     "signposting:referral_link": link("whoever holds the emailed link for this referral and contact"),
@@ -211,4 +231,36 @@ ACCESS: dict[str, Rule] = {
     "partners:oruk_taxonomy": ORUK,
     "partners:oruk_taxonomy_terms": ORUK,
     "partners:oruk_taxonomy_term": ORUK,
+    "review:reviewers": HUB_STAFF,
+    "review:reviewer_edit": HUB_STAFF,
+    "review:request": HUB_STAFF,
+    "review:resend": HUB_STAFF,
+    "review:link": link("whoever holds the emailed link to one lay review request"),
+    "review:review": LAY_REVIEWER_OF_REQUEST,
+    "review:decline": LAY_REVIEWER_OF_REQUEST,
+    "review:thanks": LAY_REVIEWER_OF_REQUEST,
+}
+
+# --- Who saw what ---------------------------------------------------------------------------------
+# The pages that show one inquiry's personal data (the submitter's name, address, phone, role, their
+# free-text answers) or an attachment to someone other than its submitter, and what each records in
+# the access log (intake.access_log.inquiry_access_record). tests/intake/test_access_log_enumerated.py
+# requests every URL above as every kind of actor with an inquiry full of markers: a page that shows a
+# marker must be listed here and write exactly one row; a listed page must write one. List pages
+# (references, titles, statuses) are deliberately not logged, so they stay one query.
+# Pages that show a person's details but are not a view of an inquiry, and why they are not logged.
+PERSONAL_DATA_NOT_AN_INQUIRY: dict[str, str] = {
+    # The hub lead must see who asked to be erased; the request records who approved it, and the
+    # erasure itself is on each inquiry's timeline.
+    "hubportal:staff_erasure_request": "a person's own erasure request, read by the lead who decides it",
+}
+
+PERSONAL_DATA: dict[str, str] = {
+    "intake:staff_inquiry": "case page",
+    "intake:staff_inquiry_assign": "case page",  # a form error shows the case page again
+    "intake:staff_inquiry_note": "case page",  # likewise
+    "intake:staff_attachment_download": "attachment",
+    "intake:staff_inquiry_export": "CSV export",  # carries each submitter's role: one row per inquiry
+    "signposting:partner_referral": "referral",
+    "review:review": "lay review page",
 }

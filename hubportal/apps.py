@@ -8,4 +8,4 @@ class HubportalConfig(AppConfig):
     def ready(self):
         # Register the emailed-link flows (hubportal.links) the kernel owns: submitters' sign-in and
         # staff invitations. Services can then be called before any URL is resolved.
-        from . import staff_views, views  # noqa: F401
+        from . import dataprot_views, personal_data, retention, staff_views, views  # noqa: F401

@@ -118,3 +118,35 @@ class OneTimeCodeForm(forms.Form):
             # Logged by the view (it knows the person and the address); never the code itself.
             raise forms.ValidationError("The code is not right. Enter the newest code from your app")
         return code
+
+
+class EmbedOriginsForm(forms.Form):
+    """The intranet pages that may frame a hub's widget: whole origins (scheme, host, port), one a line."""
+
+    MAX_ORIGINS = 20
+
+    origins = forms.CharField(
+        label="Web addresses of the intranet sites that may show the widget",
+        help_text="One a line, each starting https://, for example https://intranet.dchft.nhs.uk. "
+                  "Leave empty to let no site show it.",
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}))
+
+    def clean_origins(self):
+        from urllib.parse import urlsplit
+
+        lines = [line.strip().rstrip("/") for line in self.cleaned_data["origins"].splitlines() if line.strip()]
+        if len(lines) > self.MAX_ORIGINS:
+            raise forms.ValidationError(f"Enter {self.MAX_ORIGINS} web addresses or fewer")
+        origins = []
+        for line in lines:
+            parts = urlsplit(line)
+            loopback = parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
+            if (parts.scheme != "https" and not loopback) or not parts.hostname or parts.path or parts.query \
+                    or parts.fragment or parts.username or parts.password or any(c in line for c in " ;,'\"*"):
+                raise forms.ValidationError(
+                    f"Enter '{line[:80]}' as a web address starting https:// with no path, "
+                    "like https://intranet.dchft.nhs.uk")
+            origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+            if origin not in origins:
+                origins.append(origin)
+        return origins

@@ -5,6 +5,7 @@ import secrets
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -92,6 +93,19 @@ class Hub(models.Model):
         default=7, help_text="Tell the partner's lead and the hub lead after this many working days.")
     # Sensitive mode: digests carry counts and links only, no titles.
     is_sensitive = models.BooleanField(default=False)
+    # Retention schedule (issue 12), set by the hub lead; hubportal.retention applies it every night.
+    retain_closed_months = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="Anonymise a closed inquiry this many months after it closed.")
+    retain_drafts_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Delete an unfinished draft this many days after its last change.")
+    retain_email_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Remove the content of a sent or failed email this many days after it was written.")
+    # The intranet pages allowed to frame this hub's front door widget (/embed/<hub>/), one origin a
+    # line (https://intranet.dchft.nhs.uk). Empty: nobody may frame it. Set by hub leads (embed page).
+    embed_origins = models.TextField(blank=True, default="")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -102,6 +116,10 @@ class Hub(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def embed_origin_list(self):
+        return [line.strip() for line in self.embed_origins.splitlines() if line.strip()]
 
 
 class HubOrganisation(models.Model):
@@ -153,6 +171,10 @@ class EmailLink(models.Model):
         # A staff member's first sign-in (or the next one after an administrator reset their
         # authenticator): leads to setting a password, then an authenticator. subject_ref: the user's pk.
         STAFF_INVITATION = "staff_invitation", "Staff invitation"
+        # A person's subject access archive (issue 12). subject_ref: the DataExport's public_id.
+        DATA_EXPORT = "data_export", "Download your data"
+        # A lay reviewer's link to one review request (review app). subject_ref: the LayReview's public_id.
+        LAY_REVIEW = "lay_review", "Lay review"
 
     purpose = models.CharField(max_length=30, choices=Purpose.choices)
     # The person, by address: a sign-in link may be asked for before their account exists.
@@ -431,3 +453,70 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} to {self.endpoint_id} ({self.status})"
+class DataExport(models.Model):
+    """One subject access archive: who asked, how, when it was made and when it was downloaded.
+
+    The row is the audit of the request and the download, and stays after the file is deleted
+    (hubportal.retention deletes the file when its link expires)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        BUILDING = "building", "Being prepared"
+        READY = "ready", "Ready"
+        DOWNLOADED = "downloaded", "Downloaded"
+        EXPIRED = "expired", "Expired"
+
+    class Via(models.TextChoices):
+        ACCOUNT = "account", "From their account"
+        LETTER = "letter", "By letter (manage.py subject_access_export)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="data_exports")
+    email = models.EmailField()
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.ACCOUNT)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    file = models.FileField(upload_to="exports/", max_length=200, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        return f"Data export for {self.email} ({self.status})"
+
+
+class ErasureRequest(models.Model):
+    """A person asked for their personal data to be erased; one request per hub holding it.
+
+    The hub lead sees what would be erased and what kept and why (hubportal.personal_data), and
+    approves; `outcome` keeps that list as it was when approved."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the hub lead"
+        DONE = "done", "Erased"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="erasure_requests")
+    # The address when asked (the account's is replaced by erasure).
+    email = models.EmailField()
+    # None: nothing was held at any hub, so the account alone was erased at once.
+    hub = models.ForeignKey(Hub, null=True, blank=True, on_delete=models.PROTECT, related_name="erasure_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    outcome = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            # A second click asks nothing new while one is waiting.
+            models.UniqueConstraint(fields=["user", "hub"], condition=Q(status="pending"),
+                                    name="one_pending_erasure_per_hub"),
+        ]
+
+    def __str__(self):
+        return f"Erasure request {self.public_id} ({self.status})"

@@ -12,6 +12,8 @@ from . import emails
 from .auth import auth_event
 from .models import EmailLink, StaffSignInFailure, User, hash_token
 
+log = logging.getLogger(__name__)
+
 
 class RateLimited(Exception):
     """Too many links asked for; the person is told to wait, whoever they are."""
@@ -174,3 +176,32 @@ def staff_invitation_accept(link):
     if user is None or user.email.lower() != link.email.lower() or not is_staff_account(user):
         raise LinkRefused("unknown")
     return user
+
+
+class NotTheHubLead(Exception):
+    """Only the hub's lead changes its retention schedule."""
+
+
+@transaction.atomic
+def hub_set_retention(*, hub, by, retain_closed_months, retain_drafts_days, retain_email_days):
+    """The hub lead sets the hub's retention periods (validated by the form: at least one of each)."""
+    from .models import Hub, HubMembership
+
+    if not HubMembership.objects.filter(hub=hub, user=by, role=HubMembership.Role.LEAD).exists():
+        raise NotTheHubLead()
+    Hub.objects.filter(pk=hub.pk).update(retain_closed_months=retain_closed_months,
+                                         retain_drafts_days=retain_drafts_days, retain_email_days=retain_email_days)
+    auth_event("retention_changed", actor="staff", outcome="success", user=by, hub=hub.slug,
+               closed_months=retain_closed_months, drafts_days=retain_drafts_days, email_days=retain_email_days)
+    hub.refresh_from_db()
+@transaction.atomic
+def hub_set_embed_origins(*, hub, origins, by):
+    """Set the intranet origins that may frame the hub's front door widget (already checked by
+    EmbedOriginsForm). Logged with who and what, before and after: a hub's embedding is a security
+    setting."""
+    before = hub.embed_origin_list
+    hub.embed_origins = "\n".join(origins)
+    hub.save(update_fields=["embed_origins"])
+    log.info("embed origins changed", extra={"event": "hub_embed_origins_changed", "hub": hub.slug,
+                                             "user_id": by.pk, "before": before, "after": list(origins)})
+    return hub

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "partners",
     "intake",
     "signposting",
+    # PPIE lay review: lay reviewers, their review requests and answers (issue 12).
+    "review",
     # Demo data, seeding and benchmarks (load_demo, seed_demo, bench): tooling that no app imports.
     "devtools",
 ]
@@ -223,6 +225,37 @@ SUBMITTER_EMAIL_DOMAINS = env_list("SUBMITTER_EMAIL_DOMAINS", ["*"] if DEBUG els
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # A staff invitation (first sign-in, or after an administrator resets the authenticator) lasts this long.
 STAFF_INVITATION_HOURS = env_int("STAFF_INVITATION_HOURS", 72)
+
+
+# --- Data protection: retention, subject access and erasure (issue 12) ---------------------------
+
+# Each hub sets its own periods for inquiries and email content (Hub.retain_*); these are the periods
+# for rows that belong to no hub: drafts not yet sent anywhere, emails not about a hub, and the
+# deployment's sign-in rows (emailed links and wrong staff passwords, kept for the rate limits).
+RETENTION_DRAFT_DAYS = env_int("RETENTION_DRAFT_DAYS", 90)
+RETENTION_EMAIL_DAYS = env_int("RETENTION_EMAIL_DAYS", 30)
+RETENTION_SIGN_IN_DAYS = env_int("RETENTION_SIGN_IN_DAYS", 30)
+# Rows changed per transaction by the retention job: short transactions that never hold many locks.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
+# A subject access archive's emailed link (single use) lasts this long; the file is deleted after it.
+DATA_EXPORT_LINK_HOURS = env_int("DATA_EXPORT_LINK_HOURS", 72)
+# --- Access log: who saw what (issue 12) ---------------------------------------------------------
+
+# Rows of intake.InquiryAccess (every view of an inquiry's personal data by staff, partners and lay
+# reviewers) are kept this many days, then deleted by the purge. The DSPT asks for access logs of at
+# least six months; we keep six years by default, the Limitation Act 1980 period in which someone may
+# bring a claim about misuse of their data, which outlasts the inquiries themselves (anonymised 24
+# months after closing). Less than 183 days is refused: it would fall short of the DSPT.
+ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 6 * 365)
+if ACCESS_LOG_RETENTION_DAYS < 183:
+    raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 183 (six months, the DSPT's minimum)")
+
+# --- PPIE lay review (issue 12) -------------------------------------------------------------------
+
+# A lay reviewer's emailed link (single use, bound to one review request) lasts this many days.
+LAY_REVIEW_LINK_DAYS = env_int("LAY_REVIEW_LINK_DAYS", 14)
+# After using the link, this browser may answer that review for this long.
+LAY_REVIEW_SESSION_HOURS = env_int("LAY_REVIEW_SESSION_HOURS", 8)
 
 
 # --- Internationalisation ------------------------------------------------------------------------

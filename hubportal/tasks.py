@@ -62,3 +62,19 @@ def redrive_webhook_deliveries():
     from .webhooks import webhook_deliveries_redrive
 
     return webhook_deliveries_redrive()
+
+
+@shared_task(ignore_result=True)
+def apply_retention():
+    from .personal_data import data_export_requeue_stale
+    from .retention import retention_apply
+
+    data_export_requeue_stale()
+    return sum(outcome.count for outcome in retention_apply())
+
+
+@shared_task(ignore_result=True)
+def build_data_export(export_id):
+    from .personal_data import data_export_build
+
+    return data_export_build(export_id=export_id)

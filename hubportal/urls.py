@@ -5,7 +5,15 @@ from django.urls import include, path, reverse
 from django.views.generic import TemplateView
 from django_otp.admin import OTPAdminSite
 
-from . import account_views, api_token_views, email_views, staff_views, views, webhook_views
+from . import (
+    account_views,
+    api_token_views,
+    dataprot_views,
+    email_views,
+    staff_views,
+    views,
+    webhook_views,
+)
 
 # Admin needs the same second factor as every staff page, and signs in through the staff sign-in.
 admin.site.__class__ = OTPAdminSite
@@ -49,7 +57,17 @@ kernel = [
     path("digests/unsubscribe/<str:token>/", account_views.digest_unsubscribe, name="digest_unsubscribe"),
     # Access: anyone; static information pages.
     path("accessibility/", TemplateView.as_view(template_name="hubportal/accessibility.html"), name="accessibility"),
-    path("privacy/", TemplateView.as_view(template_name="hubportal/privacy.html"), name="privacy"),
+    # Access: anyone; the retention schedule as each hub set it.
+    path("privacy/", dataprot_views.privacy, name="privacy"),
+    # Issue 12: a person's data (download, erasure) and the hub's retention and erasure requests.
+    path("account/your-data/", dataprot_views.data_export, name="data_export"),
+    path("account/your-data/link/<str:token>/", dataprot_views.data_export_link, name="data_export_link"),
+    path("account/erase/", dataprot_views.erasure_request, name="erasure_request"),
+    path("staff/<slug:hub_slug>/retention/", dataprot_views.staff_retention, name="staff_retention"),
+    path("staff/<slug:hub_slug>/erasure-requests/", dataprot_views.staff_erasure_requests,
+         name="staff_erasure_requests"),
+    path("staff/<slug:hub_slug>/erasure-requests/<uuid:public_id>/", dataprot_views.staff_erasure_request,
+         name="staff_erasure_request"),
 ]
 
 urlpatterns = [
@@ -58,5 +76,6 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("signposting.urls")),
     path("", include("partners.urls")),
+    path("", include("review.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,3 +11,8 @@ class IntakeConfig(AppConfig):
 
         register_handlers()
         register_digests()
+        # Issue 12: the retention rules for inquiries, and what intake holds about a person.
+        from . import personal_data, retention
+
+        retention.register_rules()
+        personal_data.register()

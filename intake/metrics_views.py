@@ -160,7 +160,20 @@ def metrics(request, membership):
     return render(request, "intake/staff/metrics.html", {
         "hub": hub, "membership": membership, "form": form, "metrics": figures, "charts": charts,
         "query": request.GET.urlencode() if form.is_bound and form.is_valid() else "",
+        "lay_review_figures": _lay_review_figures(hub, date_from, date_to),
     })
+
+
+def _lay_review_figures(hub, date_from, date_to):
+    """The PPIE panel's involvement, from the review app once it is installed (it depends on intake,
+    so intake reads it lazily, as the case page reads signposting's panel)."""
+    from django.apps import apps
+
+    if not apps.is_installed("review"):
+        return None
+    from review.selectors import lay_review_figures
+
+    return lay_review_figures(hub=hub, date_from=date_from, date_to=date_to)
 
 
 @staff_view

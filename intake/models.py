@@ -95,6 +95,13 @@ class Inquiry(models.Model):
     outcome_reason = models.TextField(max_length=2000, blank=True)
     parked_until = models.DateField(null=True, blank=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Data protection (issue 12): when the retention schedule or an erasure removed the personal data
+    # (the coded fields the metrics count stay), and a hub lead's legal hold that stops both.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
     # Full-text search document (PostgreSQL tsvector, kept by the services; unused on SQLite).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
@@ -112,6 +119,10 @@ class Inquiry(models.Model):
             models.Index(fields=["hub", "innovation_type"], name="inquiry_hub_type"),
             models.Index(fields=["hub", "stage"], name="inquiry_hub_stage"),
             models.Index(fields=["hub", "organisation"], name="inquiry_hub_org"),
+            # The retention job's two questions: closed long ago and not yet anonymised; drafts untouched.
+            models.Index(fields=["hub", "closed_at"], name="inquiry_retention_closed",
+                         condition=Q(status="closed", anonymised_at__isnull=True)),
+            models.Index(fields=["hub", "updated_at"], name="inquiry_retention_draft", condition=Q(status="draft")),
             # The metrics page's figures come from this index alone on PostgreSQL (an index-only scan);
             # other databases build it without the included columns.
             models.Index(fields=["hub", "submitted_at"], name="inquiry_hub_metrics", condition=~Q(status="draft"),
@@ -198,6 +209,14 @@ class InquiryEvent(models.Model):
         # The hub's shared mailbox (intake/mailbox.py).
         RECORDED_FROM_EMAIL = "recorded_from_email", "The hub recorded your inquiry from your email"
         EMAIL_RECEIVED = "email_received", "Email received"
+        ANONYMISED = "anonymised", "Personal data removed (retention schedule)"
+        ERASED = "erased", "Personal data erased at the person's request"
+        LEGAL_HOLD_SET = "legal_hold_set", "Legal hold set"
+        LEGAL_HOLD_RELEASED = "legal_hold_released", "Legal hold released"
+        # Written by review (PPIE lay review) through inquiry_record_event; internal.
+        LAY_REVIEW_REQUESTED = "lay_review_requested", "Lay review requested"
+        LAY_REVIEW_ANSWERED = "lay_review_answered", "A lay reviewer answered"
+        LAY_REVIEW_DECLINED = "lay_review_declined", "A lay reviewer declined"
 
     inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -278,9 +297,18 @@ class InformationRequest(models.Model):
 
 
 class Checklist(models.Model):
-    """A hub's triage checklist: criteria with weights and answer scales, configured in admin."""
+    """A hub's checklist: criteria with weights and answer scales, configured in admin.
+
+    Staff assess inquiries against the triage checklists; lay reviewers (review app) answer the
+    hub's "lay review" checklist, whose questions are written for the public.
+    """
+
+    class Kind(models.TextChoices):
+        TRIAGE = "triage", "Triage (hub staff)"
+        LAY_REVIEW = "lay_review", "Lay review (PPIE reviewers)"
 
     hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="checklists")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TRIAGE)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60)
     description = models.TextField(blank=True)
@@ -525,3 +553,38 @@ class MailboxAttachment(models.Model):
     @property
     def is_refused(self):
         return bool(self.refused_reason)
+class InquiryAccess(models.Model):
+    """One view of an inquiry's personal data or attachment by someone other than its submitter: who,
+    when, what, from where (UK GDPR article 30 records; the DSPT's "who saw what").
+
+    Written by intake.access_log.inquiry_access_record, one INSERT per view; never changed. `who` is
+    the viewer as they were at the time (name, address, organisation), so the row still reads right
+    after a partner contact or reviewer is removed; `user` links hub staff to their account.
+    """
+
+    class Actor(models.TextChoices):
+        STAFF = "staff", "Hub staff"
+        PARTNER = "partner", "Partner contact"
+        LAY_REVIEWER = "lay_reviewer", "Lay reviewer"
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="+")
+    actor_kind = models.CharField(max_length=20, choices=Actor.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    who = models.CharField(max_length=300)
+    # What was seen, in words a hub lead reads: "case page", "attachment evidence.pdf".
+    what = models.CharField(max_length=300)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The hub lead's page and the subject access export read one inquiry's rows, newest first.
+            models.Index(fields=["inquiry", "created_at"], name="inquiry_access_by_inquiry"),
+            # The retention purge deletes the oldest rows.
+            models.Index(fields=["created_at"], name="inquiry_access_by_age"),
+        ]
+
+    def __str__(self):
+        return f"{self.who} saw {self.what} at {self.created_at:%Y-%m-%d %H:%M}"

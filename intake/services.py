@@ -478,6 +478,19 @@ def inquiry_bulk(*, inquiries, action):
 
 
 @transaction.atomic
+def checklist_score(answers):
+    """The weighted share of the best possible answers (0-100, one decimal), leaving out "not
+    applicable"; None when every answer was "not applicable". `answers` maps criterion -> answer code.
+    Staff assessments and lay reviews score the same way."""
+    total = achieved = Decimal(0)
+    for criterion, answer in answers.items():
+        value = criterion.value_of(answer)
+        if value is not None:
+            total += criterion.weight
+            achieved += Decimal(str(value)) * criterion.weight
+    return (achieved * 100 / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else None
+
+
 def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     """Record an assessment against a hub checklist; earlier ones are kept as older versions.
 
@@ -492,17 +505,12 @@ def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     earlier = Assessment.objects.select_for_update().filter(inquiry=inquiry, checklist=checklist)
     number = (max((a.number for a in earlier), default=0)) + 1
     earlier.update(is_current=False)
-    total = achieved = Decimal(0)
     follow_ups = []
     for criterion in criteria:
         answer, _comment = answers[criterion]
-        value = criterion.value_of(answer)
-        if value is not None:
-            total += criterion.weight
-            achieved += Decimal(str(value)) * criterion.weight
         if criterion.follow_up_answer and answer == criterion.follow_up_answer and criterion.follow_up_text:
             follow_ups.append(criterion.follow_up_text)
-    score = (achieved * 100 / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else None
+    score = checklist_score({c: answers[c][0] for c in criteria})
     assessment = Assessment.objects.create(inquiry=inquiry, checklist=checklist, assessor=by, number=number,
                                            score=score, follow_ups=follow_ups, summary=summary)
     AssessmentAnswer.objects.bulk_create(
@@ -515,3 +523,36 @@ def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     _event(inquiry, kind=InquiryEvent.Kind.ASSESSED, actor=by, visible=False, description=description[:300])
     Inquiry.objects.filter(pk=inquiry.pk).update(updated_at=timezone.now())
     return assessment
+
+
+class NotTheHubLead(Exception):
+    """Only a lead of the inquiry's hub sets or releases a legal hold."""
+
+
+@transaction.atomic
+def inquiry_set_legal_hold(*, inquiry, by, reason):
+    """A hub lead keeps an inquiry out of the retention schedule and erasure, with a reason (a claim, an
+    investigation, an information request being answered). Setting it again changes the reason."""
+    if not HubMembership.objects.filter(hub_id=inquiry.hub_id, user=by, role=HubMembership.Role.LEAD).exists():
+        raise NotTheHubLead()
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A legal hold needs a reason")
+    # Locks the row: the retention job anonymising this inquiry now either finished first (and the
+    # hold is too late, which the page then shows) or waits and then skips it.
+    Inquiry.objects.select_for_update().filter(pk=inquiry.pk).update(
+        legal_hold_reason=reason, legal_hold_at=timezone.now(), legal_hold_by=by)
+    _event(inquiry, kind=InquiryEvent.Kind.LEGAL_HOLD_SET, actor=by, description=reason[:300], visible=False)
+    inquiry.refresh_from_db()
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_release_legal_hold(*, inquiry, by):
+    if not HubMembership.objects.filter(hub_id=inquiry.hub_id, user=by, role=HubMembership.Role.LEAD).exists():
+        raise NotTheHubLead()
+    if Inquiry.objects.filter(pk=inquiry.pk).exclude(legal_hold_reason="").update(
+            legal_hold_reason="", legal_hold_at=None, legal_hold_by=None):
+        _event(inquiry, kind=InquiryEvent.Kind.LEGAL_HOLD_RELEASED, actor=by, visible=False)
+    inquiry.refresh_from_db()
+    return inquiry

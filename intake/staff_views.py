@@ -7,6 +7,7 @@ An inquiry of another hub is a 404, the same as one that does not exist.
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
@@ -21,6 +22,7 @@ from hubportal.permissions import staff_hubs, staff_required, staff_view
 from hubportal.workdays import working_days_between
 
 from . import selectors, services
+from .access_log import access_log_for_inquiry, inquiry_access_record, inquiry_access_record_many
 from .journey import answer_rows
 from .models import Attachment
 from .reminders import unpark_at
@@ -113,6 +115,9 @@ EXPORT_COLUMNS = [
 ]
 
 
+EXPORT_CHUNK = 2000
+
+
 @staff_view
 @require_GET
 def inquiry_export(request, membership):
@@ -120,13 +125,21 @@ def inquiry_export(request, membership):
     hub = membership.hub
     filters = InquiryFilterForm(request.GET, hub=hub).filters()
     rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
-    values = rows.values_list(*[field for _, field in EXPORT_COLUMNS]).iterator(chunk_size=2000)
+    # The primary key rides along (last, not written) so each exported inquiry is in the access log.
+    values = rows.values_list(*[field for _, field in EXPORT_COLUMNS], "pk").iterator(chunk_size=EXPORT_CHUNK)
     writer = csv.writer(_Echo())
 
     def lines():
         yield writer.writerow([label for label, _ in EXPORT_COLUMNS])
-        for row in values:
+        seen = []
+        for *row, pk in values:
+            seen.append(pk)
+            if len(seen) == EXPORT_CHUNK:
+                inquiry_access_record_many(request, seen, "CSV export")
+                seen = []
             yield writer.writerow([csv_safe("; ".join(v) if isinstance(v, list) else v) for v in row])
+        if seen:
+            inquiry_access_record_many(request, seen, "CSV export")
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -178,6 +191,8 @@ def _panel(template):
 
 def _detail_context(request, membership, inquiry, **forms):
     hub = membership.hub
+    # Every render of the case page (also a form error's re-render) shows the submitter's personal data.
+    inquiry_access_record(request, inquiry, "case page")
     info_requests = list(inquiry.information_requests.select_related("requested_by"))
     for request_ in info_requests:
         end = request_.answered_at or timezone.now()
@@ -187,6 +202,11 @@ def _detail_context(request, membership, inquiry, **forms):
         from signposting.selectors import triage_panel
 
         signposting_panel = triage_panel(inquiry=inquiry, membership=membership)
+    lay_review = None
+    if _panel("review/_case_panel.html"):
+        from review.selectors import lay_review_panel
+
+        lay_review = lay_review_panel(inquiry=inquiry)
     context = {
         "hub": hub, "membership": membership, "inquiry": inquiry,
         "rows": answer_rows(inquiry),
@@ -202,6 +222,7 @@ def _detail_context(request, membership, inquiry, **forms):
         "note_form": NoteForm(),
         "version_form": VersionedForm(initial={"version": inquiry.version}),
         "panel": signposting_panel,
+        "lay_review": lay_review,
         "decisions": selectors.inquiry_available_decisions(inquiry),
         "today": timezone.localdate(),
     }
@@ -220,7 +241,28 @@ def inquiry_detail(request, membership, reference):
 @require_GET
 def attachment_download(request, membership, reference, public_id):
     inquiry = selectors.inquiry_get_for_staff(hub=membership.hub, reference=reference)
-    return attachment_response(get_object_or_404(Attachment, inquiry=inquiry, public_id=public_id))
+    attachment = get_object_or_404(Attachment, inquiry=inquiry, public_id=public_id)
+    inquiry_access_record(request, inquiry, f"attachment {attachment.original_name}")
+    return attachment_response(attachment)
+
+
+ACCESS_LOG_PAGE_SIZE = 50
+
+
+# Access: a lead of the inquiry's hub (a team member, like anyone else, gets 404): who saw this
+# inquiry's personal data, when, what and from where.
+@staff_view
+@require_GET
+def inquiry_access_log(request, membership, reference):
+    if membership.role != membership.Role.LEAD:
+        raise Http404("Hub leads only")
+    inquiry = selectors.inquiry_get_for_staff(hub=membership.hub, reference=reference)
+    page = Paginator(access_log_for_inquiry(inquiry), ACCESS_LOG_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "intake/staff/access_log.html", {
+        "hub": membership.hub, "inquiry": inquiry, "page": page,
+        "retention_days": settings.ACCESS_LOG_RETENTION_DAYS,
+    })
 
 
 @staff_view
@@ -332,7 +374,7 @@ def inquiry_decide(request, membership, reference, decision):
 def inquiry_assess(request, membership, reference, checklist_slug):
     hub = membership.hub
     inquiry = selectors.inquiry_get_for_staff(hub=hub, reference=reference)
-    checklist = get_object_or_404(hub.checklists.filter(is_active=True), slug=checklist_slug)
+    checklist = get_object_or_404(hub.checklists.filter(is_active=True, kind="triage"), slug=checklist_slug)
     criteria = list(checklist.criteria.all())
     form_class = checklist_form_class(checklist, criteria)
     current = checklist.assessments.filter(inquiry=inquiry, is_current=True).prefetch_related("answers").first()
@@ -357,3 +399,26 @@ def inquiry_assess(request, membership, reference, checklist_slug):
         "current": current,
     }, status=400 if form.is_bound else 200)
 
+
+
+# Access: the lead of the inquiry's hub (a member gets 404, as for anything not theirs to do).
+@staff_view
+@require_POST
+def inquiry_legal_hold(request, membership, reference):
+    from hubportal.models import HubMembership
+
+    hub = membership.hub
+    if membership.role != HubMembership.Role.LEAD:
+        raise Http404("Only the hub lead sets a legal hold")
+    inquiry = selectors.inquiry_get_for_staff(hub=hub, reference=reference)
+    if request.POST.get("action") == "release":
+        services.inquiry_release_legal_hold(inquiry=inquiry, by=request.user)
+        messages.success(request, "Legal hold released: the retention schedule applies again")
+    else:
+        reason = request.POST.get("reason", "")[:300]
+        if not reason.strip():
+            messages.error(request, "Enter why the inquiry must be kept")
+        else:
+            services.inquiry_set_legal_hold(inquiry=inquiry, by=request.user, reason=reason)
+            messages.success(request, "Legal hold set")
+    return redirect(_inquiry_url(hub, inquiry))

@@ -1,4 +1,8 @@
+"""intake's scheduled jobs: thin tasks that call the function a test calls."""
+
 from celery import shared_task
+
+from .access_log import inquiry_access_purge
 
 
 @shared_task(ignore_result=True)
@@ -7,3 +11,9 @@ def fetch_mailboxes():
     from .mailbox import mailbox_fetch_all
 
     return {pk: result.outcome for pk, result in mailbox_fetch_all().items()}
+
+
+@shared_task(ignore_result=True)
+def purge_access_log():
+    """Delete access log rows older than ACCESS_LOG_RETENTION_DAYS (daily, from beat)."""
+    return inquiry_access_purge()

@@ -25,6 +25,8 @@ urlpatterns = [
     path("staff/<slug:hub_slug>/inquiries/export.csv", staff_views.inquiry_export, name="staff_inquiry_export"),
     path("staff/<slug:hub_slug>/inquiries/bulk/", staff_views.inquiry_bulk, name="staff_inquiry_bulk"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/", staff_views.inquiry_detail, name="staff_inquiry"),
+    path("staff/<slug:hub_slug>/inquiries/<str:reference>/legal-hold/", staff_views.inquiry_legal_hold,
+         name="staff_inquiry_legal_hold"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/attachments/<uuid:public_id>/",
          staff_views.attachment_download, name="staff_attachment_download"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/assign/", staff_views.inquiry_assign,
@@ -45,6 +47,8 @@ urlpatterns = [
          name="staff_mailbox_attach"),
     path("staff/<slug:hub_slug>/email/<uuid:public_id>/dismiss/", mailbox_views.message_dismiss,
          name="staff_mailbox_dismiss"),
+    path("staff/<slug:hub_slug>/inquiries/<str:reference>/access-log/", staff_views.inquiry_access_log,
+         name="staff_inquiry_access_log"),
     path("staff/<slug:hub_slug>/metrics/", metrics_views.metrics, name="staff_metrics"),
     path("staff/<slug:hub_slug>/metrics.csv", metrics_views.metrics_csv, name="staff_metrics_csv"),
     # The figures API (an API token of the hub in the URL; see intake/api.py), its description and page.

@@ -6,4 +6,6 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partner directory"
 
     def ready(self):
-        from . import views  # noqa: F401 - registers the partner contacts' emailed-link flow
+        from . import personal_data, views  # noqa: F401 - registers the partner contacts' emailed-link flow
+
+        personal_data.register()

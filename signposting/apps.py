@@ -17,3 +17,6 @@ class SignpostingConfig(AppConfig):
         register_digests()
         # Closing, erasing or withdrawing consent on an inquiry closes its open referrals (lifecycle.py).
         register_sharing_ended(referrals_close_for_inquiry)
+        from .personal_data import register as register_personal_data
+
+        register_personal_data()

@@ -17,6 +17,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest
 
 from hubportal import links
+from intake.access_log import AccessActor
+from intake.models import InquiryAccess
 from partners.models import PartnerContact
 from partners.permissions import partner_actor
 from partners.selectors import active_contact, contacts_for_email
@@ -86,6 +88,10 @@ def partner_referral_view(view):
         if actor is None:
             return redirect_to_login(request.get_full_path(), "partners:sign_in")
         request.referral_actor = actor
+        # Who is looking, for intake's access log (the referral's partner is already loaded: no query).
+        request.access_actor = AccessActor(
+            kind=InquiryAccess.Actor.PARTNER,
+            who=f"{actor.contact.name} ({actor.contact.email}), {actor.referral.partner.name}")
         return view(request, actor.referral, actor.contact)
 
     return wrapper

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import embed, views
 
 app_name = "signposting"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/referrals/<uuid:public_id>/close/",
          views.referral_close, name="referral_close"),
     path("staff/<slug:hub_slug>/referrals/", views.hub_referrals, name="hub_referrals"),
+    path("staff/<slug:hub_slug>/intranet-widget/", embed.embed_settings, name="embed_settings"),
+    # Anyone: the hub's widget for a trust intranet, framed only by the sites the hub lists.
+    path("embed/<slug:hub_slug>/", embed.embed, name="embed"),
     # Partner contacts (their emailed link for one referral, or signed in for their organisation's).
     path("partner/", views.partner_home, name="partner_home"),
     path("partner/referrals/<uuid:public_id>/", views.partner_referral, name="partner_referral"),

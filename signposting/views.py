@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hubportal.auth import auth_event
 from hubportal.permissions import staff_view
 from hubportal.services import LinkRefused
+from intake.access_log import inquiry_access_record
 from partners.models import Partner
 from partners.permissions import partner_required
 from partners.selectors import partner_choices_for_hub, partner_contact_receives_digest
@@ -186,6 +187,7 @@ def referral_link_renew(request, public_id, token):
 def partner_referral(request, referral, contact):
     if referral.is_open:
         services.referral_view(referral=referral, contact=contact)
+    inquiry_access_record(request, referral.inquiry, f"referral to {referral.partner.name}")
     # What the partner may do comes from the lifecycle; the template only shows it.
     return render(request, "signposting/partner/referral_detail.html",
                   {"referral": referral, "contact": contact, "inquiry": referral.inquiry,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
@@ -23,7 +24,9 @@ from hubportal import access
 from hubportal.api_tokens import api_token_create
 from hubportal.digests import unsubscribe_url
 from hubportal.models import (
+    DataExport,
     EmailLink,
+    ErasureRequest,
     HubMembership,
     OutboundEmail,
     WebhookDelivery,
@@ -36,6 +39,7 @@ from signposting import services as signposting_services
 from tests.factories import DraftFactory, SubmittedFactory, UserFactory
 from tests.partners.conftest import sign_in_partner
 from tests.partners.factories import PartnerContactFactory, PartnerFactory, PartnerServiceFactory
+from tests.review.conftest import grant_lay_review, lay_world
 
 
 def _names(patterns, namespace=None):
@@ -72,6 +76,9 @@ class World:
     webhook_delivery: object
     people: dict
     email: object = None
+    erasure: object = None
+    export: object = None
+    lay: object = None  # tests/review/conftest.py's LayWorld
 
 
 @pytest.fixture
@@ -115,9 +122,14 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
         access.PARTNER: contact, access.OTHER_PARTNER: other_contact,
     }
     assert HubMembership.objects.filter(user=administrator).count() == 0
+    erasure = ErasureRequest.objects.create(user=submitter, email=submitter.email, hub=hub)
+    export = DataExport.objects.create(user=submitter, email=submitter.email, status=DataExport.Status.READY,
+                                       expires_at=timezone.now() + timedelta(hours=1))
+    export.file.save("export.zip", ContentFile(b"PK"), save=True)
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
-                 people=people, email=email)
+                 people=people, email=email, erasure=erasure, export=export,
+                 lay=lay_world(hub, inquiry, hub_lead))
 
 
 def client_as(actor, world):
@@ -129,6 +141,8 @@ def client_as(actor, world):
         sign_in_staff(client, person)
     elif actor in (access.PARTNER, access.OTHER_PARTNER):
         sign_in_partner(client, person.email)
+    elif actor in (access.LAY_REVIEWER, access.OTHER_LAY_REVIEWER):
+        grant_lay_review(client, world.lay.review if actor == access.LAY_REVIEWER else world.lay.other_review)
     return client
 
 
@@ -156,6 +170,14 @@ REQUESTS: dict[str, Request] = {
     "hubportal:privacy": lambda w: ("get", reverse("hubportal:privacy")),
     "hubportal:account": lambda w: ("get", reverse("hubportal:account")),
     "hubportal:digest_unsubscribe": lambda w: ("get", urlparse(unsubscribe_url(w.people[access.HUB_LEAD])).path),
+    "hubportal:data_export": lambda w: ("post", reverse("hubportal:data_export")),
+    "hubportal:data_export_link": lambda w: ("get", reverse("hubportal:data_export_link", args=[
+        _token(EmailLink.Purpose.DATA_EXPORT, w.export.email, subject_ref=str(w.export.public_id))])),
+    "hubportal:erasure_request": lambda w: ("get", reverse("hubportal:erasure_request")),
+    "hubportal:staff_retention": lambda w: ("get", reverse("hubportal:staff_retention", args=[H])),
+    "hubportal:staff_erasure_requests": lambda w: ("get", reverse("hubportal:staff_erasure_requests", args=[H])),
+    "hubportal:staff_erasure_request": lambda w: ("get", reverse("hubportal:staff_erasure_request",
+                                                                args=[H, w.erasure.public_id])),
     "hubportal:staff_sign_in": lambda w: ("get", reverse("hubportal:staff_sign_in")),
     "hubportal:staff_code": lambda w: ("get", reverse("hubportal:staff_code")),
     "hubportal:staff_set_up": lambda w: ("get", reverse("hubportal:staff_set_up")),
@@ -222,6 +244,8 @@ REQUESTS: dict[str, Request] = {
                                                               args=[H, w.email.public_id])),
     "intake:staff_mailbox_dismiss": lambda w: ("post", reverse("intake:staff_mailbox_dismiss",
                                                                args=[H, w.email.public_id])),
+    "intake:staff_inquiry_legal_hold": lambda w: ("post", reverse("intake:staff_inquiry_legal_hold",
+                                                                  args=[H, w.inquiry.reference])),
     "intake:staff_metrics": lambda w: ("get", reverse("intake:staff_metrics", args=[H])),
     "intake:staff_metrics_csv": lambda w: ("get", reverse("intake:staff_metrics_csv", args=[H])),
     "intake:api_index": lambda w: ("get", reverse("intake:api_index")),
@@ -234,6 +258,8 @@ REQUESTS: dict[str, Request] = {
         "signposting:referral_reroute", args=[H, w.inquiry.reference, w.referral.public_id])),
     "signposting:referral_close": lambda w: ("post", reverse(
         "signposting:referral_close", args=[H, w.inquiry.reference, w.referral.public_id])),
+    "signposting:embed_settings": lambda w: ("get", reverse("signposting:embed_settings", args=[H])),
+    "signposting:embed": lambda w: ("get", reverse("signposting:embed", args=[H])),
     "signposting:hub_referrals": lambda w: ("get", reverse("signposting:hub_referrals", args=[H])),
     "signposting:partner_home": lambda w: ("get", reverse("signposting:partner_home")),
     "signposting:partner_referral": lambda w: ("get", reverse("signposting:partner_referral",
@@ -252,6 +278,18 @@ REQUESTS: dict[str, Request] = {
                                                                args=[w.referral.public_id])),
     "signposting:referral_outcome": lambda w: ("get", reverse("signposting:referral_outcome",
                                                               args=[w.referral.public_id])),
+    "intake:staff_inquiry_access_log": lambda w: ("get", reverse("intake:staff_inquiry_access_log",
+                                                                 args=[H, w.inquiry.reference])),
+    "review:reviewers": lambda w: ("get", reverse("review:reviewers", args=[H])),
+    "review:reviewer_edit": lambda w: ("get", reverse("review:reviewer_edit", args=[H, w.lay.reviewer.public_id])),
+    "review:request": lambda w: ("get", reverse("review:request", args=[H, w.inquiry.reference])),
+    "review:resend": lambda w: ("post", reverse("review:resend", args=[H, w.inquiry.reference,
+                                                                       w.lay.review.public_id])),
+    "review:link": lambda w: ("get", reverse("review:link", args=[
+        _token(EmailLink.Purpose.LAY_REVIEW, w.lay.reviewer.email, subject_ref=str(w.lay.review.public_id))])),
+    "review:review": lambda w: ("get", reverse("review:review", args=[w.lay.review.public_id])),
+    "review:decline": lambda w: ("get", reverse("review:decline", args=[w.lay.review.public_id])),
+    "review:thanks": lambda w: ("get", reverse("review:thanks", args=[w.lay.review.public_id])),
     "partners:sign_in": lambda w: ("get", reverse("partners:sign_in")),
     "partners:sign_in_sent": lambda w: ("get", reverse("partners:sign_in_sent")),
     "partners:sign_in_confirm": lambda w: ("get", reverse("partners:sign_in_confirm", args=[

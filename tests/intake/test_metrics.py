@@ -289,10 +289,11 @@ def test_the_page_and_the_csv_keep_a_fixed_query_count_as_the_hub_grows(
         if size == "large":
             make_inquiries(hub, 60, 3)
         for url in (metrics_url(hub), csv_url(hub)):
-            with django_assert_num_queries(counts.get(url, 9)) as captured:
+            with django_assert_num_queries(counts.get(url, 10 if url == metrics_url(hub) else 9)) as captured:
                 assert lead_client.get(url, PERIOD).status_code == 200
             counts[url] = len(captured)
-    assert counts == {metrics_url(hub): 9, csv_url(hub): 9}
+    # The page has one more than the CSV: the lay review panel's figures (review.selectors).
+    assert counts == {metrics_url(hub): 10, csv_url(hub): 9}
 
 
 # --- Who may see it ---------------------------------------------------------------------------------
