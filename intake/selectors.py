@@ -27,6 +27,20 @@ def inquiry_get_for_submitter(*, user, public_id):
     return get_object_or_404(Inquiry.objects.select_related("hub"), public_id=public_id, submitter=user)
 
 
+def inquiry_expected_response(inquiry, *, today=None):
+    """When the submitter can expect to hear from the hub, in words; "" once the hub has responded."""
+    if inquiry.is_draft or not inquiry.is_open or inquiry.first_response_at or not inquiry.triage_due_on:
+        return ""
+    today = today or timezone.localdate()
+    due = inquiry.triage_due_on
+    when = f"{due:%A} {due:%-d} {due:%B} {due:%Y}"
+    if due < today:
+        return f"The hub aimed to respond by {when}. It is late: contact {inquiry.hub.email} if you need to."
+    if due == today:
+        return "You can expect a response from the hub today."
+    return f"You can expect a response from the hub by {when}."
+
+
 def attachment_get_for_submitter(*, user, public_id):
     return get_object_or_404(Attachment.objects.select_related("inquiry"), public_id=public_id,
                              inquiry__submitter=user)

@@ -24,6 +24,7 @@ from . import selectors, services
 from .journey import answer_rows
 from .models import Attachment
 from .reminders import unpark_at
+from .timeline import timeline_entries
 from .triage_forms import (
     AssignForm,
     BulkForm,
@@ -172,8 +173,53 @@ def _panel(template):
     return template
 
 
+# The decision buttons of the case page, in the order they are shown: (decision, label, kind, style).
+# Which of them appear is the lifecycle's answer (selectors.inquiry_available_decisions); this list only
+# says how each looks. "post" decisions are a button posting the version; "form" ones open their page.
+DECISION_ACTIONS = [
+    ("start-review", "Start review", "post", ""),
+    ("request-info", "Ask for information", "form", "secondary"),
+    ("start-support", "Start support", "post", "secondary"),
+    ("unpark", "Unpark", "post", "secondary"),
+    ("park", "Park until a date", "form", "secondary"),
+    ("duplicate", "Mark as duplicate", "form", "secondary"),
+    ("close", "Close", "form", "warning"),
+]
+
+
+def _waiting_on(inquiry, info_requests, referrals, today):
+    """What the inquiry is waiting for and on whom, in a few words for the summary band."""
+    if not inquiry.is_open:
+        return "Nothing: the inquiry is closed"
+    if inquiry.parked_until and inquiry.parked_until > today:
+        return f"Nobody: parked until {inquiry.parked_until:%-d %B %Y}"
+    if inquiry.status == "awaiting_info":
+        open_request = next((r for r in info_requests if not r.answered_at), None)
+        if open_request:
+            days = open_request.waited_working_days
+            return f"The submitter: an answer to the hub's question ({days} working day{'s' if days != 1 else ''})"
+        return "The submitter"
+    pending = [r.partner.name for r in referrals if r.status in ("sent", "viewed")]
+    if pending:
+        return "Partners to respond: " + ", ".join(pending)
+    if inquiry.status == "submitted":
+        return "The hub: triage"
+    if inquiry.status == "in_support":
+        return "Partners supporting the submitter"
+    return "The hub: a decision"
+
+
+def _new_answer_ids(info_requests, events, inquiry):
+    """Answers to the hub's questions that arrived after anyone at the hub last acted on the inquiry."""
+    last_hub_action = max((e.created_at for e in events if e.actor_id and e.actor_id != inquiry.submitter_id),
+                          default=None)
+    return {r.pk for r in info_requests
+            if r.answered_at and (last_hub_action is None or r.answered_at > last_hub_action)}
+
+
 def _detail_context(request, membership, inquiry, **forms):
     hub = membership.hub
+    today = timezone.localdate()
     info_requests = list(inquiry.information_requests.select_related("requested_by"))
     for request_ in info_requests:
         end = request_.answered_at or timezone.now()
@@ -183,21 +229,31 @@ def _detail_context(request, membership, inquiry, **forms):
         from signposting.selectors import triage_panel
 
         signposting_panel = triage_panel(inquiry=inquiry, membership=membership)
+    events = list(selectors.inquiry_timeline(inquiry))
+    checklists = selectors.hub_checklists(hub=hub, inquiry=inquiry)
+    decisions = selectors.inquiry_available_decisions(inquiry)
+    new_answers = _new_answer_ids(info_requests, events, inquiry)
     context = {
         "hub": hub, "membership": membership, "inquiry": inquiry,
         "rows": answer_rows(inquiry),
-        "attachments": inquiry.attachments.all(),
-        "events": selectors.inquiry_timeline(inquiry),
+        "attachments": list(inquiry.attachments.all()),
+        "timeline": timeline_entries(events, inquiry=inquiry, reader="staff"),
         "notes": inquiry.notes.select_related("author"),
         "info_requests": info_requests,
-        "checklists": selectors.hub_checklists(hub=hub, inquiry=inquiry),
+        "new_answers": [r for r in info_requests if r.pk in new_answers],
+        "checklists": checklists,
+        "scores": [(c, c.inquiry_assessments[0]) for c in checklists if c.inquiry_assessments],
         "similar": selectors.inquiry_similar(inquiry=inquiry),
         "assign_form": AssignForm(hub=hub, initial={"assignee": inquiry.assignee_id, "version": inquiry.version}),
         "note_form": NoteForm(),
         "version_form": VersionedForm(initial={"version": inquiry.version}),
         "panel": signposting_panel,
-        "decisions": selectors.inquiry_available_decisions(inquiry),
-        "today": timezone.localdate(),
+        "decisions": decisions,
+        "decision_actions": [a for a in DECISION_ACTIONS if a[0] in decisions],
+        "waiting_on": _waiting_on(inquiry, info_requests, signposting_panel.referrals if signposting_panel else [],
+                                  today),
+        "open_working_days": working_days_between(inquiry.submitted_at, inquiry.closed_at or timezone.now()),
+        "today": today,
     }
     context.update(forms)
     return context

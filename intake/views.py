@@ -18,6 +18,7 @@ from signposting.selectors import instant_signposting
 from . import selectors, services
 from .forms import AttachmentForm, ConsentForm, HubForm
 from .journey import FIRST_STEP, STEPS_BY_SLUG, answer_rows, missing_steps, step_after, step_before
+from .timeline import timeline_entries
 
 
 # Access: anyone.
@@ -191,12 +192,14 @@ def inquiry_submitted(request, public_id):
 @require_GET
 def inquiry_detail(request, public_id):
     inquiry = selectors.inquiry_get_for_submitter(user=request.user, public_id=public_id)
+    events = selectors.inquiry_timeline(inquiry, for_submitter=True)
     return render(request, "intake/inquiry_detail.html", {
         "inquiry": inquiry,
         "rows": answer_rows(inquiry),
         "attachments": inquiry.attachments.all(),
-        "events": selectors.inquiry_timeline(inquiry, for_submitter=True),
+        "timeline": timeline_entries(events, inquiry=inquiry, reader="submitter", viewer=request.user),
         "open_question": inquiry.information_requests.filter(answered_at__isnull=True).first(),
+        "expect_response": selectors.inquiry_expected_response(inquiry),
     })
 
 
