@@ -9,7 +9,8 @@ import csv
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.db.models import Q
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -26,6 +27,7 @@ from .models import Attachment
 from .reminders import unpark_at
 from .timeline import timeline_entries
 from .triage_forms import (
+    SORT_COLUMNS,
     AssignForm,
     BulkForm,
     CloseForm,
@@ -34,6 +36,7 @@ from .triage_forms import (
     NoteForm,
     ParkForm,
     RequestInfoForm,
+    SavedSearchForm,
     VersionedForm,
     checklist_form_class,
 )
@@ -68,9 +71,59 @@ def dashboard(request, membership):
     })
 
 
-@staff_view
-@require_GET
-def inquiry_list(request, membership):
+def _without(query, name, value=None):
+    """The query string with one filter (or one value of a multi-valued one) and the page taken out."""
+    rest = query.copy()
+    rest.pop("page", None)
+    if value is None:
+        rest.pop(name, None)
+    else:
+        rest.setlist(name, [v for v in rest.getlist(name) if v != value])
+    return rest.urlencode()
+
+
+def _filter_summary(form, query):
+    """The active filters as (what, value, link that removes it), for the summary above the list."""
+    items = []
+    for name, value in form.filters().items():
+        if name == "sort":
+            continue
+        field = form.fields[name]
+        choices = {str(k): v for k, v in getattr(field, "choices", [])}
+        if isinstance(value, list):
+            for one in value:
+                items.append((field.label, choices.get(one, one), _without(query, name, one)))
+        elif isinstance(value, bool):
+            items.append((field.label, "Yes", _without(query, name)))
+        elif hasattr(value, "strftime"):
+            items.append((field.label, f"{value:%-d %B %Y}", _without(query, name)))
+        else:
+            items.append((field.label, choices.get(str(value), value), _without(query, name)))
+    return items
+
+
+def _sort_headers(query):
+    """Each sortable column: (key, heading, link sorting by it, aria-sort value or "")."""
+    current = query.get("sort", "")
+    headers = []
+    for key, (heading, _fields) in SORT_COLUMNS.items():
+        rest = query.copy()
+        rest.pop("page", None)
+        rest["sort"] = f"-{key}" if current == key else key
+        state = "ascending" if current == key else "descending" if current == f"-{key}" else ""
+        headers.append((key, heading, rest.urlencode(), state))
+    return headers
+
+
+def _page_links(page):
+    """Numbered pagination: page numbers with gaps (None) where pages are left out."""
+    return [None if number == page.paginator.ELLIPSIS else number
+            for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)]
+
+
+def _list_context(request, membership, *, bulk_form=None, save_form=None):
+    from .models import SavedSearch
+
     hub = membership.hub
     form = InquiryFilterForm(request.GET, hub=hub)
     filters = form.filters()
@@ -78,13 +131,30 @@ def inquiry_list(request, membership):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "intake/staff/inquiry_list.html", {
+    queue = selectors.QUEUES.get(filters.get("queue", ""))
+    return {
         "hub": hub, "membership": membership, "form": form, "page": page, "query": query.urlencode(),
         # The filters again for the pagination links, which add "page=N" after them.
         "page_query": query.urlencode() + "&" if query else "",
-        "filtered": bool(filters), "today": timezone.localdate(),
-        "bulk_form": BulkForm(hub=hub, references=[]),
-    })
+        "page_links": _page_links(page),
+        "filtered": bool({k: v for k, v in filters.items() if k != "sort"}),
+        "filter_summary": _filter_summary(form, query),
+        "sort_headers": _sort_headers(query),
+        "queue": queue,
+        "today": timezone.localdate(),
+        "bulk_form": bulk_form or BulkForm(hub=hub, references=[]),
+        "bulk_actions": BulkForm.ACTIONS,
+        "selected": set(bulk_form.data.getlist("selected")) if bulk_form is not None else set(),
+        "save_form": save_form or SavedSearchForm(initial={"query": query.urlencode()}),
+        "saved_searches": SavedSearch.objects.filter(hub=hub).filter(
+            Q(owner=request.user) | Q(is_shared=True)).select_related("owner"),
+    }
+
+
+@staff_view
+@require_GET
+def inquiry_list(request, membership):
+    return render(request, "intake/staff/inquiry_list.html", _list_context(request, membership))
 
 
 class _Echo:
@@ -139,10 +209,10 @@ def inquiry_bulk(request, membership):
     form = BulkForm(request.POST, hub=hub, references=references)
     back = reverse("intake:staff_inquiry_list", args=[hub.slug]) + "?" + request.POST.get("query", "")
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(back)
+        # Show the list again as it was, with the boxes still ticked and the action and reason as typed.
+        request.GET = QueryDict(request.POST.get("query", ""))
+        return render(request, "intake/staff/inquiry_list.html",
+                      _list_context(request, membership, bulk_form=form), status=400)
     inquiries = list(selectors.hub_inquiries(hub).filter(reference__in=form.cleaned_data["selected"]))
     data = form.cleaned_data
     if data["action"] == "assign":
@@ -407,3 +477,38 @@ def inquiry_assess(request, membership, reference, checklist_slug):
         "current": current,
     }, status=400 if form.is_bound else 200)
 
+
+
+@staff_view
+@require_POST
+def saved_search_create(request, membership):
+    """Save the list's current filters under a name; back to the list with them applied."""
+    hub = membership.hub
+    form = SavedSearchForm(request.POST)
+    query = request.POST.get("query", "")
+    if form.is_valid():
+        query = form.cleaned_data["query"]
+        try:
+            services.saved_search_create(hub=hub, owner=request.user, name=form.cleaned_data["name"], query=query,
+                                         is_shared=form.cleaned_data["is_shared"])
+        except services.SavedSearchNameTaken:
+            form.add_error("name", "You already have a saved search with that name. Enter a different name")
+        else:
+            shared = " and shared it with the hub" if form.cleaned_data["is_shared"] else ""
+            messages.success(request, f"You saved the search \u201c{form.cleaned_data['name']}\u201d{shared}")
+            return redirect(reverse("intake:staff_inquiry_list", args=[hub.slug]) + (f"?{query}" if query else ""))
+    request.GET = QueryDict(query)
+    return render(request, "intake/staff/inquiry_list.html", _list_context(request, membership, save_form=form),
+                  status=400)
+
+
+@staff_view
+@require_POST
+def saved_search_delete(request, membership, pk):
+    from .models import SavedSearch
+
+    # Someone else's saved search is a 404, shared or not: only its owner deletes it.
+    saved = get_object_or_404(SavedSearch, pk=pk, hub=membership.hub, owner=request.user)
+    services.saved_search_delete(saved_search=saved, by=request.user)
+    messages.success(request, f"You deleted the saved search \u201c{saved.name}\u201d")
+    return redirect("intake:staff_inquiry_list", hub_slug=membership.hub.slug)

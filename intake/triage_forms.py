@@ -134,15 +134,39 @@ def _choices_with_any(choices, any_label="Any"):
     return [("", any_label), *choices]
 
 
-SORTS = {
-    # Allow-list: the key in the URL -> the ORM ordering. Nothing else reaches order_by().
-    "newest": ("-submitted_at", "-pk"),
-    "oldest": ("submitted_at", "pk"),
-    "due": ("triage_due_on", "submitted_at"),
-    "updated": ("-updated_at", "-pk"),
-    "reference": ("reference",),
-    "title": ("title", "pk"),
+# The list's sortable columns, an allow-list: the key in the URL -> (column heading, ORM fields).
+# "-key" sorts the other way. Nothing else reaches order_by().
+SORT_COLUMNS = {
+    "reference": ("Reference", ("reference",)),
+    "title": ("Title", ("title",)),
+    "status": ("Status", ("status",)),
+    "due": ("Triage due", ("triage_due_on", "submitted_at")),
+    "organisation": ("Organisation", ("organisation",)),
+    "kind": ("Kind of help", ("kind_of_help",)),
+    "score": ("Checklist score", ("score",)),
+    "assignee": ("Assignee", ("assignee__full_name",)),
+    "sent": ("Sent", ("submitted_at",)),
 }
+# Orders without a column of their own, kept for links people have saved and the dashboard's.
+NAMED_SORTS = {"newest": "-sent", "oldest": "sent", "updated": None}
+
+
+def sort_ordering(key):
+    """ORM ordering for an allowed sort key (see SORT_COLUMNS); blanks (no score, nobody) go last."""
+    from django.db.models import F
+
+    if key == "updated":
+        return (F("updated_at").desc(), "-pk")
+    key = NAMED_SORTS.get(key, key)
+    descending = key.startswith("-")
+    fields = SORT_COLUMNS[key.lstrip("-")][1]
+    order = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in fields]
+    return (*order, "-pk" if descending else "pk")
+
+
+SORT_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first"), ("updated", "Recently updated")] + [
+    choice for key, (heading, _fields) in SORT_COLUMNS.items()
+    for choice in ((key, f"{heading} (A to Z, low to high)"), (f"-{key}", f"{heading} (Z to A, high to low)"))]
 
 
 class InquiryFilterForm(forms.Form):
@@ -165,14 +189,16 @@ class InquiryFilterForm(forms.Form):
                                      widget=forms.DateInput(attrs={"type": "date"}))
     submitted_to = forms.DateField(label="Sent to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     overdue = forms.BooleanField(label="Only overdue for triage", required=False)
-    sort = forms.ChoiceField(label="Sort by", required=False, choices=[
-        ("newest", "Newest first"), ("oldest", "Oldest first"), ("due", "Triage due date"),
-        ("updated", "Recently updated"), ("reference", "Reference"), ("title", "Title")])
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
+    queue = forms.ChoiceField(label="Queue", required=False)
 
     def __init__(self, *args, hub, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody")] + [
             (str(pk), name) for pk, name in member_choices(hub)]
+        from .selectors import QUEUES
+
+        self.fields["queue"].choices = [("", "Any")] + [(key, q.title) for key, q in QUEUES.items()]
 
     def filters(self):
         """The valid filters only: an invalid field is ignored rather than failing the page."""
@@ -189,7 +215,11 @@ class BulkForm(forms.Form):
         c for c in Inquiry.Outcome.choices if c[0] != Inquiry.Outcome.DUPLICATE])
     reason = forms.CharField(required=False, max_length=2000)
 
+    ACTIONS = [("assign", "Assign to"), ("close", "Close with outcome")]
+
     def __init__(self, *args, hub, references, **kwargs):
+        # Its own ids: the list's filter form beside it has an "assignee" too.
+        kwargs.setdefault("auto_id", "bulk-%s")
         super().__init__(*args, **kwargs)
         self.fields["selected"].choices = [(r, r) for r in references]
         self.fields["assignee"].choices = [("", "Nobody")] + member_choices(hub)
@@ -224,3 +254,17 @@ def checklist_form_class(checklist, criteria):
         return {c: (self.cleaned_data[f"answer_{c.pk}"], self.cleaned_data[f"comment_{c.pk}"]) for c in criteria}
 
     return type("ChecklistForm", (forms.Form,), {**fields, "answers": answers})
+
+
+class SavedSearchForm(forms.Form):
+    name = forms.CharField(
+        label="Name this search", max_length=80,
+        help_text="For example, Overdue IG questions",
+        error_messages={"required": "Enter a name for this search",
+                        "max_length": "Name must be 80 characters or fewer"},
+    )
+    is_shared = forms.BooleanField(label="Share it with everyone in the hub", required=False)
+    query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())

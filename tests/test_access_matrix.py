@@ -23,7 +23,7 @@ from hubportal.digests import unsubscribe_url
 from hubportal.models import EmailLink, HubMembership, OutboundEmail
 from hubportal.services import email_link_create
 from hubportal.testing import sign_in_staff
-from intake.models import Attachment, Checklist, Criterion
+from intake.models import Attachment, Checklist, Criterion, SavedSearch
 from signposting import services as signposting_services
 from tests.factories import DraftFactory, SubmittedFactory, UserFactory
 from tests.partners.conftest import sign_in_partner
@@ -61,6 +61,7 @@ class World:
     checklist: object
     failed_email: object
     people: dict
+    saved_search: object = None
 
 
 @pytest.fixture
@@ -92,8 +93,10 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
         access.PARTNER: contact, access.OTHER_PARTNER: other_contact,
     }
     assert HubMembership.objects.filter(user=administrator).count() == 0
+    saved_search = SavedSearch.objects.create(hub=hub, owner=hub_lead, name="Overdue IG questions",
+                                              query="overdue=on&support=ig", is_shared=True)
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
-                 checklist=checklist, failed_email=failed, people=people)
+                 checklist=checklist, failed_email=failed, people=people, saved_search=saved_search)
 
 
 def client_as(actor, world):
@@ -165,6 +168,9 @@ REQUESTS: dict[str, Request] = {
     "intake:staff_inquiry_list": lambda w: ("get", reverse("intake:staff_inquiry_list", args=[H])),
     "intake:staff_inquiry_export": lambda w: ("get", reverse("intake:staff_inquiry_export", args=[H])),
     "intake:staff_inquiry_bulk": lambda w: ("post", reverse("intake:staff_inquiry_bulk", args=[H])),
+    "intake:staff_saved_search_create": lambda w: ("post", reverse("intake:staff_saved_search_create", args=[H])),
+    "intake:staff_saved_search_delete": lambda w: ("post", reverse("intake:staff_saved_search_delete",
+                                                                   args=[H, w.saved_search.pk])),
     "intake:staff_inquiry": lambda w: ("get", reverse("intake:staff_inquiry", args=[H, w.inquiry.reference])),
     "intake:staff_attachment_download": lambda w: ("get", reverse(
         "intake:staff_attachment_download", args=[H, w.inquiry.reference, w.evidence.public_id])),
