@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hubportal.permissions import staff_hubs, staff_required, staff_view
+from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 from hubportal.workdays import working_days_between
 
 from . import selectors, services
 from .journey import answer_rows
-from .models import Attachment
+from .models import Attachment, Inquiry
 from .reminders import unpark_at
 from .timeline import timeline_entries
 from .triage_forms import (
@@ -171,13 +172,45 @@ def csv_safe(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _label(choices):
+    labels = dict(choices)
+    return lambda code: labels.get(code, code or "")
+
+
+def _labels(choices):
+    labels = dict(choices)
+    return lambda codes: "; ".join(labels.get(code, code) for code in (codes or []))
+
+
+def _uk_date(value):
+    return f"{value:%d/%m/%Y}" if value else ""
+
+
+def _uk_datetime(value):
+    return f"{timezone.localtime(value):%d/%m/%Y %H:%M}" if value else ""
+
+
+def _as_is(value):
+    return value
+
+
+# (heading, field, how a person reads it): labels, not codes; UK dates; people's names, not addresses.
 EXPORT_COLUMNS = [
-    ("Reference", "reference"), ("Title", "title"), ("Status", "status"), ("Kind of help", "kind_of_help"),
-    ("Innovation type", "innovation_type"), ("Stage", "stage"), ("Support needed", "support_needed"),
-    ("Themes", "themes"), ("Organisation", "organisation"), ("Role", "role"), ("Sent", "submitted_at"),
-    ("Triage due", "triage_due_on"), ("First response", "first_response_at"), ("Decided", "decided_at"),
-    ("Outcome", "outcome"), ("Assignee", "assignee__email"),
+    ("Reference", "reference", _as_is), ("Title", "title", _as_is),
+    ("Status", "status", _label(Inquiry.Status.choices)),
+    ("Kind of help", "kind_of_help", _label(KindOfHelp.choices)),
+    ("Innovation type", "innovation_type", _label(InnovationType.choices)),
+    ("Stage", "stage", _label(Stage.choices)),
+    ("Support needed", "support_needed", _labels(SupportNeed.choices)),
+    ("Themes", "themes", _labels(Theme.choices)),
+    ("Organisation", "organisation", _as_is), ("Role", "role", _as_is),
+    ("Sent", "submitted_at", _uk_datetime), ("Triage due", "triage_due_on", _uk_date),
+    ("First response", "first_response_at", _uk_datetime), ("Decided", "decided_at", _uk_datetime),
+    ("Outcome", "outcome", _label(Inquiry.Outcome.choices)), ("Assignee", "assignee__full_name", _as_is),
 ]
+# Excel opens a CSV as UTF-8 only when it starts with a byte order mark; without it names like
+# "Siân" or "Zoë" come out mangled.
+BOM = "\ufeff"
 
 
 @staff_view
@@ -187,13 +220,14 @@ def inquiry_export(request, membership):
     hub = membership.hub
     filters = InquiryFilterForm(request.GET, hub=hub).filters()
     rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
-    values = rows.values_list(*[field for _, field in EXPORT_COLUMNS]).iterator(chunk_size=2000)
+    values = rows.values_list(*[field for _, field, _ in EXPORT_COLUMNS]).iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
+    readers = [read for _, _, read in EXPORT_COLUMNS]
 
     def lines():
-        yield writer.writerow([label for label, _ in EXPORT_COLUMNS])
+        yield BOM + writer.writerow([label for label, _, _ in EXPORT_COLUMNS])
         for row in values:
-            yield writer.writerow([csv_safe("; ".join(v) if isinstance(v, list) else v) for v in row])
+            yield writer.writerow([csv_safe(read(value)) for read, value in zip(readers, row, strict=True)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
