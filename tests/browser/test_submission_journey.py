@@ -189,7 +189,7 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(
         b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
     )
     page.get_by_label("Upload a file").set_input_files(str(pdf))
-    page.get_by_role("button", name="Upload file", exact=True).click()
+    page.get_by_role("button", name="Upload and add another file", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="pilot-report.pdf uploaded")).to_be_visible()
     files = page.locator(".nhsuk-summary-list")
     expect(files.locator(".nhsuk-summary-list__key")).to_have_text(["pilot-report.pdf"])
