@@ -101,7 +101,8 @@ class ParkForm(VersionedForm):
         error_messages={"required": "Enter the date to park until", "invalid": "Enter a real date, like 27/03/2027"},
         input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"],
     )
-    reason = forms.CharField(label="Why is it parked? (optional)", max_length=200, required=False)
+    reason = forms.CharField(label="Why is it parked? (optional)", max_length=200, required=False,
+                             error_messages={"max_length": "Reason must be 200 characters or fewer"})
 
     def clean_until(self):
         until = self.cleaned_data["until"]
@@ -213,7 +214,8 @@ class BulkForm(forms.Form):
     assignee = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     outcome = forms.ChoiceField(required=False, choices=[("", "Choose an outcome")] + [
         c for c in Inquiry.Outcome.choices if c[0] != Inquiry.Outcome.DUPLICATE])
-    reason = forms.CharField(required=False, max_length=2000)
+    reason = forms.CharField(required=False, max_length=2000,
+                             error_messages={"max_length": "Reason must be 2000 characters or fewer"})
 
     ACTIONS = [("assign", "Assign to"), ("close", "Close with outcome")]
 
@@ -246,9 +248,11 @@ def checklist_form_class(checklist, criteria):
         )
         fields[f"comment_{criterion.pk}"] = forms.CharField(
             label="Comment (optional)", required=False, max_length=2000,
-            widget=forms.Textarea(attrs={"rows": 2}))
+            widget=forms.Textarea(attrs={"rows": 2}),
+            error_messages={"max_length": "Comment must be 2000 characters or fewer"})
     fields["summary"] = forms.CharField(label="Summary (optional)", required=False, max_length=2000,
-                                        widget=forms.Textarea(attrs={"rows": 3}))
+                                        widget=forms.Textarea(attrs={"rows": 3}),
+                                        error_messages={"max_length": "Summary must be 2000 characters or fewer"})
 
     def answers(self):
         return {c: (self.cleaned_data[f"answer_{c.pk}"], self.cleaned_data[f"comment_{c.pk}"]) for c in criteria}

@@ -86,3 +86,17 @@ def test_the_check_your_answers_error_summary_takes_focus(submitter_client, subm
     html = submitter_client.post(reverse("intake:inquiry_check", args=[draft.public_id])).content.decode()
     # nhsuk-frontend moves focus to an error summary that has its data-module (as every other form's does).
     assert re.search(r'class="nhsuk-error-summary" data-module="nhsuk-error-summary"[^>]*tabindex="-1"', html)
+
+
+@pytest.mark.parametrize("form, field, limit, message", [
+    ("ParkForm", "reason", 200, "Reason must be 200 characters or fewer"),
+    ("BulkForm", "reason", 2000, "Reason must be 2000 characters or fewer"),
+])
+@pytest.mark.django_db
+def test_length_errors_read_the_same_everywhere(hub, form, field, limit, message):
+    from intake import triage_forms
+
+    kwargs = {"hub": hub, "references": []} if form == "BulkForm" else {}
+    bound = getattr(triage_forms, form)({field: "x" * (limit + 1)}, **kwargs)
+    bound.is_valid()
+    assert bound.errors[field] == [message]
