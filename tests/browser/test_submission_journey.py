@@ -234,7 +234,7 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(
     expect(row).to_contain_text("Virtual ward for heart failure")
     expect(row).to_contain_text("Dorset Innovation Hub")
     # The responsive table repeats its heading in each cell for phones (hidden from screen readers).
-    expect(row.get_by_role("cell").last).to_have_text(re.compile(r"Submitted$"))
+    expect(row.get_by_role("cell").last).to_have_text(re.compile(r"^Status\s+Submitted\s*$"))
     assert_accessible(page)
 
     inquiry = Inquiry.objects.get(reference=reference)
