@@ -180,6 +180,10 @@ ACCESS: dict[str, Rule] = {
     "intake:staff_inquiry_list": HUB_STAFF,
     "intake:staff_inquiry_export": HUB_STAFF,
     "intake:staff_inquiry_bulk": HUB_STAFF,
+    "intake:staff_saved_search_create": HUB_STAFF,
+    # Someone else's saved search is a 404 even when it is shared with them: sharing lets them use it.
+    "intake:staff_saved_search_delete": Rule("the hub member who saved the search", frozenset({HUB_LEAD}),
+                                             needs="staff"),
     "intake:staff_inquiry": HUB_STAFF,
     "intake:staff_attachment_download": HUB_STAFF,
     "intake:staff_inquiry_assign": HUB_STAFF,

@@ -588,3 +588,22 @@ class InquiryAccess(models.Model):
 
     def __str__(self):
         return f"{self.who} saw {self.what} at {self.created_at:%Y-%m-%d %H:%M}"
+class SavedSearch(models.Model):
+    """A named set of list filters ("Overdue IG questions"), kept by one person and, if they choose,
+    shared with everyone in their hub. It holds the list's query string, which the list validates
+    again each time it is opened, so a saved search can never reach the database unchecked."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="saved_searches")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True)
+    is_shared = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["hub", "is_shared"], name="saved_search_hub_shared")]
+        constraints = [models.UniqueConstraint(fields=["hub", "owner", "name"], name="saved_search_name_unique")]
+
+    def __str__(self):
+        return self.name

@@ -1,10 +1,12 @@
 """Reads on inquiries, each scoped to who is asking."""
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -27,6 +29,20 @@ def inquiry_get_for_submitter(*, user, public_id):
     return get_object_or_404(Inquiry.objects.select_related("hub"), public_id=public_id, submitter=user)
 
 
+def inquiry_expected_response(inquiry, *, today=None):
+    """When the submitter can expect to hear from the hub, in words; "" once the hub has responded."""
+    if inquiry.is_draft or not inquiry.is_open or inquiry.first_response_at or not inquiry.triage_due_on:
+        return ""
+    today = today or timezone.localdate()
+    due = inquiry.triage_due_on
+    when = f"{due:%A} {due:%-d} {due:%B} {due:%Y}"
+    if due < today:
+        return f"The hub aimed to respond by {when}. It is late: contact {inquiry.hub.email} if you need to."
+    if due == today:
+        return "You can expect a response from the hub today."
+    return f"You can expect a response from the hub by {when}."
+
+
 def attachment_get_for_submitter(*, user, public_id):
     return get_object_or_404(Attachment.objects.select_related("inquiry"), public_id=public_id,
                              inquiry__submitter=user)
@@ -43,40 +59,77 @@ def hub_inquiries(hub):
     return Inquiry.objects.filter(hub=hub).exclude(status=Inquiry.Status.DRAFT)
 
 
+RECENT_DAYS = 7
+
+
+def _not_parked(rows, today):
+    # A parked inquiry leaves every triage queue until its date (then it is the hub's again).
+    return rows.filter(Q(parked_until__isnull=True) | Q(parked_until__lte=today))
+
+
 def _awaiting_triage(hub, today):
     # Triage is the hub's first response; parked inquiries wait for their date.
-    return (hub_inquiries(hub).filter(first_response_at__isnull=True, status=Inquiry.Status.SUBMITTED)
-            .filter(Q(parked_until__isnull=True) | Q(parked_until__lte=today)))
+    return _not_parked(hub_inquiries(hub).filter(first_response_at__isnull=True, status=Inquiry.Status.SUBMITTED),
+                       today)
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    title: str
+    description: str
+    # (hub, user, today) -> the queue's rows, in the queue's order. The dashboard card counts and shows
+    # these rows and its "See all" opens the list on the same function, so the two always agree.
+    rows: Callable
+    shows_return_date: bool = False
+
+
+def _open(hub):
+    return hub_inquiries(hub).filter(status__in=Inquiry.OPEN_STATUSES)
+
+
+QUEUES = {q.key: q for q in [
+    Queue("new", "New and unassigned", "Sent to the hub and not picked up yet",
+          lambda hub, user, today: _not_parked(_open(hub).filter(status=Inquiry.Status.SUBMITTED,
+                                                                 assignee__isnull=True), today)
+          .order_by("submitted_at", "pk")),
+    Queue("mine", "Assigned to me", "Open inquiries you are looking after",
+          lambda hub, user, today: _not_parked(_open(hub).filter(assignee=user), today)
+          .order_by(F("triage_due_on").asc(nulls_last=True), "submitted_at", "pk")),
+    Queue("awaiting", "Awaiting information", "Waiting for the submitter to answer",
+          lambda hub, user, today: _not_parked(_open(hub).filter(status=Inquiry.Status.AWAITING_INFO), today)
+          .order_by("updated_at", "pk")),
+    Queue("due_soon", "Due soon", f"Triage due within {DUE_SOON_WORKING_DAYS} working days",
+          lambda hub, user, today: _awaiting_triage(hub, today)
+          .filter(triage_due_on__gte=today, triage_due_on__lte=add_working_days(today, DUE_SOON_WORKING_DAYS))
+          .order_by("triage_due_on", "pk")),
+    Queue("overdue", "Overdue", "Past the hub's triage target",
+          lambda hub, user, today: _awaiting_triage(hub, today).filter(triage_due_on__lt=today)
+          .order_by("triage_due_on", "pk")),
+    Queue("parked", "Parked", "Put aside until a date; each comes back to the hub on its date",
+          lambda hub, user, today: _open(hub).filter(parked_until__gt=today).order_by("parked_until", "pk"),
+          shows_return_date=True),
+    Queue("recent", "Recently updated", f"Anything that changed in the last {RECENT_DAYS} days",
+          lambda hub, user, today: hub_inquiries(hub)
+          .filter(updated_at__gte=_start_of(today - dt.timedelta(days=RECENT_DAYS - 1)))
+          .order_by("-updated_at", "-pk")),
+]}
+
+
+def inquiry_queue(*, hub, user, key, today=None):
+    """The rows of one dashboard queue (KeyError for an unknown key): the card and "See all" both use it."""
+    return QUEUES[key].rows(hub, user, today or timezone.localdate())
 
 
 def inquiry_dashboard(*, hub, user):
-    """The queues of the dashboard home: (title, description, count, first few inquiries, list link query)."""
+    """The queues of the dashboard home: each with its count, its first few inquiries and its key."""
     today = timezone.localdate()
-    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
-    open_ = hub_inquiries(hub).filter(status__in=Inquiry.OPEN_STATUSES)
-    queues = [
-        ("new", "New and unassigned", "Sent to the hub and not yet picked up",
-         open_.filter(status=Inquiry.Status.SUBMITTED, assignee__isnull=True).order_by("submitted_at"),
-         "status=submitted&assignee=none&sort=oldest"),
-        ("mine", "Assigned to me", "Open inquiries you are looking after",
-         open_.filter(assignee=user).order_by("triage_due_on", "submitted_at"), "assignee=me&sort=due"),
-        ("awaiting", "Awaiting information", "Waiting for the submitter to answer",
-         open_.filter(status=Inquiry.Status.AWAITING_INFO).order_by("updated_at"), "status=awaiting_info"),
-        ("due_soon", "Due soon", f"Triage due within {DUE_SOON_WORKING_DAYS} working days",
-         _awaiting_triage(hub, today).filter(triage_due_on__gte=today, triage_due_on__lte=soon)
-         .order_by("triage_due_on"), "status=submitted&sort=due"),
-        ("overdue", "Overdue", "Past the hub's triage target",
-         _awaiting_triage(hub, today).filter(triage_due_on__lt=today).order_by("triage_due_on"),
-         "overdue=on&sort=due"),
-        ("recent", "Recently updated", "Anything that changed lately",
-         hub_inquiries(hub).order_by("-updated_at"), "sort=updated"),
-    ]
     result = []
-    for key, title, description, rows, query in queues:
+    for queue in QUEUES.values():
+        rows = inquiry_queue(hub=hub, user=user, key=queue.key, today=today)
         items = list(rows.select_related("assignee")[:DASHBOARD_ITEMS])
-        count = rows.count()
-        result.append({"key": key, "title": title, "description": description, "count": count,
-                       "items": items, "query": query})
+        result.append({"key": queue.key, "title": queue.title, "description": queue.description,
+                       "count": rows.count(), "items": items, "shows_return_date": queue.shows_return_date})
     return result
 
 
@@ -104,9 +157,13 @@ def inquiry_search(rows, text):
 
 def inquiry_filter(*, hub, user, filters):
     """The hub's inquiries narrowed by the list's (already validated) filters, in the chosen order."""
-    from .triage_forms import SORTS
+    from .triage_forms import sort_ordering
 
-    rows = hub_inquiries(hub).select_related("assignee")
+    queue = filters.get("queue")
+    rows = (inquiry_queue(hub=hub, user=user, key=queue) if queue else hub_inquiries(hub)).select_related("assignee")
+    rows = rows.annotate(score=Subquery(
+        Assessment.objects.filter(inquiry=OuterRef("pk"), is_current=True).order_by("-created_at")
+        .values("score")[:1]))
     if filters.get("status"):
         rows = rows.filter(status__in=filters["status"])
     for name in ("kind_of_help", "innovation_type", "stage"):
@@ -137,7 +194,9 @@ def inquiry_filter(*, hub, user, filters):
         rows = inquiry_search(rows, filters["q"])
         if not sort and connection.vendor == "postgresql":
             return rows.order_by("-rank", "-submitted_at")
-    return rows.order_by(*SORTS.get(sort or "newest"))
+    if queue and not sort:
+        return rows  # the queue's own order, as on its dashboard card
+    return rows.order_by(*sort_ordering(sort or "newest"))
 
 
 def _start_of(day):

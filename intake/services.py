@@ -5,7 +5,7 @@ import secrets
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.postgres.search import SearchVector
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -556,3 +556,30 @@ def inquiry_release_legal_hold(*, inquiry, by):
         _event(inquiry, kind=InquiryEvent.Kind.LEGAL_HOLD_RELEASED, actor=by, visible=False)
     inquiry.refresh_from_db()
     return inquiry
+# --- Saved searches ---------------------------------------------------------------------------------
+
+class SavedSearchNameTaken(Exception):
+    """The person already has a saved search of that name in this hub."""
+
+
+@transaction.atomic
+def saved_search_create(*, hub, owner, name, query, is_shared):
+    """Name the list's current filters. Rules: one name per person per hub; the query is stored as the
+    list sent it (without its page number) and validated by the list whenever it is opened."""
+    from .models import SavedSearch
+
+    if SavedSearch.objects.filter(hub=hub, owner=owner, name__iexact=name).exists():
+        raise SavedSearchNameTaken()
+    try:
+        with transaction.atomic():
+            return SavedSearch.objects.create(hub=hub, owner=owner, name=name, query=query, is_shared=is_shared)
+    except IntegrityError:  # the same name saved twice at once (two tabs)
+        raise SavedSearchNameTaken() from None
+
+
+@transaction.atomic
+def saved_search_delete(*, saved_search, by):
+    """Only its owner removes a saved search (others in the hub only use a shared one)."""
+    if saved_search.owner_id != by.pk:
+        raise PermissionError("Only the person who saved a search can delete it")
+    saved_search.delete()

@@ -10,7 +10,8 @@ import csv
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.db.models import Q
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -19,14 +20,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hubportal.permissions import staff_hubs, staff_required, staff_view
+from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 from hubportal.workdays import working_days_between
 
 from . import selectors, services
 from .access_log import access_log_for_inquiry, inquiry_access_record, inquiry_access_record_many
 from .journey import answer_rows
-from .models import Attachment
+from .models import Attachment, Inquiry
 from .reminders import unpark_at
+from .timeline import timeline_entries
 from .triage_forms import (
+    SORT_COLUMNS,
     AssignForm,
     BulkForm,
     CloseForm,
@@ -35,6 +39,7 @@ from .triage_forms import (
     NoteForm,
     ParkForm,
     RequestInfoForm,
+    SavedSearchForm,
     VersionedForm,
     checklist_form_class,
 )
@@ -73,9 +78,59 @@ def dashboard(request, membership):
     })
 
 
-@staff_view
-@require_GET
-def inquiry_list(request, membership):
+def _without(query, name, value=None):
+    """The query string with one filter (or one value of a multi-valued one) and the page taken out."""
+    rest = query.copy()
+    rest.pop("page", None)
+    if value is None:
+        rest.pop(name, None)
+    else:
+        rest.setlist(name, [v for v in rest.getlist(name) if v != value])
+    return rest.urlencode()
+
+
+def _filter_summary(form, query):
+    """The active filters as (what, value, link that removes it), for the summary above the list."""
+    items = []
+    for name, value in form.filters().items():
+        if name == "sort":
+            continue
+        field = form.fields[name]
+        choices = {str(k): v for k, v in getattr(field, "choices", [])}
+        if isinstance(value, list):
+            for one in value:
+                items.append((field.label, choices.get(one, one), _without(query, name, one)))
+        elif isinstance(value, bool):
+            items.append((field.label, "Yes", _without(query, name)))
+        elif hasattr(value, "strftime"):
+            items.append((field.label, f"{value:%-d %B %Y}", _without(query, name)))
+        else:
+            items.append((field.label, choices.get(str(value), value), _without(query, name)))
+    return items
+
+
+def _sort_headers(query):
+    """Each sortable column: (key, heading, link sorting by it, aria-sort value or "")."""
+    current = query.get("sort", "")
+    headers = []
+    for key, (heading, _fields) in SORT_COLUMNS.items():
+        rest = query.copy()
+        rest.pop("page", None)
+        rest["sort"] = f"-{key}" if current == key else key
+        state = "ascending" if current == key else "descending" if current == f"-{key}" else ""
+        headers.append((key, heading, rest.urlencode(), state))
+    return headers
+
+
+def _page_links(page):
+    """Numbered pagination: page numbers with gaps (None) where pages are left out."""
+    return [None if number == page.paginator.ELLIPSIS else number
+            for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)]
+
+
+def _list_context(request, membership, *, bulk_form=None, save_form=None):
+    from .models import SavedSearch
+
     hub = membership.hub
     form = InquiryFilterForm(request.GET, hub=hub)
     filters = form.filters()
@@ -83,13 +138,30 @@ def inquiry_list(request, membership):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "intake/staff/inquiry_list.html", {
+    queue = selectors.QUEUES.get(filters.get("queue", ""))
+    return {
         "hub": hub, "membership": membership, "form": form, "page": page, "query": query.urlencode(),
         # The filters again for the pagination links, which add "page=N" after them.
         "page_query": query.urlencode() + "&" if query else "",
-        "filtered": bool(filters), "today": timezone.localdate(),
-        "bulk_form": BulkForm(hub=hub, references=[]),
-    })
+        "page_links": _page_links(page),
+        "filtered": bool({k: v for k, v in filters.items() if k != "sort"}),
+        "filter_summary": _filter_summary(form, query),
+        "sort_headers": _sort_headers(query),
+        "queue": queue,
+        "today": timezone.localdate(),
+        "bulk_form": bulk_form or BulkForm(hub=hub, references=[]),
+        "bulk_actions": BulkForm.ACTIONS,
+        "selected": set(bulk_form.data.getlist("selected")) if bulk_form is not None else set(),
+        "save_form": save_form or SavedSearchForm(initial={"query": query.urlencode()}),
+        "saved_searches": SavedSearch.objects.filter(hub=hub).filter(
+            Q(owner=request.user) | Q(is_shared=True)).select_related("owner"),
+    }
+
+
+@staff_view
+@require_GET
+def inquiry_list(request, membership):
+    return render(request, "intake/staff/inquiry_list.html", _list_context(request, membership))
 
 
 class _Echo:
@@ -106,13 +178,45 @@ def csv_safe(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _label(choices):
+    labels = dict(choices)
+    return lambda code: labels.get(code, code or "")
+
+
+def _labels(choices):
+    labels = dict(choices)
+    return lambda codes: "; ".join(labels.get(code, code) for code in (codes or []))
+
+
+def _uk_date(value):
+    return f"{value:%d/%m/%Y}" if value else ""
+
+
+def _uk_datetime(value):
+    return f"{timezone.localtime(value):%d/%m/%Y %H:%M}" if value else ""
+
+
+def _as_is(value):
+    return value
+
+
+# (heading, field, how a person reads it): labels, not codes; UK dates; people's names, not addresses.
 EXPORT_COLUMNS = [
-    ("Reference", "reference"), ("Title", "title"), ("Status", "status"), ("Kind of help", "kind_of_help"),
-    ("Innovation type", "innovation_type"), ("Stage", "stage"), ("Support needed", "support_needed"),
-    ("Themes", "themes"), ("Organisation", "organisation"), ("Role", "role"), ("Sent", "submitted_at"),
-    ("Triage due", "triage_due_on"), ("First response", "first_response_at"), ("Decided", "decided_at"),
-    ("Outcome", "outcome"), ("Assignee", "assignee__email"),
+    ("Reference", "reference", _as_is), ("Title", "title", _as_is),
+    ("Status", "status", _label(Inquiry.Status.choices)),
+    ("Kind of help", "kind_of_help", _label(KindOfHelp.choices)),
+    ("Innovation type", "innovation_type", _label(InnovationType.choices)),
+    ("Stage", "stage", _label(Stage.choices)),
+    ("Support needed", "support_needed", _labels(SupportNeed.choices)),
+    ("Themes", "themes", _labels(Theme.choices)),
+    ("Organisation", "organisation", _as_is), ("Role", "role", _as_is),
+    ("Sent", "submitted_at", _uk_datetime), ("Triage due", "triage_due_on", _uk_date),
+    ("First response", "first_response_at", _uk_datetime), ("Decided", "decided_at", _uk_datetime),
+    ("Outcome", "outcome", _label(Inquiry.Outcome.choices)), ("Assignee", "assignee__full_name", _as_is),
 ]
+# Excel opens a CSV as UTF-8 only when it starts with a byte order mark; without it names like
+# "Siân" or "Zoë" come out mangled.
+BOM = "\ufeff"
 
 
 EXPORT_CHUNK = 2000
@@ -126,18 +230,19 @@ def inquiry_export(request, membership):
     filters = InquiryFilterForm(request.GET, hub=hub).filters()
     rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
     # The primary key rides along (last, not written) so each exported inquiry is in the access log.
-    values = rows.values_list(*[field for _, field in EXPORT_COLUMNS], "pk").iterator(chunk_size=EXPORT_CHUNK)
+    values = rows.values_list(*[field for _, field, _ in EXPORT_COLUMNS], "pk").iterator(chunk_size=EXPORT_CHUNK)
     writer = csv.writer(_Echo())
+    readers = [read for _, _, read in EXPORT_COLUMNS]
 
     def lines():
-        yield writer.writerow([label for label, _ in EXPORT_COLUMNS])
+        yield BOM + writer.writerow([label for label, _, _ in EXPORT_COLUMNS])
         seen = []
         for *row, pk in values:
             seen.append(pk)
             if len(seen) == EXPORT_CHUNK:
                 inquiry_access_record_many(request, seen, "CSV export")
                 seen = []
-            yield writer.writerow([csv_safe("; ".join(v) if isinstance(v, list) else v) for v in row])
+            yield writer.writerow([csv_safe(read(value)) for read, value in zip(readers, row, strict=True)])
         if seen:
             inquiry_access_record_many(request, seen, "CSV export")
 
@@ -155,10 +260,10 @@ def inquiry_bulk(request, membership):
     form = BulkForm(request.POST, hub=hub, references=references)
     back = reverse("intake:staff_inquiry_list", args=[hub.slug]) + "?" + request.POST.get("query", "")
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(back)
+        # Show the list again as it was, with the boxes still ticked and the action and reason as typed.
+        request.GET = QueryDict(request.POST.get("query", ""))
+        return render(request, "intake/staff/inquiry_list.html",
+                      _list_context(request, membership, bulk_form=form), status=400)
     inquiries = list(selectors.hub_inquiries(hub).filter(reference__in=form.cleaned_data["selected"]))
     data = form.cleaned_data
     if data["action"] == "assign":
@@ -189,10 +294,55 @@ def _panel(template):
     return template
 
 
+# The decision buttons of the case page, in the order they are shown: (decision, label, kind, style).
+# Which of them appear is the lifecycle's answer (selectors.inquiry_available_decisions); this list only
+# says how each looks. "post" decisions are a button posting the version; "form" ones open their page.
+DECISION_ACTIONS = [
+    ("start-review", "Start review", "post", ""),
+    ("request-info", "Ask for information", "form", "secondary"),
+    ("start-support", "Start support", "post", "secondary"),
+    ("unpark", "Unpark", "post", "secondary"),
+    ("park", "Park until a date", "form", "secondary"),
+    ("duplicate", "Mark as duplicate", "form", "secondary"),
+    ("close", "Close", "form", "warning"),
+]
+
+
+def _waiting_on(inquiry, info_requests, referrals, today):
+    """What the inquiry is waiting for and on whom, in a few words for the summary band."""
+    if not inquiry.is_open:
+        return "Nothing: the inquiry is closed"
+    if inquiry.parked_until and inquiry.parked_until > today:
+        return f"Nobody: parked until {inquiry.parked_until:%-d %B %Y}"
+    if inquiry.status == "awaiting_info":
+        open_request = next((r for r in info_requests if not r.answered_at), None)
+        if open_request:
+            days = open_request.waited_working_days
+            return f"The submitter: an answer to the hub's question ({days} working day{'s' if days != 1 else ''})"
+        return "The submitter"
+    pending = [r.partner.name for r in referrals if r.status in ("sent", "viewed")]
+    if pending:
+        return "Partners to respond: " + ", ".join(pending)
+    if inquiry.status == "submitted":
+        return "The hub: triage"
+    if inquiry.status == "in_support":
+        return "Partners supporting the submitter"
+    return "The hub: a decision"
+
+
+def _new_answer_ids(info_requests, events, inquiry):
+    """Answers to the hub's questions that arrived after anyone at the hub last acted on the inquiry."""
+    last_hub_action = max((e.created_at for e in events if e.actor_id and e.actor_id != inquiry.submitter_id),
+                          default=None)
+    return {r.pk for r in info_requests
+            if r.answered_at and (last_hub_action is None or r.answered_at > last_hub_action)}
+
+
 def _detail_context(request, membership, inquiry, **forms):
     hub = membership.hub
     # Every render of the case page (also a form error's re-render) shows the submitter's personal data.
     inquiry_access_record(request, inquiry, "case page")
+    today = timezone.localdate()
     info_requests = list(inquiry.information_requests.select_related("requested_by"))
     for request_ in info_requests:
         end = request_.answered_at or timezone.now()
@@ -207,24 +357,34 @@ def _detail_context(request, membership, inquiry, **forms):
         from review.selectors import lay_review_panel
 
         lay_review = lay_review_panel(inquiry=inquiry)
+    events = list(selectors.inquiry_timeline(inquiry))
+    checklists = selectors.hub_checklists(hub=hub, inquiry=inquiry)
+    decisions = selectors.inquiry_available_decisions(inquiry)
+    new_answers = _new_answer_ids(info_requests, events, inquiry)
     context = {
         "hub": hub, "membership": membership, "inquiry": inquiry,
         "rows": answer_rows(inquiry),
-        "attachments": inquiry.attachments.all(),
+        "attachments": list(inquiry.attachments.all()),
         # Emails from the hub's mailbox: replies to our emails, and those staff attached or recorded.
         "emails": inquiry.emails.only("public_id", "sender_email", "subject", "imported_at", "inquiry_id"),
-        "events": selectors.inquiry_timeline(inquiry),
+        "timeline": timeline_entries(events, inquiry=inquiry, reader="staff"),
         "notes": inquiry.notes.select_related("author"),
         "info_requests": info_requests,
-        "checklists": selectors.hub_checklists(hub=hub, inquiry=inquiry),
+        "new_answers": [r for r in info_requests if r.pk in new_answers],
+        "checklists": checklists,
+        "scores": [(c, c.inquiry_assessments[0]) for c in checklists if c.inquiry_assessments],
         "similar": selectors.inquiry_similar(inquiry=inquiry),
         "assign_form": AssignForm(hub=hub, initial={"assignee": inquiry.assignee_id, "version": inquiry.version}),
         "note_form": NoteForm(),
         "version_form": VersionedForm(initial={"version": inquiry.version}),
         "panel": signposting_panel,
         "lay_review": lay_review,
-        "decisions": selectors.inquiry_available_decisions(inquiry),
-        "today": timezone.localdate(),
+        "decisions": decisions,
+        "decision_actions": [a for a in DECISION_ACTIONS if a[0] in decisions],
+        "waiting_on": _waiting_on(inquiry, info_requests, signposting_panel.referrals if signposting_panel else [],
+                                  today),
+        "open_working_days": working_days_between(inquiry.submitted_at, inquiry.closed_at or timezone.now()),
+        "today": today,
     }
     context.update(forms)
     return context
@@ -422,3 +582,38 @@ def inquiry_legal_hold(request, membership, reference):
             services.inquiry_set_legal_hold(inquiry=inquiry, by=request.user, reason=reason)
             messages.success(request, "Legal hold set")
     return redirect(_inquiry_url(hub, inquiry))
+
+
+@staff_view
+@require_POST
+def saved_search_create(request, membership):
+    """Save the list's current filters under a name; back to the list with them applied."""
+    hub = membership.hub
+    form = SavedSearchForm(request.POST)
+    query = request.POST.get("query", "")
+    if form.is_valid():
+        query = form.cleaned_data["query"]
+        try:
+            services.saved_search_create(hub=hub, owner=request.user, name=form.cleaned_data["name"], query=query,
+                                         is_shared=form.cleaned_data["is_shared"])
+        except services.SavedSearchNameTaken:
+            form.add_error("name", "You already have a saved search with that name. Enter a different name")
+        else:
+            shared = " and shared it with the hub" if form.cleaned_data["is_shared"] else ""
+            messages.success(request, f"You saved the search \u201c{form.cleaned_data['name']}\u201d{shared}")
+            return redirect(reverse("intake:staff_inquiry_list", args=[hub.slug]) + (f"?{query}" if query else ""))
+    request.GET = QueryDict(query)
+    return render(request, "intake/staff/inquiry_list.html", _list_context(request, membership, save_form=form),
+                  status=400)
+
+
+@staff_view
+@require_POST
+def saved_search_delete(request, membership, pk):
+    from .models import SavedSearch
+
+    # Someone else's saved search is a 404, shared or not: only its owner deletes it.
+    saved = get_object_or_404(SavedSearch, pk=pk, hub=membership.hub, owner=request.user)
+    services.saved_search_delete(saved_search=saved, by=request.user)
+    messages.success(request, f"You deleted the saved search \u201c{saved.name}\u201d")
+    return redirect("intake:staff_inquiry_list", hub_slug=membership.hub.slug)

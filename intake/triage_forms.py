@@ -101,7 +101,8 @@ class ParkForm(VersionedForm):
         error_messages={"required": "Enter the date to park until", "invalid": "Enter a real date, like 27/03/2027"},
         input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"],
     )
-    reason = forms.CharField(label="Why is it parked? (optional)", max_length=200, required=False)
+    reason = forms.CharField(label="Why is it parked? (optional)", max_length=200, required=False,
+                             error_messages={"max_length": "Reason must be 200 characters or fewer"})
 
     def clean_until(self):
         until = self.cleaned_data["until"]
@@ -134,15 +135,39 @@ def _choices_with_any(choices, any_label="Any"):
     return [("", any_label), *choices]
 
 
-SORTS = {
-    # Allow-list: the key in the URL -> the ORM ordering. Nothing else reaches order_by().
-    "newest": ("-submitted_at", "-pk"),
-    "oldest": ("submitted_at", "pk"),
-    "due": ("triage_due_on", "submitted_at"),
-    "updated": ("-updated_at", "-pk"),
-    "reference": ("reference",),
-    "title": ("title", "pk"),
+# The list's sortable columns, an allow-list: the key in the URL -> (column heading, ORM fields).
+# "-key" sorts the other way. Nothing else reaches order_by().
+SORT_COLUMNS = {
+    "reference": ("Reference", ("reference",)),
+    "title": ("Title", ("title",)),
+    "status": ("Status", ("status",)),
+    "due": ("Triage due", ("triage_due_on", "submitted_at")),
+    "organisation": ("Organisation", ("organisation",)),
+    "kind": ("Kind of help", ("kind_of_help",)),
+    "score": ("Checklist score", ("score",)),
+    "assignee": ("Assignee", ("assignee__full_name",)),
+    "sent": ("Sent", ("submitted_at",)),
 }
+# Orders without a column of their own, kept for links people have saved and the dashboard's.
+NAMED_SORTS = {"newest": "-sent", "oldest": "sent", "updated": None}
+
+
+def sort_ordering(key):
+    """ORM ordering for an allowed sort key (see SORT_COLUMNS); blanks (no score, nobody) go last."""
+    from django.db.models import F
+
+    if key == "updated":
+        return (F("updated_at").desc(), "-pk")
+    key = NAMED_SORTS.get(key, key)
+    descending = key.startswith("-")
+    fields = SORT_COLUMNS[key.lstrip("-")][1]
+    order = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in fields]
+    return (*order, "-pk" if descending else "pk")
+
+
+SORT_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first"), ("updated", "Recently updated")] + [
+    choice for key, (heading, _fields) in SORT_COLUMNS.items()
+    for choice in ((key, f"{heading} (A to Z, low to high)"), (f"-{key}", f"{heading} (Z to A, high to low)"))]
 
 
 class InquiryFilterForm(forms.Form):
@@ -168,14 +193,16 @@ class InquiryFilterForm(forms.Form):
     # plus one day is past the last date Python has, which used to make the list and export a 500.
     FIRST_YEAR, LAST_YEAR = 2000, 2099
     overdue = forms.BooleanField(label="Only overdue for triage", required=False)
-    sort = forms.ChoiceField(label="Sort by", required=False, choices=[
-        ("newest", "Newest first"), ("oldest", "Oldest first"), ("due", "Triage due date"),
-        ("updated", "Recently updated"), ("reference", "Reference"), ("title", "Title")])
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
+    queue = forms.ChoiceField(label="Queue", required=False)
 
     def __init__(self, *args, hub, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Nobody")] + [
             (str(pk), name) for pk, name in member_choices(hub)]
+        from .selectors import QUEUES
+
+        self.fields["queue"].choices = [("", "Any")] + [(key, q.title) for key, q in QUEUES.items()]
 
     def _clean_year(self, name):
         day = self.cleaned_data.get(name)
@@ -203,9 +230,14 @@ class BulkForm(forms.Form):
     assignee = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     outcome = forms.ChoiceField(required=False, choices=[("", "Choose an outcome")] + [
         c for c in Inquiry.Outcome.choices if c[0] != Inquiry.Outcome.DUPLICATE])
-    reason = forms.CharField(required=False, max_length=2000)
+    reason = forms.CharField(required=False, max_length=2000,
+                             error_messages={"max_length": "Reason must be 2000 characters or fewer"})
+
+    ACTIONS = [("assign", "Assign to"), ("close", "Close with outcome")]
 
     def __init__(self, *args, hub, references, **kwargs):
+        # Its own ids: the list's filter form beside it has an "assignee" too.
+        kwargs.setdefault("auto_id", "bulk-%s")
         super().__init__(*args, **kwargs)
         # The choices are the posted references themselves; one with a NUL in it would reach PostgreSQL
         # (which refuses it with a 500), so it is no choice and fails as "not one of the choices".
@@ -234,11 +266,27 @@ def checklist_form_class(checklist, criteria):
         )
         fields[f"comment_{criterion.pk}"] = forms.CharField(
             label="Comment (optional)", required=False, max_length=2000,
-            widget=forms.Textarea(attrs={"rows": 2}))
+            widget=forms.Textarea(attrs={"rows": 2}),
+            error_messages={"max_length": "Comment must be 2000 characters or fewer"})
     fields["summary"] = forms.CharField(label="Summary (optional)", required=False, max_length=2000,
-                                        widget=forms.Textarea(attrs={"rows": 3}))
+                                        widget=forms.Textarea(attrs={"rows": 3}),
+                                        error_messages={"max_length": "Summary must be 2000 characters or fewer"})
 
     def answers(self):
         return {c: (self.cleaned_data[f"answer_{c.pk}"], self.cleaned_data[f"comment_{c.pk}"]) for c in criteria}
 
     return type("ChecklistForm", (forms.Form,), {**fields, "answers": answers})
+
+
+class SavedSearchForm(forms.Form):
+    name = forms.CharField(
+        label="Name this search", max_length=80,
+        help_text="For example, Overdue IG questions",
+        error_messages={"required": "Enter a name for this search",
+                        "max_length": "Name must be 80 characters or fewer"},
+    )
+    is_shared = forms.BooleanField(label="Share it with everyone in the hub", required=False)
+    query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())

@@ -17,7 +17,17 @@ from signposting.selectors import instant_signposting
 
 from . import selectors, services
 from .forms import AttachmentForm, ConsentForm, HubForm
-from .journey import FIRST_STEP, STEPS_BY_SLUG, answer_rows, missing_steps, step_after, step_before
+from .journey import (
+    FIRST_STEP,
+    STEPS,
+    STEPS_BY_SLUG,
+    answer_rows,
+    first_unanswered_step,
+    missing_steps,
+    step_after,
+    step_before,
+)
+from .timeline import timeline_entries
 
 
 # Access: anyone.
@@ -33,6 +43,12 @@ def start(request):
 @require_GET
 def inquiry_list(request):
     inquiries = list(selectors.inquiry_list_for_submitter(user=request.user))
+    for inquiry in inquiries:
+        if inquiry.is_draft:
+            # Carry on where they left off: the first question still unanswered, else check your answers.
+            step = first_unanswered_step(inquiry)
+            inquiry.continue_url = (_step_url(inquiry, step) if step
+                                    else reverse("intake:inquiry_check", args=[inquiry.public_id]))
     return render(request, "intake/inquiry_list.html", {
         "drafts": [i for i in inquiries if i.is_draft],
         "sent": [i for i in inquiries if not i.is_draft],
@@ -61,7 +77,8 @@ def _render_step(request, step, form, inquiry=None, back_url=None, change=False,
     heading_field = getattr(form, "page_heading_field", None)
     title = form.fields[heading_field].label if heading_field else step.title
     context = {"step": step, "form": form, "inquiry": inquiry, "page_title": title,
-               "back_url": back_url, "change": change, **(extra or {})}
+               "back_url": back_url, "change": change,
+               "progress": (STEPS.index(step) + 1, len(STEPS)), **(extra or {})}
     return render(request, "intake/step.html", context, status=status)
 
 
@@ -115,6 +132,10 @@ def inquiry_step(request, public_id, slug):
     else:
         back_url = reverse("intake:inquiry_list")
     form = _build_form(step, inquiry, request)
+    if (request.method == "POST" and step.form_class is AttachmentForm and "continue" in request.POST
+            and not request.FILES):
+        # Continue with no file chosen: nothing to upload, on to the next page.
+        return redirect(_after_step_url(inquiry, step, change))
     if request.method == "POST" and form.is_valid():
         try:
             if step.form_class is AttachmentForm:
@@ -124,6 +145,10 @@ def inquiry_step(request, public_id, slug):
         except services.InquiryNotEditable:
             messages.info(request, "This inquiry has already been sent, so it can no longer be changed")
             return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
+        if "later" in request.POST:
+            # "Save and come back later" saves this page first, so nothing typed is lost.
+            messages.success(request, "Your answers have been saved. You can come back to this draft at any time")
+            return redirect("intake:inquiry_list")
         return redirect(_after_step_url(inquiry, step, change))
     extra = {}
     if step.form_class is AttachmentForm:
@@ -144,6 +169,9 @@ def _attachment_add(request, step, form, inquiry, back_url, change):
         extra = {"attachments": inquiry.attachments.all(), "continue_url": _after_step_url(inquiry, step, change)}
         return _render_step(request, step, form, inquiry, back_url, change, status=503, extra=extra)
     messages.success(request, f"{upload.clean_name} uploaded")
+    if "continue" in request.POST:
+        # A file chosen and then "Continue" is uploaded, not dropped.
+        return redirect(_after_step_url(inquiry, step, change))
     return redirect(request.get_full_path())
 
 
@@ -191,12 +219,14 @@ def inquiry_submitted(request, public_id):
 @require_GET
 def inquiry_detail(request, public_id):
     inquiry = selectors.inquiry_get_for_submitter(user=request.user, public_id=public_id)
+    events = selectors.inquiry_timeline(inquiry, for_submitter=True)
     return render(request, "intake/inquiry_detail.html", {
         "inquiry": inquiry,
         "rows": answer_rows(inquiry),
         "attachments": inquiry.attachments.all(),
-        "events": selectors.inquiry_timeline(inquiry, for_submitter=True),
+        "timeline": timeline_entries(events, inquiry=inquiry, reader="submitter", viewer=request.user),
         "open_question": inquiry.information_requests.filter(answered_at__isnull=True).first(),
+        "expect_response": selectors.inquiry_expected_response(inquiry),
     })
 
 

@@ -157,12 +157,16 @@ def _check_referrable(inquiry, partner, by):
                               partner)
 
 
-def _route(inquiry, by, partner):
-    """The first referral moves the inquiry to routed (starting the review first if nobody had)."""
+def _route(inquiry, by, description):
+    """The first referral moves the inquiry to routed (starting the review first if nobody had).
+    True when it did: the routed line of the timeline then says which partner, and is the only line
+    for that referral (one event per thing that happened)."""
     if inquiry.status == Inquiry.Status.SUBMITTED:
         inquiry_start_review(inquiry=inquiry, by=by, version=inquiry.version)
     if inquiry.status == Inquiry.Status.IN_REVIEW:
-        inquiry_route(inquiry=inquiry, by=by, version=None, description=f"Referred to {partner.name}")
+        inquiry_route(inquiry=inquiry, by=by, version=None, description=description)
+        return True
+    return False
 
 
 @transaction.atomic
@@ -190,12 +194,12 @@ def referral_send(*, inquiry, partner, by, message="", reasons=(), rerouted_from
     except IntegrityError:
         raise ReferralRefused("already_open", f"{partner.name} already has an open referral for this inquiry",
                               partner) from None
-    _route(inquiry, by, partner)
-    reminders.plan(referral)
     description = f"Referred to {partner.name}"
     if rerouted_from is not None:
         description += f" (instead of {rerouted_from.partner.name}, who declined)"
-    _event(referral, InquiryEvent.Kind.REFERRAL_SENT, description, by=by, visible=True)
+    if not _route(inquiry, by, description):
+        _event(referral, InquiryEvent.Kind.REFERRAL_SENT, description, by=by, visible=True)
+    reminders.plan(referral)
     days = _referral_link_days()
     for contact in contacts:
         issued = _issue_link(referral, contact, days=days)

@@ -34,7 +34,7 @@ from hubportal.models import (
 )
 from hubportal.services import email_link_create
 from hubportal.testing import sign_in_staff
-from intake.models import Attachment, Checklist, Criterion, HubMailbox, MailboxMessage
+from intake.models import Attachment, Checklist, Criterion, HubMailbox, MailboxMessage, SavedSearch
 from signposting import services as signposting_services
 from tests.factories import DraftFactory, SubmittedFactory, UserFactory
 from tests.partners.conftest import sign_in_partner
@@ -79,6 +79,7 @@ class World:
     erasure: object = None
     export: object = None
     lay: object = None  # tests/review/conftest.py's LayWorld
+    saved_search: object = None
 
 
 @pytest.fixture
@@ -126,10 +127,12 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     export = DataExport.objects.create(user=submitter, email=submitter.email, status=DataExport.Status.READY,
                                        expires_at=timezone.now() + timedelta(hours=1))
     export.file.save("export.zip", ContentFile(b"PK"), save=True)
+    saved_search = SavedSearch.objects.create(hub=hub, owner=hub_lead, name="Overdue IG questions",
+                                              query="overdue=on&support=ig", is_shared=True)
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
                  people=people, email=email, erasure=erasure, export=export,
-                 lay=lay_world(hub, inquiry, hub_lead))
+                 lay=lay_world(hub, inquiry, hub_lead), saved_search=saved_search)
 
 
 def client_as(actor, world):
@@ -223,6 +226,9 @@ REQUESTS: dict[str, Request] = {
     "intake:staff_inquiry_list": lambda w: ("get", reverse("intake:staff_inquiry_list", args=[H])),
     "intake:staff_inquiry_export": lambda w: ("get", reverse("intake:staff_inquiry_export", args=[H])),
     "intake:staff_inquiry_bulk": lambda w: ("post", reverse("intake:staff_inquiry_bulk", args=[H])),
+    "intake:staff_saved_search_create": lambda w: ("post", reverse("intake:staff_saved_search_create", args=[H])),
+    "intake:staff_saved_search_delete": lambda w: ("post", reverse("intake:staff_saved_search_delete",
+                                                                   args=[H, w.saved_search.pk])),
     "intake:staff_inquiry": lambda w: ("get", reverse("intake:staff_inquiry", args=[H, w.inquiry.reference])),
     "intake:staff_attachment_download": lambda w: ("get", reverse(
         "intake:staff_attachment_download", args=[H, w.inquiry.reference, w.evidence.public_id])),

@@ -4,3 +4,11 @@
 import { initAll } from "../vendor/nhsuk/nhsuk-frontend.min.js";
 
 initAll();
+
+// The staff list's filters are open without JavaScript (nothing hidden); on a phone we fold them away
+// so the list comes first. The same width as NHS.UK's "tablet" breakpoint.
+if (window.matchMedia("(max-width: 40.0525em)").matches) {
+  for (const details of document.querySelectorAll("details[data-fold-on-phone]")) {
+    details.open = false;
+  }
+}

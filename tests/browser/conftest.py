@@ -38,6 +38,10 @@ CHROMIUM_ARGS = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Best-practice rules run as well as the WCAG tags: all content inside landmarks.
+AXE_EXTRA_RULES = ["region"]
+# WCAG 1.4.10 Reflow: content fits 320 CSS pixels wide without scrolling sideways.
+REFLOW_WIDTH = 320
 
 # Playwright's default timeouts are 30s; our pages are local, so fail sooner with the same errors.
 TIMEOUT_MS = 10_000
@@ -170,15 +174,18 @@ def assert_accessible(page):
     page.wait_for_load_state("domcontentloaded")
     assert page.evaluate("() => typeof window.axe !== 'undefined'"), "axe-core was not injected"
     results = page.evaluate(
-        """async (tags) => {
-            const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-            return {violations: results.violations.map(v => ({
+        """async ([tags, extra]) => {
+            const rules = Object.fromEntries(extra.map(id => [id, {enabled: true}]));
+            const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}, rules});
+            const ran = [...results.passes, ...results.violations, ...results.incomplete, ...results.inapplicable];
+            return {ran: ran.map(r => r.id), violations: results.violations.map(v => ({
                 id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
                 nodes: v.nodes.map(n => ({target: n.target, html: n.html, failureSummary: n.failureSummary})),
             }))};
         }""",
-        AXE_TAGS,
+        [AXE_TAGS, AXE_EXTRA_RULES],
     )
+    assert set(AXE_EXTRA_RULES) <= set(results["ran"]), "axe did not run the extra rules"
     assert_accessible.pages_checked += 1
     violations = results["violations"]
     if violations:
@@ -187,13 +194,49 @@ def assert_accessible(page):
             f"({page.title()!r}):\n{_describe(violations)}",
             pytrace=False,
         )
+    # Every state axe checks is checked for reflow too.
+    assert_no_horizontal_scroll(page)
 
 
 assert_accessible.pages_checked = 0
 
 
+def assert_no_horizontal_scroll(page):
+    """WCAG 1.4.10: at 320 CSS pixels wide the page does not scroll sideways (document width <= viewport
+    width). Names the widest elements when it does. The viewport is put back as it was afterwards."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": 640})
+    try:
+        result = page.evaluate(
+            """() => {
+                const root = document.documentElement;
+                const view = root.clientWidth;
+                const culprits = [...document.body.querySelectorAll('*')]
+                    .filter(el => el.getBoundingClientRect().right > view + 0.5 && el.getClientRects().length)
+                    .slice(-5)
+                    .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                         + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+                         + ' right=' + Math.round(el.getBoundingClientRect().right));
+                return {width: root.scrollWidth, view, culprits};
+            }"""
+        )
+    finally:
+        page.set_viewport_size(size)
+    assert_no_horizontal_scroll.pages_checked += 1
+    if result["width"] > result["view"]:
+        pytest.fail(
+            f"{page.url} ({page.title()!r}) scrolls sideways at {REFLOW_WIDTH}px: the document is "
+            f"{result['width']}px wide. Widest elements:\n  " + "\n  ".join(result["culprits"]),
+            pytrace=False,
+        )
+
+
+assert_no_horizontal_scroll.pages_checked = 0
+
+
 def pytest_terminal_summary(terminalreporter):
     if assert_accessible.pages_checked:
         terminalreporter.write_line(
-            f"axe-core checked {assert_accessible.pages_checked} page state(s)"
+            f"axe-core checked {assert_accessible.pages_checked} page state(s); "
+            f"{assert_no_horizontal_scroll.pages_checked} checked for reflow at {REFLOW_WIDTH}px"
         )

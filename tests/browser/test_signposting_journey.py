@@ -82,6 +82,8 @@ def test_a_submission_is_signposted_referred_and_accepted(page, browser, live_se
     expect(staff.get_by_role("heading", level=1, name="Remote monitoring for heart failure")).to_be_visible()
     panel = staff.locator("section.app-triage-panel")
     expect(panel.get_by_role("heading", level=2, name="Partners and referrals")).to_be_visible()
+    # The referral form waits behind "Refer to partners" (a details element: no JavaScript needed).
+    panel.get_by_text("Refer to partners").click()
     ig_team = panel.get_by_label("NHS Dorset Information Governance team", exact=True)
     expect(ig_team).to_be_visible()
     expect(panel).to_contain_text(

@@ -120,7 +120,8 @@ def test_the_command_writes_a_partner_contacts_and_a_staff_members_data_for_a_le
     data, _ = _archive(output.read_bytes())
     assert data["account"]["hub_memberships"] == [{"hub": "Dorset Innovation Hub", "role": "Hub lead",
                                                    "since": data["account"]["hub_memberships"][0]["since"]}]
-    assert ("DOR-2026-00001", "Referred to a partner organisation") in [
+    # The lead's referral is on the timeline as the routing it caused (one line per thing that happened).
+    assert ("DOR-2026-00001", "Routed to partner organisations") in [
         (action["inquiry"], action["what"]) for action in data["inquiries"]["staff_actions"]]
 
 

@@ -118,5 +118,5 @@ def test_your_inquiries_shows_the_reference_and_status_and_the_timeline(submitte
     assert "Submitted" in listing
     detail = submitter_client.get(f"/inquiries/{draft.public_id}/").content.decode()
     assert "Sepsis screening app" in detail
-    assert "Inquiry sent to the hub" in detail
+    assert "You sent your inquiry to the hub" in detail
     assert re.search(r"Sent to Dorset Innovation Hub", detail)

@@ -147,7 +147,7 @@ def test_the_export_streams_the_filtered_set_as_csv_with_formulas_neutralised(le
     response = lead_client.get(reverse("intake:staff_inquiry_export", args=[hub.slug]), {"kind_of_help": "funding"})
     assert response.streaming
     assert response["Content-Disposition"].startswith('attachment; filename="DOR-inquiries-')
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:3] == ["Reference", "Title", "Status"]
     titles = sorted(row[1] for row in rows[1:])
     assert titles == ["'=HYPERLINK(\"http://evil\")", "Plain title"]
@@ -274,3 +274,20 @@ def test_a_nul_character_in_a_bulk_selection_is_not_a_server_error(lead_client, 
     assert response.status_code in (302, 400)
     inquiry.refresh_from_db()
     assert inquiry.assignee is None
+def test_the_export_reads_as_people_do_and_opens_in_excel_without_mangling(lead_client, hub, hub_lead):
+    inquiry = submit(hub, title="Siân’s falls pilot", kind_of_help="funding")
+    Inquiry.objects.filter(pk=inquiry.pk).update(
+        assignee=hub_lead, status="closed", outcome="progressing_elsewhere", support_needed=["evaluation", "information_governance"],
+        triage_due_on=dt.date(2026, 3, 9), submitted_at=dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC))
+    body = b"".join(lead_client.get(reverse("intake:staff_inquiry_export", args=[hub.slug])).streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")  # UTF-8 byte order mark, for Excel
+    header, row = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Title"] == "Siân’s falls pilot"
+    assert cells["Status"] == "Closed"
+    assert cells["Kind of help"] == "I need help with funding or a bid"
+    assert cells["Outcome"] == "Progressing elsewhere"
+    assert cells["Support needed"] == "Evaluation and evidence; Information governance and data protection"
+    assert cells["Sent"] == "02/03/2026 14:05"
+    assert cells["Triage due"] == "09/03/2026"
+    assert cells["Assignee"] == "Sarah Whitfield"

@@ -61,7 +61,7 @@ def test_a_file_that_cannot_be_stored_leaves_nothing_and_the_person_is_told_on_t
     page = response.content.decode()
     assert "The file pilot.pdf could not be saved, so it was not uploaded. Try again later" in page
     assert "There is a problem" in page  # the NHS.UK error summary, on the attachments page itself
-    assert "Upload file" in page
+    assert "Upload and add another file" in page
     assert [n for _, _, names in os.walk(settings.MEDIA_ROOT) for n in names] == []
     assert not Attachment.objects.exists()
     assert not InquiryEvent.objects.filter(kind=InquiryEvent.Kind.ATTACHMENT_ADDED).exists()

@@ -186,3 +186,14 @@ def test_no_app_names_another_apps_session_key():
         users = sorted(str(path.relative_to(root)) for app in ("hubportal", "partners", "signposting", "intake")
                        for path in (root / app).rglob("*.py") if f'"{key}"' in path.read_text())
         assert users == [home], (key, users)
+
+
+@pytest.mark.django_db
+def test_a_partner_who_arrives_by_the_link_gets_the_signed_in_header(client, referral, link_path):
+    client.post(link_path)
+    page = client.get(f"/partner/referrals/{referral.public_id}/").content.decode()
+    header = page[page.index('<header class="nhsuk-header"'):page.index("</header>")]
+    assert "priya@wessex.example.org" in header
+    assert "Your organisation's referrals" in header
+    assert 'action="/partner/sign-out/"' in header
+    assert ">\n                Sign in\n" not in header

@@ -32,8 +32,10 @@ def test_it_sends_a_referral_with_a_link_to_each_contact_and_routes_the_inquiry(
     inquiry.refresh_from_db()
     assert inquiry.status == Inquiry.Status.ROUTED
     kinds = list(inquiry.events.values_list("kind", flat=True))
-    assert kinds[-3:] == [InquiryEvent.Kind.REVIEW_STARTED, InquiryEvent.Kind.ROUTED, InquiryEvent.Kind.REFERRAL_SENT]
-    sent_event = inquiry.events.get(kind=InquiryEvent.Kind.REFERRAL_SENT)
+    # One line for the referral that routed it: the routed event names the partner (no second "sent" line).
+    assert kinds[-2:] == [InquiryEvent.Kind.REVIEW_STARTED, InquiryEvent.Kind.ROUTED]
+    assert not inquiry.events.filter(kind=InquiryEvent.Kind.REFERRAL_SENT).exists()
+    sent_event = inquiry.events.get(kind=InquiryEvent.Kind.ROUTED)
     assert sent_event.description == "Referred to Health Innovation Wessex"
     assert sent_event.actor == hub_lead and sent_event.is_visible_to_submitter
 
@@ -62,6 +64,10 @@ def test_a_second_referral_does_not_route_again(inquiry, partner, partner_contac
     _send(inquiry, other_partner, hub_lead)
     assert inquiry.events.filter(kind=InquiryEvent.Kind.ROUTED).count() == 1
     assert Referral.objects.filter(inquiry=inquiry).count() == 2
+    # The second referral is its own line; nothing is said twice.
+    assert list(inquiry.events.filter(kind__in=[InquiryEvent.Kind.ROUTED, InquiryEvent.Kind.REFERRAL_SENT])
+                .values_list("description", flat=True)) == [
+        f"Referred to {partner.name}", f"Referred to {other_partner.name}"]
 
 
 @pytest.mark.django_db
