@@ -113,8 +113,8 @@ def outbound_email_render(email):
         "service_name": settings.SERVICE_NAME,
         "hub_name": email.hub.name if email.hub else "",
     }
-    subject = render_to_string(f"emails/{email.template}.subject.txt", context)
-    subject = " ".join(subject.split())
+    # One line: a subject template's line breaks are layout, not part of the subject.
+    subject = " ".join(render_to_string(f"emails/{email.template}.subject.txt", context).split())
     text = render_to_string(f"emails/{email.template}.txt", context)
     html = render_to_string(f"emails/{email.template}.html", context)
     return subject, text, html

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -23,6 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from hubportal.auth import client_ip
+from hubportal.models import User
 
 from .models import Inquiry, InquiryAccess
 
@@ -43,7 +45,7 @@ class UnknownViewer(Exception):
 def _actor(request: HttpRequest) -> tuple[str, int | None, str]:
     membership = getattr(request, "membership", None)
     if membership is not None:  # hubportal.permissions.staff_view
-        user = request.user
+        user = cast(User, request.user)  # staff_view let only a signed-in, verified member through
         return InquiryAccess.Actor.STAFF, user.pk, f"{user.get_full_name()} ({user.email}), {membership.get_role_display()}"
     actor = getattr(request, "access_actor", None)
     if actor is None:

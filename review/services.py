@@ -140,7 +140,7 @@ def _is_uuid(value: str) -> bool:
 
 
 def _respond(review: LayReview, status: str, **fields) -> None:
-    if status not in LayReview.TRANSITIONS[review.status]:
+    if status not in LayReview.TRANSITIONS[LayReview.Status(review.status)]:
         raise ReviewChanged()
     now = timezone.now()
     # Two tabs may answer at once: only the one that still finds the request waiting changes it.
