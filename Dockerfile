@@ -44,6 +44,7 @@ COPY hubportal/ hubportal/
 COPY intake/ intake/
 COPY signposting/ signposting/
 COPY partners/ partners/
+COPY adoption/ adoption/
 COPY devtools/ devtools/
 RUN pip install . \
     && rm -rf build *.egg-info

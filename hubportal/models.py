@@ -90,6 +90,14 @@ class Hub(models.Model):
         default=3, help_text="Remind the partner contact after this many working days.")
     partner_escalation_working_days = models.PositiveSmallIntegerField(
         default=7, help_text="Tell the partner's lead and the hub lead after this many working days.")
+    # Partner follow-through (signposting): an accepted referral's partner is asked for a progress update
+    # every so many days, chased once if silent, and then the hub leads are told.
+    partner_progress_interval_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Ask the partner for a progress update on an accepted referral every this many days.")
+    partner_progress_chase_working_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Chase a progress update not given after this many working days.")
+    partner_progress_escalation_working_days = models.PositiveSmallIntegerField(
+        default=5, help_text="After the chase, tell the hub leads after this many more working days.")
     # Sensitive mode: digests carry counts and links only, no titles.
     is_sensitive = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
@@ -153,6 +161,9 @@ class EmailLink(models.Model):
         # A staff member's first sign-in (or the next one after an administrator reset their
         # authenticator): leads to setting a password, then an authenticator. subject_ref: the user's pk.
         STAFF_INVITATION = "staff_invitation", "Staff invitation"
+        # A case's sponsor records benefit actuals for one follow-up (adoption). subject_ref: the
+        # follow-up's public_id.
+        BENEFIT_ACTUALS = "benefit_actuals", "Record benefit actuals"
 
     purpose = models.CharField(max_length=30, choices=Purpose.choices)
     # The person, by address: a sign-in link may be asked for before their account exists.

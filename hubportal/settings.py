@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "partners",
     "intake",
     "signposting",
+    # After triage: stages and gates, milestones, benefits and surveys (issue 11).
+    "adoption",
     # Demo data, seeding and benchmarks (load_demo, seed_demo, bench): tooling that no app imports.
     "devtools",
 ]

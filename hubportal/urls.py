@@ -48,6 +48,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("intake.urls")),
     path("", include("signposting.urls")),
+    path("", include("adoption.urls")),
     path("", include("partners.urls")),
     path("admin/", admin.site.urls),
 ]

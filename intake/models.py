@@ -188,6 +188,14 @@ class InquiryEvent(models.Model):
         REFERRAL_CLOSED = "referral_closed", "Referral closed"
         PARTNER_QUESTION = "partner_question", "A partner asked the hub a question"
         CONSENT_WITHDRAWN = "consent_withdrawn", "You withdrew consent to share with partners"
+        REFERRAL_HANDED_BACK = "referral_handed_back", "A partner organisation handed the referral back"
+        REFERRAL_PROGRESS = "referral_progress", "A partner organisation sent a progress update"
+        # Written by adoption through inquiry_record_event.
+        STAGE_ENTERED = "stage_entered", "Entered a stage of support"
+        GATE_DECIDED = "gate_decided", "Stage gate decision"
+        MILESTONE_ADDED = "milestone_added", "Milestone added"
+        MILESTONE_DONE = "milestone_done", "Milestone reached"
+        BENEFIT_RECORDED = "benefit_recorded", "Benefits recorded"
 
     inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -270,9 +278,15 @@ class InformationRequest(models.Model):
 class Checklist(models.Model):
     """A hub's triage checklist: criteria with weights and answer scales, configured in admin."""
 
+    class Kind(models.TextChoices):
+        TRIAGE = "triage", "Triage"
+        # The entry or exit criteria of a stage of support (adoption.Stage); not offered at triage.
+        GATE = "gate", "Stage gate"
+
     hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="checklists")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TRIAGE)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -158,7 +158,7 @@ def inquiry_timeline(inquiry, *, for_submitter=False):
 
 def hub_checklists(*, hub, inquiry):
     """The hub's active checklists with their criteria, and each one's assessments of this inquiry."""
-    return list(Checklist.objects.filter(hub=hub, is_active=True).prefetch_related(
+    return list(Checklist.objects.filter(hub=hub, is_active=True, kind=Checklist.Kind.TRIAGE).prefetch_related(
         "criteria",
         Prefetch("assessments", queryset=Assessment.objects.filter(inquiry=inquiry)
                  .select_related("assessor").prefetch_related("answers__criterion").order_by("-number"),
