@@ -31,9 +31,14 @@ class DecimalText(forms.CharField):
         kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-10", "inputmode": "decimal",
                                                            "spellcheck": "false"}))
         super().__init__(*args, **kwargs)
+        # The length is checked on the text in to_python; the validators would see the Decimal.
+        self.validators = []
 
     def to_python(self, value):
-        text = super().to_python(value).strip().replace(",", "").replace("£", "").rstrip("%").strip()
+        raw = super().to_python(value)
+        if self.max_length is not None and len(raw) > self.max_length:
+            raise forms.ValidationError(f"Enter {self.label.lower()} in {self.max_length} characters or fewer")
+        text = raw.strip().replace(",", "").replace("£", "").rstrip("%").strip()
         if text == "":
             return None
         try:
