@@ -19,14 +19,14 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from adoption import services as adoption_services
+from adoption.models import BenefitFollowUp, Case, Survey
 from hubportal import access
 from hubportal.api_tokens import api_token_create
 from hubportal.digests import unsubscribe_url
 from hubportal.models import EmailLink, HubMembership, OutboundEmail
 from hubportal.services import email_link_create
 from hubportal.testing import sign_in_staff
-from adoption import services as adoption_services
-from adoption.models import BenefitFollowUp, Case, Survey
 from intake.models import Attachment, Checklist, Criterion
 from intake.services import inquiry_start_review, inquiry_start_support
 from signposting import services as signposting_services
