@@ -201,12 +201,12 @@ def report_follow_ups(*, hub_ids: list[int], start: dt.date, end: dt.date) -> li
 
 
 def report_surveys(*, hub_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[dict]:
-    """End-of-support surveys sent in the period: [{hub_id, sent, answered, satisfaction, would_recommend,
-    promoters, detractors}] (averages of the answers; promoters 9-10, detractors 1-6 on the 1-10 scale)."""
+    """End-of-support surveys sent in the period: [{hub_id, sent, answered, avg_satisfaction,
+    avg_would_recommend, promoters, detractors}] (averages of the answers; promoters 9-10, detractors 1-6 on the 1-10 scale)."""
     return list(Survey.objects.filter(hub_id__in=hub_ids, sent_at__gte=start, sent_at__lt=end)
                 .order_by().values("hub_id")
                 .annotate(sent=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)),
-                          satisfaction=Avg("satisfaction"), would_recommend=Avg("would_recommend"),
+                          avg_satisfaction=Avg("satisfaction"), avg_would_recommend=Avg("would_recommend"),
                           promoters=Count("pk", filter=Q(would_recommend__gte=9)),
                           detractors=Count("pk", filter=Q(would_recommend__lte=6)))
                 .order_by("hub_id"))
