@@ -7,7 +7,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from adoption import services
-from adoption.models import BenefitActual, BenefitFollowUp, BenefitLine, Case, GateDecision, Milestone, Survey
+from adoption.models import (
+    BenefitActual,
+    BenefitFollowUp,
+    BenefitLine,
+    Case,
+    GateDecision,
+    Milestone,
+    Survey,
+)
 from hubportal.testing import sign_in_staff
 from intake import services as intake_services
 from tests.factories import SubmittedFactory
