@@ -125,9 +125,10 @@ def _refusal(inquiry):
 def referrals_for_inquiry(inquiry):
     return list(
         Referral.objects.filter(inquiry=inquiry)
-        .select_related("partner", "accepted_by", "declined_by", "completed_by", "rerouted_from__partner",
-                        "rerouted_to__partner")
-        .prefetch_related(Prefetch("questions", queryset=ReferralQuestion.objects.order_by("asked_at")))
+        .select_related("partner", "accepted_by", "declined_by", "completed_by", "handed_back_by",
+                        "rerouted_from__partner", "rerouted_to__partner")
+        .prefetch_related(Prefetch("questions", queryset=ReferralQuestion.objects.order_by("asked_at")),
+                          "progress_updates")
         .order_by("sent_at", "pk")
     )
 

@@ -151,3 +151,16 @@ def test_no_progress_request_goes_once_the_referral_is_completed(
         results = reminders_send(now=at(dt.date(2026, 12, 2), 10))
     assert [o for r, o in results if r.kind == "referral.progress"] == ["no longer applies"]
     assert outbox == [] and not ReferralProgress.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_inquiry_page_shows_the_hand_back_and_the_progress_updates(
+        accepted, partner_contact, lead_client):
+    services.referral_progress_record(referral=accepted, contact=partner_contact, note="Plan agreed",
+                                      milestone_reached="Kick-off held")
+    services.referral_hand_back(referral=accepted, contact=partner_contact, reason="no_capacity",
+                                details="Evaluator left")
+    body = lead_client.get(reverse("intake:staff_inquiry", args=["dorset", "DOR-2026-00001"])).content.decode()
+    assert "Handed back" in body and "We do not have capacity at the moment (Evaluator left)" in body
+    assert "Progress" in body and "Plan agreed" in body and "Milestone: Kick-off held" in body
+    assert "Re-route" in body
