@@ -61,16 +61,22 @@ class BoardColumn:
     stage: Stage
     count: int = 0
     cases: list[Case] = field(default_factory=list)
+    page: int = 1
 
     @property
     def more(self) -> int:
-        return self.count - len(self.cases)
+        return max(0, self.count - self.page * BOARD_CARDS_PER_STAGE)
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.more else None
 
 
-def stage_board(*, hub: Hub, filters: dict[str, Any]) -> list[BoardColumn]:
+def stage_board(*, hub: Hub, filters: dict[str, Any], page: int = 1) -> list[BoardColumn]:
     """Columns by stage with their counts, each with its first cases (longest in stage first), each case
     with its time in stage and its overdue milestones. Three queries whatever the number of cases:
-    the stages, the counts, and the cards (a window of BOARD_CARDS_PER_STAGE per stage)."""
+    the stages, the counts, and the cards (a window of BOARD_CARDS_PER_STAGE per stage; `page` takes the
+    next ones, for a board filtered to one stage)."""
     today = timezone.localdate()
     stages = list(Stage.objects.filter(hub=hub).order_by("position"))
     rows = Case.objects.filter(hub=hub)
@@ -93,8 +99,9 @@ def stage_board(*, hub: Hub, filters: dict[str, Any]) -> list[BoardColumn]:
                        place=Window(RowNumber(), partition_by=[F("stage_id")],
                                     order_by=[F("stage_entered_at").asc(), F("pk").asc()])))
     # Filtering on a window needs Django 4.2+: the cards are the first N of each stage.
-    cards = cards.filter(place__lte=BOARD_CARDS_PER_STAGE).order_by("stage__position", "stage_entered_at", "pk")
-    columns = {s.pk: BoardColumn(stage=s, count=counts.get(s.pk, 0)) for s in stages}
+    page = max(1, page)
+    cards = cards.filter(place__gt=(page - 1) * BOARD_CARDS_PER_STAGE, place__lte=page * BOARD_CARDS_PER_STAGE).order_by("stage__position", "stage_entered_at", "pk")
+    columns = {s.pk: BoardColumn(stage=s, count=counts.get(s.pk, 0), page=page) for s in stages}
     now = timezone.now()
     for case in cards:
         case.days_in_stage = (now - case.stage_entered_at).days

@@ -95,6 +95,14 @@ def _actuals_page(request, follow_up, *, by, by_email, template, done, extra=Non
 
 # --- Hub staff ---------------------------------------------------------------------------------------
 
+def _page_number(request, filters):
+    """Pages only for a board filtered to one stage (the "show more" link); otherwise the first cards."""
+    try:
+        return max(1, int(request.GET.get("page", 1))) if filters.get("stage") else 1
+    except ValueError:
+        return 1
+
+
 # Access: staff of the hub in the URL.
 @staff_view
 @require_GET
@@ -105,7 +113,7 @@ def board(request, membership):
     filters = form.filters()
     return render(request, "adoption/board.html", {
         "hub": hub, "membership": membership, "form": form, "filters": filters,
-        "columns": selectors.stage_board(hub=hub, filters=filters),
+        "columns": selectors.stage_board(hub=hub, filters=filters, page=_page_number(request, filters)),
     })
 
 

@@ -75,6 +75,9 @@ def test_the_board_keeps_a_fixed_number_of_queries_as_cases_grow(
         response = lead_client.get(url)
     explore = response.context["columns"][0]
     assert (explore.count, len(explore.cases), explore.more) == (33, 25, 8)
+    rest = lead_client.get(url, {"stage": "explore", "page": "2"}).context["columns"][0]
+    assert (rest.count, len(rest.cases), rest.more) == (33, 8, 0)
+    assert {c.pk for c in rest.cases}.isdisjoint({c.pk for c in explore.cases})
 
 
 @pytest.mark.django_db
