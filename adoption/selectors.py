@@ -104,7 +104,7 @@ def stage_board(*, hub: Hub, filters: dict[str, Any], page: int = 1) -> list[Boa
     columns = {s.pk: BoardColumn(stage=s, count=counts.get(s.pk, 0), page=page) for s in stages}
     now = timezone.now()
     for case in cards:
-        case.days_in_stage = (now - case.stage_entered_at).days
+        case.days_in_stage = (now - case.stage_entered_at).days  # type: ignore[attr-defined]
         columns[case.stage_id].cases.append(case)
     return [columns[s.pk] for s in stages]
 
@@ -114,12 +114,12 @@ def case_detail(case: Case) -> dict[str, Any]:
     today = timezone.localdate()
     milestones = list(case.milestones.select_related("stage", "owner_user"))
     for m in milestones:
-        m.is_overdue = m.done_at is None and m.due_on < today
+        m.is_overdue = m.done_at is None and m.due_on < today  # type: ignore[attr-defined]
     lines = list(case.benefit_lines.all())
     follow_ups = list(case.follow_ups.all())
     actuals = {(a.follow_up_id, a.line_id): a for a in BenefitActual.objects.filter(follow_up__case=case)}
     for f in follow_ups:
-        f.values = [(line, actuals.get((f.pk, line.pk))) for line in lines]
+        f.values = [(line, actuals.get((f.pk, line.pk))) for line in lines]  # type: ignore[attr-defined]
     return {
         "milestones": milestones,
         "lines": lines,

@@ -138,6 +138,7 @@ def case_start_for_inquiry(*, inquiry: Inquiry, by) -> Case:
     if existing is not None:
         return existing
     inquiry = Inquiry.objects.select_related("hub", "submitter").get(pk=inquiry.pk)
+    assert inquiry.hub is not None, "an inquiry in support was sent to a hub"  # the table's CHECK says so
     first = hub_stages(inquiry.hub)[0]
     now = timezone.now()
     case = Case.objects.create(inquiry=inquiry, hub=inquiry.hub, stage=first, started_at=now,
