@@ -54,11 +54,11 @@ class VersionedCaseForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
-def gate_form_class(*, decision, checklist=None, criteria=()):
-    """The form of one gate decision: the criteria answers of the stage's exit checklist when progressing,
-    and the rationale, review date, barrier and outcome the decision needs."""
-    base = checklist_form_class(checklist, list(criteria)) if (checklist is not None and decision == "progress") \
-        else forms.Form
+def gate_form_class(*, decision, criteria=()):
+    """The form of one gate decision: the criteria answers (services.gate_criteria: exit and entry checklists
+    when progressing), and the rationale, review date, barrier and outcome the decision needs."""
+    criteria = list(criteria)
+    base = checklist_form_class(None, criteria) if criteria else forms.Form
     fields = {"version": forms.IntegerField(widget=forms.HiddenInput, min_value=0)}
     fields["rationale"] = forms.CharField(
         label="Rationale", max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),

@@ -174,8 +174,11 @@ class GateDecision(models.Model):
     from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
     to_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    # The criteria answers: an assessment against the stage's exit checklist (intake's machinery).
+    # The criteria answers (intake's machinery): against the stage's exit checklist, and, when progressing,
+    # the next stage's entry checklist.
     assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    entry_assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+")
     rationale = models.TextField(max_length=2000)
     review_on = models.DateField(null=True, blank=True)
     barrier = models.CharField(max_length=30, choices=Barrier.choices, blank=True)

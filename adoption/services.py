@@ -182,6 +182,28 @@ def next_stage(case: Case) -> Stage | None:
     return Stage.objects.filter(hub_id=case.hub_id, position__gt=case.stage.position).order_by("position").first()
 
 
+def gate_criteria(case: Case, decision: str) -> list:
+    """The criteria a gate decision answers: the stage's exit checklist's and, when progressing, the next
+    stage's entry checklist's (in that order)."""
+    if decision != Case.Decision.PROGRESS:
+        return []
+    checklists = [case.stage.exit_checklist]
+    following = next_stage(case)
+    if following is not None:
+        checklists.append(following.entry_checklist)
+    return [criterion for checklist in checklists if checklist is not None
+            for criterion in checklist.criteria.select_related("checklist")]
+
+
+def _assess(case, by, checklist, answers, summary):
+    if checklist is None or not answers:
+        return None
+    mine = {c: a for c, a in answers.items() if c.checklist_id == checklist.pk}
+    if not mine:
+        return None
+    return assessment_record(inquiry=case.inquiry, by=by, checklist=checklist, answers=mine, summary=summary)
+
+
 @transaction.atomic
 def case_decide(*, case: Case, by, decision: str, rationale: str, version: int | None,
                 review_on: dt.date | None = None, barrier: str = "", outcome: str = "",
@@ -193,8 +215,9 @@ def case_decide(*, case: Case, by, decision: str, rationale: str, version: int |
     plan a reminder for it (once per stage and date); stop needs an outcome and closes the inquiry with it
     (intake.services.inquiry_close, which closes referrals and, through the hook, sends the survey);
     progress moves to the next stage, or from the last stage completes the case and closes the inquiry as
-    adopted. `answers` (criterion -> (answer, comment)) are recorded as an assessment against the stage's
-    exit checklist, the criteria answers of the decision. Every decision goes on the timeline.
+    adopted. `answers` (criterion -> (answer, comment)) are the criteria answers of the decision: those of
+    the stage's exit checklist, and of the next stage's entry checklist when progressing, each recorded as
+    an assessment (intake.services.assessment_record). Every decision goes on the timeline.
     """
     decision = Case.Decision(decision)
     locked = Case.objects.select_related("stage", "inquiry", "hub").get(pk=case.pk)
@@ -226,12 +249,11 @@ def case_decide(*, case: Case, by, decision: str, rationale: str, version: int |
             version=F("version") + 1, **fields):
         raise CaseChanged()
     locked.refresh_from_db()
-    assessment = None
-    if answers and from_stage.exit_checklist_id:
-        assessment = assessment_record(inquiry=locked.inquiry, by=by, checklist=from_stage.exit_checklist,
-                                       answers=answers, summary=summary)
+    assessment = _assess(locked, by, from_stage.exit_checklist, answers, summary)
+    entry_assessment = _assess(locked, by, to_stage.entry_checklist if to_stage else None, answers, summary)
     gate = GateDecision.objects.create(case=locked, decision=decision, from_stage=from_stage, to_stage=to_stage,
-                                       decided_by=by, assessment=assessment, rationale=rationale,
+                                       decided_by=by, assessment=assessment, entry_assessment=entry_assessment,
+                                       rationale=rationale,
                                        review_on=fields["review_on"], barrier=barrier,
                                        outcome=outcome if decision == Case.Decision.STOP else "", decided_at=now)
     description = f"{from_stage.name}: {decision.label}"

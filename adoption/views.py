@@ -142,9 +142,8 @@ def case_decide(request, membership, reference, decision):
     if decision not in services.case_available_decisions(case):
         messages.error(request, f"This cannot be done now: the case is {case.get_status_display().lower()}")
         return redirect(_case_url(case))
-    checklist = case.stage.exit_checklist
-    criteria = list(checklist.criteria.all()) if checklist else []
-    form_class = gate_form_class(decision=decision, checklist=checklist, criteria=criteria)
+    criteria = services.gate_criteria(case, decision)
+    form_class = gate_form_class(decision=decision, criteria=criteria)
     form = form_class(request.POST or None, initial={"version": case.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -163,9 +162,7 @@ def case_decide(request, membership, reference, decision):
     return render(request, "adoption/decide.html", {
         "hub": membership.hub, "case": case, "inquiry": case.inquiry, "form": form,
         "heading": Case.Decision(decision).label,
-        "checklist": checklist if any(name.startswith("answer_") for name in form.fields) else None,
-        "criteria_fields": [(c, form[f"answer_{c.pk}"], form[f"comment_{c.pk}"]) for c in criteria
-                            if f"answer_{c.pk}" in form.fields],
+        "criteria_fields": [(c, form[f"answer_{c.pk}"], form[f"comment_{c.pk}"]) for c in criteria],
     }, status=400 if form.is_bound else 200)
 
 

@@ -251,3 +251,27 @@ def test_withdrawing_consent_leaves_the_case_in_support(case, submitter):
     intake_services.inquiry_withdraw_consent(inquiry=case.inquiry, by=submitter)
     case.refresh_from_db()
     assert case.status == "active" and not Survey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_progressing_answers_the_next_stages_entry_criteria_too(case, hub, hub_lead, exit_checklist, lead_client):
+    from intake.models import Checklist, Criterion
+
+    entry = Checklist.objects.create(hub=hub, name="Ready to start testing?", slug="entry-test",
+                                     kind=Checklist.Kind.GATE)
+    site = Criterion.objects.create(checklist=entry, question="Is a pilot site agreed?", position=1)
+    Stage.objects.filter(pk=case.stage_id).update(exit_checklist=exit_checklist)
+    Stage.objects.filter(hub=hub, slug="test").update(entry_checklist=entry)
+    url = f"/staff/dorset/cases/{case.inquiry.reference}/decide/progress/"
+    page = lead_client.get(url).content.decode()
+    assert "Ready to test?" in page and "Ready to start testing?" in page and "Is a pilot site agreed?" in page
+    lead_q, dpia_q = exit_checklist.criteria.all()
+    missing = lead_client.post(url, {"version": 0, "rationale": "ok", f"answer_{lead_q.pk}": "yes",
+                                     f"answer_{dpia_q.pk}": "yes"})
+    assert missing.status_code == 400 and "Answer “Is a pilot site agreed?”" in missing.content.decode()
+    done = lead_client.post(url, {"version": 0, "rationale": "ok", f"answer_{lead_q.pk}": "yes",
+                                  f"answer_{dpia_q.pk}": "yes", f"answer_{site.pk}": "no"})
+    assert done.status_code == 302
+    gate = GateDecision.objects.get(case=case)
+    assert (gate.assessment.checklist, str(gate.assessment.score)) == (exit_checklist, "100.0")
+    assert (gate.entry_assessment.checklist, str(gate.entry_assessment.score)) == (entry, "0.0")
