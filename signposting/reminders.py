@@ -109,11 +109,11 @@ def handle_progress_chase(reminder):
         return "no longer applies"
     referral = progress.referral
     if reminder.stage == "chase":
-        from .services import _issue_link, _outcome_link_days
+        from .services import _issue_link, _outcome_link_days, progress_path
 
         people = list(PartnerContact.objects.filter(partner=referral.partner, is_active=True, receives_referrals=True))
         for contact in people:
-            issued = _issue_link(referral, contact, days=_outcome_link_days())
+            issued = _issue_link(referral, contact, days=_outcome_link_days(), next_path=progress_path(referral))
             emails.referral_progress_request(referral=referral, progress=progress, contact=contact,
                                              raw_token=issued.raw_token, chase=True)
         return f"sent to {len(people)}"

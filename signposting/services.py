@@ -90,9 +90,16 @@ def referral_contacts(partner):
                 .order_by("-is_lead", "name"))
 
 
-def _issue_link(referral, contact, *, days):
-    return email_link_create(purpose=EmailLink.Purpose.REFERRAL, email=contact.email,
+def _issue_link(referral, contact, *, days, next_path=""):
+    """`next_path`: the page the link opens on (the progress update's page), else the referral's page."""
+    return email_link_create(purpose=EmailLink.Purpose.REFERRAL, email=contact.email, next_path=next_path,
                              subject_ref=_subject_ref(referral, contact), minutes=days * 24 * 60)
+
+
+def progress_path(referral):
+    from django.urls import reverse
+
+    return reverse("signposting:referral_progress", args=[referral.public_id])
 
 
 def _move(referral, *, to, **fields):
@@ -328,7 +335,7 @@ def referral_progress_request(*, referral, number):
         return progress
     days = _outcome_link_days()
     for contact in referral_contacts(referral.partner):
-        issued = _issue_link(referral, contact, days=days)
+        issued = _issue_link(referral, contact, days=days, next_path=progress_path(referral))
         emails.referral_progress_request(referral=referral, progress=progress, contact=contact,
                                          raw_token=issued.raw_token, chase=False)
     reminders.plan_progress_chase(progress)
@@ -466,6 +473,12 @@ def referral_link_inspect(*, raw_token, referral_public_id):
     """The (referral, contact) behind a link, without using it; LinkRefused says why it cannot be used."""
     link = email_link_inspect(raw_token=raw_token, purpose=EmailLink.Purpose.REFERRAL)
     return _link_target(link, referral_public_id)
+
+
+def referral_link_next_path(*, raw_token):
+    """Where a referral link opens (its next_path: a progress request's page), or "" for the referral."""
+    link = EmailLink.objects.filter(token_hash=hash_token(raw_token), purpose=EmailLink.Purpose.REFERRAL).first()
+    return link.next_path if link else ""
 
 
 @transaction.atomic

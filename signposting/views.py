@@ -159,6 +159,7 @@ def _refused(request, referral_public_id, token, reason):
 def referral_link(request, public_id, token):
     try:
         if request.method == "POST":
+            next_path = services.referral_link_next_path(raw_token=token)
             referral, contact = services.referral_link_redeem(raw_token=token, referral_public_id=public_id)
         else:
             referral, contact = services.referral_link_inspect(raw_token=token, referral_public_id=public_id)
@@ -170,6 +171,9 @@ def referral_link(request, public_id, token):
     referral_grant(request, referral=referral, contact=contact)
     auth_event("link_redeemed", actor="referral_link", outcome="success", request=request, email=contact.email,
                referral=str(referral.public_id))
+    # A progress request's link opens the progress page of this referral (only ever one of ours).
+    if next_path and next_path == services.progress_path(referral):
+        return redirect(next_path)
     return redirect("signposting:partner_referral", public_id=referral.public_id)
 
 

@@ -2,9 +2,11 @@
 the hub leads told; a partner may hand a referral back, and the hub may refer it elsewhere."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 
 from hubportal.models import OutboundEmail, Reminder
@@ -62,6 +64,11 @@ def test_the_partner_is_asked_once_chased_once_and_then_the_hub_leads_are_told(
                                  "Dorset Innovation Hub")
     assert f"/partner/referrals/{accepted.public_id}/link/" in outbox[0].body
     assert f"/partner/referrals/{accepted.public_id}/link/" in outbox[0].alternatives[0][0]
+    # The emailed link opens the one-page progress update.
+    link = re.search(r"(/partner/referrals/[^/]+/link/[^/\s]+/)", outbox[0].body).group(1)
+    opened = Client().post(link)
+    assert opened.status_code == 302
+    assert opened["Location"] == reverse("signposting:referral_progress", args=[accepted.public_id])
     # The next request is planned an interval after this one; the chase 5 working days on, then the leads 5 more.
     planned = {(r.kind, r.stage): r.due_at.date() for r in Reminder.objects.filter(done_at__isnull=True)}
     assert planned[("referral.progress", "request-2")] == dt.date(2027, 1, 4)  # 1 January is a bank holiday
