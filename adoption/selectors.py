@@ -92,10 +92,11 @@ def stage_board(*, hub: Hub, filters: dict[str, Any], page: int = 1) -> list[Boa
     if filters.get("overdue"):
         rows = rows.filter(milestones__done_at__isnull=True, milestones__due_on__lt=today).distinct()
     counts = dict(rows.order_by().values_list("stage_id").annotate(n=Count("pk", distinct=True)))
+    # A correlated count per card, not a join and GROUP BY over every column of the case, inquiry and stage.
+    overdue = (Milestone.objects.filter(case=OuterRef("pk"), done_at__isnull=True, due_on__lt=today).order_by()
+               .values("case").annotate(n=Count("pk")).values("n"))
     cards = (rows.select_related("inquiry__assignee", "stage")
-             .annotate(overdue_milestones=Count("milestones", distinct=True,
-                                                filter=Q(milestones__done_at__isnull=True,
-                                                         milestones__due_on__lt=today)),
+             .annotate(overdue_milestones=Coalesce(Subquery(overdue), 0),
                        place=Window(RowNumber(), partition_by=[F("stage_id")],
                                     order_by=[F("stage_entered_at").asc(), F("pk").asc()])))
     # Filtering on a window needs Django 4.2+: the cards are the first N of each stage.
