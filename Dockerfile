@@ -45,6 +45,7 @@ COPY intake/ intake/
 COPY signposting/ signposting/
 COPY partners/ partners/
 COPY review/ review/
+COPY adoption/ adoption/
 COPY devtools/ devtools/
 RUN pip install . \
     && rm -rf build *.egg-info

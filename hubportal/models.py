@@ -91,6 +91,14 @@ class Hub(models.Model):
         default=3, help_text="Remind the partner contact after this many working days.")
     partner_escalation_working_days = models.PositiveSmallIntegerField(
         default=7, help_text="Tell the partner's lead and the hub lead after this many working days.")
+    # Partner follow-through (signposting): an accepted referral's partner is asked for a progress update
+    # every so many days, chased once if silent, and then the hub leads are told.
+    partner_progress_interval_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Ask the partner for a progress update on an accepted referral every this many days.")
+    partner_progress_chase_working_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Chase a progress update not given after this many working days.")
+    partner_progress_escalation_working_days = models.PositiveSmallIntegerField(
+        default=5, help_text="After the chase, tell the hub leads after this many more working days.")
     # Sensitive mode: digests carry counts and links only, no titles.
     is_sensitive = models.BooleanField(default=False)
     # Retention schedule (issue 12), set by the hub lead; hubportal.retention applies it every night.
@@ -175,6 +183,9 @@ class EmailLink(models.Model):
         DATA_EXPORT = "data_export", "Download your data"
         # A lay reviewer's link to one review request (review app). subject_ref: the LayReview's public_id.
         LAY_REVIEW = "lay_review", "Lay review"
+        # A case's sponsor records benefit actuals for one follow-up (adoption). subject_ref: the
+        # follow-up's public_id.
+        BENEFIT_ACTUALS = "benefit_actuals", "Record benefit actuals"
 
     purpose = models.CharField(max_length=30, choices=Purpose.choices)
     # The person, by address: a sign-in link may be asked for before their account exists.

@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "signposting",
     # PPIE lay review: lay reviewers, their review requests and answers (issue 12).
     "review",
+    # After triage: stages and gates, milestones, benefits and surveys (issue 11).
+    "adoption",
     # Demo data, seeding and benchmarks (load_demo, seed_demo, bench): tooling that no app imports.
     "devtools",
 ]

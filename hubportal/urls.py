@@ -75,6 +75,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("intake.urls")),
     path("", include("signposting.urls")),
+    path("", include("adoption.urls")),
     path("", include("partners.urls")),
     path("", include("review.urls")),
     path("admin/", admin.site.urls),

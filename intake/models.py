@@ -217,6 +217,14 @@ class InquiryEvent(models.Model):
         LAY_REVIEW_REQUESTED = "lay_review_requested", "Lay review requested"
         LAY_REVIEW_ANSWERED = "lay_review_answered", "A lay reviewer answered"
         LAY_REVIEW_DECLINED = "lay_review_declined", "A lay reviewer declined"
+        REFERRAL_HANDED_BACK = "referral_handed_back", "A partner organisation handed the referral back"
+        REFERRAL_PROGRESS = "referral_progress", "A partner organisation sent a progress update"
+        # Written by adoption through inquiry_record_event.
+        STAGE_ENTERED = "stage_entered", "Entered a stage of support"
+        GATE_DECIDED = "gate_decided", "Stage gate decision"
+        MILESTONE_ADDED = "milestone_added", "Milestone added"
+        MILESTONE_DONE = "milestone_done", "Milestone reached"
+        BENEFIT_RECORDED = "benefit_recorded", "Benefits recorded"
 
     inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -306,6 +314,8 @@ class Checklist(models.Model):
     class Kind(models.TextChoices):
         TRIAGE = "triage", "Triage (hub staff)"
         LAY_REVIEW = "lay_review", "Lay review (PPIE reviewers)"
+        # The entry or exit criteria of a stage of support (adoption.Stage); not offered at triage.
+        GATE = "gate", "Stage gate"
 
     hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="checklists")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TRIAGE)

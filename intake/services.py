@@ -95,6 +95,21 @@ def inquiry_sharing_ended(*, inquiry, event, by):
         hook(inquiry=inquiry, event=event, by=by)
 
 
+# --- When support starts --------------------------------------------------------------------------
+#
+# Taking an inquiry into support starts its first stage (adoption). adoption depends on intake, so it
+# registers a hook in its AppConfig.ready(); the hook runs in inquiry_start_support's transaction, so an
+# inquiry is never in support without its case.
+
+_support_started_hooks = []
+
+
+def register_support_started(hook):
+    """hook(*, inquiry, by) is called, inside the transaction, when an inquiry enters in_support."""
+    if hook not in _support_started_hooks:
+        _support_started_hooks.append(hook)
+
+
 @transaction.atomic
 def inquiry_withdraw_consent(*, inquiry, by):
     """The submitter withdraws consent to share with partners; the open referrals close in this transaction
@@ -411,8 +426,13 @@ def inquiry_unroute(*, inquiry, by, description=""):
 
 @transaction.atomic
 def inquiry_start_support(*, inquiry, by, version):
-    return _transition(inquiry, to=Inquiry.Status.IN_SUPPORT, by=by, version=version,
-                       kind=InquiryEvent.Kind.SUPPORT_STARTED)
+    """-> in_support (the hub, or a partner accepting a routed inquiry). Registered hooks (adoption's
+    first stage) run in this transaction."""
+    _transition(inquiry, to=Inquiry.Status.IN_SUPPORT, by=by, version=version,
+                kind=InquiryEvent.Kind.SUPPORT_STARTED)
+    for hook in _support_started_hooks:
+        hook(inquiry=inquiry, by=by)
+    return inquiry
 
 
 @transaction.atomic
@@ -477,7 +497,6 @@ def inquiry_bulk(*, inquiries, action):
     return done, refused
 
 
-@transaction.atomic
 def checklist_score(answers):
     """The weighted share of the best possible answers (0-100, one decimal), leaving out "not
     applicable"; None when every answer was "not applicable". `answers` maps criterion -> answer code.
@@ -491,6 +510,7 @@ def checklist_score(answers):
     return (achieved * 100 / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else None
 
 
+@transaction.atomic
 def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     """Record an assessment against a hub checklist; earlier ones are kept as older versions.
 

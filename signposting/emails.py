@@ -157,3 +157,39 @@ def referral_escalation_to_hub(*, reminder, referral, lead):
                        f"after {referral.inquiry.hub.partner_escalation_working_days} working days. Their lead has "
                        "been told. You may want to re-route it.",
             "link_url": staff_inquiry_url(referral.inquiry), "link_text": "Open the inquiry"})
+
+
+def referral_handed_back(*, referral):
+    """The assignee and the hub leads learn the partner gave the referral back, with the coded reason."""
+    return _to_hub(referral=referral, what="handed-back", template="referral_handed_back", leads_too=True,
+                   extra={"reason": referral.get_hand_back_reason_display()})
+
+
+def referral_progress_request(*, referral, progress, contact, raw_token, chase):
+    """To each referral contact: how is it going? A fresh secure link to the referral's page, where the
+    progress update is one short page. The chase is the same email, once, marked as a reminder."""
+    return outbound_email_queue(
+        key=f"referral:{referral.pk}:progress:{progress.number}:{'chase' if chase else 'request'}:{contact.pk}",
+        to=contact.email,
+        template="referral_progress_request",
+        context={**_partner_context(referral, referral_link_url(referral, raw_token), _outcome_days()),
+                 "chase": chase, "number": progress.number},
+        hub=referral.inquiry.hub,
+        has_secret=True,
+    )
+
+
+def _outcome_days():
+    from .services import _outcome_link_days
+
+    return _outcome_link_days()
+
+
+def referral_progress_silent(*, reminder, referral, lead):
+    return outbound_email_queue(
+        key=f"reminder:{reminder.pk}:user:{lead.pk}", to=lead.email, template="reminder",
+        hub=referral.inquiry.hub, context={
+            "subject": f"No progress update from {referral.partner.name} on {referral.inquiry.reference}",
+            "message": f"{referral.partner.name} accepted the referral of {referral.inquiry.reference} but has not "
+                       "sent the progress update asked for, even after a reminder.",
+            "link_url": staff_inquiry_url(referral.inquiry), "link_text": "Open the inquiry"})

@@ -109,6 +109,44 @@ class ReferralDeclineForm(_Stripped):
         return cleaned
 
 
+class ReferralHandBackForm(_Stripped):
+    reason = forms.ChoiceField(
+        label="Why are you handing this referral back?", choices=Referral.DeclineReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select why you are handing the referral back",
+                        "invalid_choice": "Select why you are handing the referral back"})
+    details = forms.CharField(
+        label="Tell the hub more", help_text="What happened, and who might help instead. Do not include patient "
+                                             "information.",
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Tell the hub why you are handing the referral back",
+                        "max_length": "Details must be 1,000 characters or fewer"})
+
+
+class ReferralProgressForm(_Stripped):
+    note = forms.CharField(
+        label="How is it going?", max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="A short note for the hub. Do not include patient information.",
+        error_messages={"required": "Enter a short note on how it is going",
+                        "max_length": "Note must be 2,000 characters or fewer"})
+    milestone_reached = forms.CharField(
+        label="Milestone reached (optional)", required=False, max_length=200,
+        help_text="For example, first meeting held, evaluation plan agreed, bid submitted.")
+    expected_outcome_on = forms.DateField(
+        label="When do you expect an outcome? (optional)", required=False,
+        help_text="For example, 27 3 2027.", input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"],
+        widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
+        error_messages={"invalid": "Enter a real date, like 27/03/2027"})
+
+    def clean_expected_outcome_on(self):
+        from django.utils import timezone
+
+        day = self.cleaned_data["expected_outcome_on"]
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError("The expected outcome date must be today or in the future")
+        return day
+
+
 class ReferralQuestionForm(_Stripped):
     page_heading_field = "question"
 

@@ -47,6 +47,7 @@ PARTNER_ACTIONS = {
     "accept": Referral.Status.ACCEPTED,
     "decline": Referral.Status.DECLINED,
     "record_outcome": Referral.Status.COMPLETED,
+    "hand_back": Referral.Status.HANDED_BACK,
 }
 
 
@@ -85,6 +86,8 @@ def referral_partner_actions(referral):
                if referral_may_become(current=seen_as, to=to, inquiry_status=referral.inquiry.status)}
     if referral.is_open:
         actions.add("ask")
+    if referral.status == Referral.Status.ACCEPTED:
+        actions.add("progress")  # a progress update changes no status
     return frozenset(actions)
 
 
@@ -99,9 +102,9 @@ def inquiry_closed_notice(inquiry):
 
 def referral_hub_actions(referral, *, can_refer):
     """The hub staff's actions on one referral in the triage panel: "reroute" (a declined referral not
-    re-routed yet, while the inquiry may still be referred) and "close" (while the table lets it close)."""
+    re-routed yet, while the inquiry may still be referred; a handed-back one likewise) and "close" (while the table lets it close)."""
     actions = set()
-    if referral.status == Referral.Status.DECLINED and not hasattr(referral, "rerouted_to") and can_refer:
+    if referral.status in Referral.REROUTABLE_STATUSES and not hasattr(referral, "rerouted_to") and can_refer:
         actions.add("reroute")
     if referral_may_become(current=referral.status, to=Referral.Status.CLOSED,
                            inquiry_status=referral.inquiry.status):

@@ -136,6 +136,8 @@ class Referral(models.Model):
         DECLINED = "declined", "Declined"
         COMPLETED = "completed", "Completed"
         CLOSED = "closed", "Closed"
+        # The partner accepted, then gave it back (with a coded reason); the hub may refer elsewhere.
+        HANDED_BACK = "handed_back", "Handed back"
 
     class DeclineReason(models.TextChoices):
         OUT_OF_SCOPE = "out_of_scope", "It is outside what we do"
@@ -167,17 +169,20 @@ class Referral(models.Model):
     TRANSITIONS = {
         Status.SENT: {Status.VIEWED, Status.CLOSED},
         Status.VIEWED: {Status.ACCEPTED, Status.DECLINED, Status.CLOSED},
-        Status.ACCEPTED: {Status.COMPLETED, Status.CLOSED},
+        Status.ACCEPTED: {Status.COMPLETED, Status.CLOSED, Status.HANDED_BACK},
         Status.DECLINED: set(),
         Status.COMPLETED: set(),
         Status.CLOSED: set(),
+        Status.HANDED_BACK: set(),
     }
+    # A referral the hub may send to another partner instead (referral_reroute), once.
+    REROUTABLE_STATUSES = (Status.DECLINED, Status.HANDED_BACK)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="referrals")
     # PROTECT: a partner with referrals is never deleted (partners.services.partner_delete says so).
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="referrals")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENT)
     message = models.TextField("message to the partner", max_length=2000, blank=True)
     # Why the matcher suggested it, as hub staff saw it (empty for a partner chosen by hand).
     reasons = models.JSONField(default=list, blank=True)
@@ -201,6 +206,12 @@ class Referral(models.Model):
     outcome_details = models.TextField(max_length=2000, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    handed_back_at = models.DateTimeField(null=True, blank=True)
+    handed_back_by = models.ForeignKey(PartnerContact, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    # Coded with the decline reasons (the value report counts both), and the partner's own words.
+    hand_back_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
+    hand_back_details = models.TextField(max_length=1000, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -247,3 +258,25 @@ class ReferralQuestion(models.Model):
 
     def __str__(self):
         return f"Question on {self.referral}"
+
+
+class ReferralProgress(models.Model):
+    """A progress update on an accepted referral: asked for every hub-set interval (reminders.py), given by
+    the partner on one page (a note, the milestone reached, the expected outcome date)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="progress_updates")
+    # 1, 2, 3...: the request it answers; planned requests are numbered, one row each.
+    number = models.PositiveSmallIntegerField()
+    requested_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(PartnerContact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(max_length=2000, blank=True)
+    milestone_reached = models.CharField(max_length=200, blank=True)
+    expected_outcome_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["referral", "number"]
+        constraints = [models.UniqueConstraint(fields=["referral", "number"], name="referral_progress_once")]
+
+    def __str__(self):
+        return f"Progress update {self.number} on {self.referral}"

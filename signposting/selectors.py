@@ -6,7 +6,7 @@ Each is scoped to who is asking, and issues a fixed number of queries whatever t
 from dataclasses import dataclass, field
 
 from django import forms
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -125,9 +125,10 @@ def _refusal(inquiry):
 def referrals_for_inquiry(inquiry):
     return list(
         Referral.objects.filter(inquiry=inquiry)
-        .select_related("partner", "accepted_by", "declined_by", "completed_by", "rerouted_from__partner",
-                        "rerouted_to__partner")
-        .prefetch_related(Prefetch("questions", queryset=ReferralQuestion.objects.order_by("asked_at")))
+        .select_related("partner", "accepted_by", "declined_by", "completed_by", "handed_back_by",
+                        "rerouted_from__partner", "rerouted_to__partner")
+        .prefetch_related(Prefetch("questions", queryset=ReferralQuestion.objects.order_by("asked_at")),
+                          "progress_updates")
         .order_by("sent_at", "pk")
     )
 
@@ -209,3 +210,35 @@ def referral_for_partner(*, public_id, partner_ids):
 
 def partner_names(partner_ids):
     return list(Partner.objects.filter(pk__in=partner_ids).order_by("name").values_list("name", flat=True))
+
+
+# --- The value report's referral figures (issue 11, part B reads these; one query each) ---------------
+
+def report_decline_reasons(*, hub_ids, start, end):
+    """Declines and hand-backs in [start, end), by hub and coded reason: [{inquiry__hub_id, kind, reason, n}]
+    with kind "declined" or "handed_back". Two aggregate queries."""
+    declined = (Referral.objects.filter(inquiry__hub_id__in=hub_ids, declined_at__gte=start, declined_at__lt=end)
+                .order_by().values("inquiry__hub_id", "decline_reason").annotate(n=Count("pk")))
+    handed = (Referral.objects.filter(inquiry__hub_id__in=hub_ids, handed_back_at__gte=start, handed_back_at__lt=end)
+              .order_by().values("inquiry__hub_id", "hand_back_reason").annotate(n=Count("pk")))
+    rows = [{"inquiry__hub_id": r["inquiry__hub_id"], "kind": "declined", "reason": r["decline_reason"], "n": r["n"]}
+            for r in declined]
+    rows += [{"inquiry__hub_id": r["inquiry__hub_id"], "kind": "handed_back", "reason": r["hand_back_reason"],
+              "n": r["n"]} for r in handed]
+    return sorted(rows, key=lambda r: (r["inquiry__hub_id"], r["kind"], r["reason"]))
+
+
+def report_referrals_by_partner(*, hub_ids, start, end):
+    """Referrals sent in [start, end), per hub and partner: how many were sent, accepted, declined, handed
+    back, and progress updates asked for and given: [{inquiry__hub_id, partner_id, partner__name, sent,
+    accepted, declined, handed_back, progress_asked, progress_given}]. One query."""
+    return list(Referral.objects.filter(inquiry__hub_id__in=hub_ids, sent_at__gte=start, sent_at__lt=end)
+                .order_by().values("inquiry__hub_id", "partner_id", "partner__name")
+                .annotate(sent=Count("pk", distinct=True),
+                          accepted=Count("pk", distinct=True, filter=Q(accepted_at__isnull=False)),
+                          declined=Count("pk", distinct=True, filter=Q(declined_at__isnull=False)),
+                          handed_back=Count("pk", distinct=True, filter=Q(handed_back_at__isnull=False)),
+                          progress_asked=Count("progress_updates", distinct=True),
+                          progress_given=Count("progress_updates", distinct=True,
+                                               filter=Q(progress_updates__answered_at__isnull=False)))
+                .order_by("inquiry__hub_id", "partner__name"))

@@ -31,7 +31,7 @@ from intake.webhooks import inquiry_webhook_emit
 from partners.models import PartnerContact
 
 from . import emails, lifecycle, reminders
-from .models import Referral, ReferralQuestion
+from .models import Referral, ReferralProgress, ReferralQuestion
 
 # How long the emailed links work, in days: the first one (to open and answer it), and the one for
 # recording the outcome. Settings REFERRAL_LINK_DAYS and REFERRAL_OUTCOME_LINK_DAYS override them.
@@ -92,9 +92,16 @@ def referral_contacts(partner):
                 .order_by("-is_lead", "name"))
 
 
-def _issue_link(referral, contact, *, days):
-    return email_link_create(purpose=EmailLink.Purpose.REFERRAL, email=contact.email,
+def _issue_link(referral, contact, *, days, next_path=""):
+    """`next_path`: the page the link opens on (the progress update's page), else the referral's page."""
+    return email_link_create(purpose=EmailLink.Purpose.REFERRAL, email=contact.email, next_path=next_path,
                              subject_ref=_subject_ref(referral, contact), minutes=days * 24 * 60)
+
+
+def progress_path(referral):
+    from django.urls import reverse
+
+    return reverse("signposting:referral_progress", args=[referral.public_id])
 
 
 def _move(referral, *, to, **fields):
@@ -217,10 +224,10 @@ def referral_send_many(*, inquiry, partners, by, message="", reasons=None):
 
 @transaction.atomic
 def referral_reroute(*, referral, partner, by, message=""):
-    """Send a declined referral's inquiry to another partner. Each declined referral is re-routed once."""
+    """Send a declined (or handed-back) referral's inquiry to another partner, once per referral."""
     referral = Referral.objects.select_for_update(of=("self",)).select_related("partner").get(pk=referral.pk)
-    if referral.status != Referral.Status.DECLINED:
-        raise ReferralRefused("not_declined", "Only a declined referral can be re-routed", partner)
+    if referral.status not in Referral.REROUTABLE_STATUSES:
+        raise ReferralRefused("not_declined", "Only a declined or handed-back referral can be re-routed", partner)
     if Referral.objects.filter(rerouted_from=referral).exists():
         raise ReferralRefused("already_rerouted", "This referral has already been re-routed", partner)
     if partner.pk == referral.partner_id:
@@ -265,6 +272,7 @@ def referral_accept(*, referral, contact):
         except (InquiryChanged, TransitionNotAllowed):
             pass  # the hub moved it on meanwhile; the acceptance stands on its own
     emails.referral_accepted(referral=referral)
+    reminders.plan_progress(referral, number=1)
     days = _outcome_link_days()
     issued = _issue_link(referral, contact, days=days)
     emails.referral_link(referral=referral, contact=contact, link=issued.link, raw_token=issued.raw_token,
@@ -300,6 +308,73 @@ def referral_complete(*, referral, contact, outcome, details=""):
            visible=True)
     emails.referral_completed(referral=referral)
     return referral
+
+
+@transaction.atomic
+def referral_hand_back(*, referral, contact, reason, details=""):
+    """accepted -> handed_back: the partner gives the referral back with a coded reason (the decline
+    reasons) and details. The assignee and the hub leads are told and may refer it elsewhere
+    (referral_reroute); progress requests stop; the partner stops seeing the inquiry. When it was the
+    last open referral of a routed inquiry, the inquiry goes back to in review (lifecycle rule 3)."""
+    _check_contact(referral, contact)
+    reason = Referral.DeclineReason(reason)
+    _move(referral, to=Referral.Status.HANDED_BACK, handed_back_at=timezone.now(), handed_back_by=contact,
+          hand_back_reason=reason, hand_back_details=details)
+    _event(referral, InquiryEvent.Kind.REFERRAL_HANDED_BACK,
+           f"{referral.partner.name} ({contact.name}): {reason.label}", visible=False)
+    reminders.cancel_progress(referral)
+    emails.referral_handed_back(referral=referral)
+    _after_a_referral_closed(referral.inquiry_id, by=None)
+    return referral
+
+
+@transaction.atomic
+def referral_progress_request(*, referral, number):
+    """Ask the partner of an accepted referral for progress update `number` (the reminder sweep calls
+    it): each contact who receives referrals is emailed a fresh link; it is chased once if silent, the
+    hub leads are told after that, and the next request is planned an interval later. Once per number
+    (the unique (referral, number) row); nothing once the referral is no longer accepted."""
+    referral = Referral.objects.select_related("partner", "inquiry__hub").get(pk=referral.pk)
+    if referral.status != Referral.Status.ACCEPTED or not lifecycle.referral_may_change(
+            inquiry_status=referral.inquiry.status):
+        return None
+    progress, created = ReferralProgress.objects.get_or_create(referral=referral, number=number)
+    if not created:
+        return progress
+    days = _outcome_link_days()
+    for contact in referral_contacts(referral.partner):
+        issued = _issue_link(referral, contact, days=days, next_path=progress_path(referral))
+        emails.referral_progress_request(referral=referral, progress=progress, contact=contact,
+                                         raw_token=issued.raw_token, chase=False)
+    reminders.plan_progress_chase(progress)
+    reminders.plan_progress(referral, number=number + 1, after=progress.requested_at)
+    return progress
+
+
+@transaction.atomic
+def referral_progress_record(*, referral, contact, note, milestone_reached="", expected_outcome_on=None):
+    """The partner's progress update on an accepted referral: it answers the latest unanswered request
+    (or stands on its own when none is open), drops that request's chase, and goes on the timeline."""
+    _check_contact(referral, contact)
+    referral = Referral.objects.select_for_update(of=("self",)).select_related("inquiry", "partner").get(
+        pk=referral.pk)
+    if referral.status != Referral.Status.ACCEPTED or not lifecycle.referral_may_change(
+            inquiry_status=referral.inquiry.status):
+        raise ReferralTransitionNotAllowed(referral.status, "given a progress update")
+    progress = referral.progress_updates.filter(answered_at__isnull=True).order_by("-number").first()
+    if progress is None:
+        last = referral.progress_updates.order_by("-number").values_list("number", flat=True).first() or 0
+        progress = ReferralProgress.objects.create(referral=referral, number=last + 1)
+    ReferralProgress.objects.filter(pk=progress.pk).update(
+        answered_at=timezone.now(), answered_by=contact, note=note, milestone_reached=milestone_reached,
+        expected_outcome_on=expected_outcome_on)
+    reminders.cancel_progress_chase(progress)
+    description = f"{referral.partner.name} ({contact.name})"
+    if milestone_reached:
+        description += f": {milestone_reached}"
+    _event(referral, InquiryEvent.Kind.REFERRAL_PROGRESS, description, visible=False)
+    progress.refresh_from_db()
+    return progress
 
 
 @transaction.atomic
@@ -406,6 +481,12 @@ def referral_link_inspect(*, raw_token, referral_public_id):
     """The (referral, contact) behind a link, without using it; LinkRefused says why it cannot be used."""
     link = email_link_inspect(raw_token=raw_token, purpose=EmailLink.Purpose.REFERRAL)
     return _link_target(link, referral_public_id)
+
+
+def referral_link_next_path(*, raw_token):
+    """Where a referral link opens (its next_path: a progress request's page), or "" for the referral."""
+    link = EmailLink.objects.filter(token_hash=hash_token(raw_token), purpose=EmailLink.Purpose.REFERRAL).first()
+    return link.next_path if link else ""
 
 
 @transaction.atomic

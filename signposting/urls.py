@@ -25,4 +25,6 @@ urlpatterns = [
     path("partner/referrals/<uuid:public_id>/decline/", views.referral_decline, name="referral_decline"),
     path("partner/referrals/<uuid:public_id>/question/", views.referral_question, name="referral_question"),
     path("partner/referrals/<uuid:public_id>/outcome/", views.referral_outcome, name="referral_outcome"),
+    path("partner/referrals/<uuid:public_id>/progress/", views.referral_progress, name="referral_progress"),
+    path("partner/referrals/<uuid:public_id>/hand-back/", views.referral_hand_back, name="referral_hand_back"),
 ]

@@ -24,7 +24,9 @@ from . import lifecycle, selectors, services
 from .forms import (
     HubReferralFilterForm,
     ReferralDeclineForm,
+    ReferralHandBackForm,
     ReferralOutcomeForm,
+    ReferralProgressForm,
     ReferralQuestionForm,
     ReferralRerouteForm,
     ReferralSendForm,
@@ -89,8 +91,9 @@ def referral_reroute(request, membership, reference, public_id):
     inquiry = selectors.staff_inquiry_get(membership=membership, reference=reference)
     referral = selectors.staff_referral_get(inquiry=inquiry, public_id=public_id)
     back = _inquiry_url(inquiry)
-    if referral.status != Referral.Status.DECLINED or hasattr(referral, "rerouted_to"):
-        messages.error(request, "Only a declined referral that has not been re-routed can be re-routed")
+    if referral.status not in Referral.REROUTABLE_STATUSES or hasattr(referral, "rerouted_to"):
+        messages.error(request, "Only a declined or handed-back referral that has not been re-routed can be "
+                                "re-routed")
         return redirect(back)
     suggested, others = selectors.reroute_choices(referral=referral)
     form = ReferralRerouteForm(request.POST or None, suggestions=suggested, other_partners=others)
@@ -157,6 +160,7 @@ def _refused(request, referral_public_id, token, reason):
 def referral_link(request, public_id, token):
     try:
         if request.method == "POST":
+            next_path = services.referral_link_next_path(raw_token=token)
             referral, contact = services.referral_link_redeem(raw_token=token, referral_public_id=public_id)
         else:
             referral, contact = services.referral_link_inspect(raw_token=token, referral_public_id=public_id)
@@ -168,6 +172,9 @@ def referral_link(request, public_id, token):
     referral_grant(request, referral=referral, contact=contact)
     auth_event("link_redeemed", actor="referral_link", outcome="success", request=request, email=contact.email,
                referral=str(referral.public_id))
+    # A progress request's link opens the progress page of this referral (only ever one of ours).
+    if next_path and next_path == services.progress_path(referral):
+        return redirect(next_path)
     return redirect("signposting:partner_referral", public_id=referral.public_id)
 
 
@@ -262,6 +269,34 @@ def referral_outcome(request, referral, contact):
         act=lambda data: services.referral_complete(referral=referral, contact=contact, outcome=data["outcome"],
                                                     details=data["details"]),
         success="Thank you. You recorded the outcome and we have told the hub")
+
+
+# Access: a contact of the referral's partner, while it is accepted; another organisation's: 404.
+@never_cache
+@require_http_methods(["GET", "POST"])
+@partner_referral_view
+def referral_hand_back(request, referral, contact):
+    return _form_page(
+        request, referral, contact, form_class=ReferralHandBackForm,
+        template="signposting/partner/referral_hand_back.html", action="hand_back",
+        act=lambda data: services.referral_hand_back(referral=referral, contact=contact, reason=data["reason"],
+                                                     details=data["details"]),
+        success="You handed the referral back. We have told the hub, who may ask another partner")
+
+
+# Access: a contact of the referral's partner, while it is accepted; another organisation's: 404. The one
+# page a progress request's email leads to.
+@never_cache
+@require_http_methods(["GET", "POST"])
+@partner_referral_view
+def referral_progress(request, referral, contact):
+    return _form_page(
+        request, referral, contact, form_class=ReferralProgressForm,
+        template="signposting/partner/referral_progress.html", action="progress",
+        act=lambda data: services.referral_progress_record(
+            referral=referral, contact=contact, note=data["note"], milestone_reached=data["milestone_reached"],
+            expected_outcome_on=data["expected_outcome_on"]),
+        success="Thank you. The hub has your progress update")
 
 
 # Access: a contact of the referral's partner, while the referral is open; another organisation's: 404.

@@ -8,6 +8,7 @@ inside a transaction that is rolled back, so one actor's action never changes wh
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from adoption import services as adoption_services
+from adoption.models import BenefitFollowUp, Case, Survey
 from hubportal import access
 from hubportal.api_tokens import api_token_create
 from hubportal.digests import unsubscribe_url
@@ -35,6 +38,7 @@ from hubportal.models import (
 from hubportal.services import email_link_create
 from hubportal.testing import sign_in_staff
 from intake.models import Attachment, Checklist, Criterion, HubMailbox, MailboxMessage, SavedSearch
+from intake.services import inquiry_start_review, inquiry_start_support
 from signposting import services as signposting_services
 from tests.factories import DraftFactory, SubmittedFactory, UserFactory
 from tests.partners.conftest import sign_in_partner
@@ -80,6 +84,9 @@ class World:
     export: object = None
     lay: object = None  # tests/review/conftest.py's LayWorld
     saved_search: object = None
+    case: object = None
+    milestone: object = None
+    follow_up: object = None
 
 
 @pytest.fixture
@@ -117,6 +124,15 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
                                         password_encrypted="x")
     email = MailboxMessage.objects.create(mailbox=mailbox, hub=hub, uid_validity=1, uid=1,
                                           subject="Virtual ward pilot", sender_email="alex@nhs.net")
+    # An inquiry in support: its case (adoption), with a milestone, a follow-up and a survey.
+    supported = SubmittedFactory(submitter=submitter, hub=hub, reference="DOR-2026-00002", title="Falls sensors")
+    inquiry_start_review(inquiry=supported, by=hub_lead, version=supported.version)
+    inquiry_start_support(inquiry=supported, by=hub_lead, version=None)
+    case = Case.objects.get(inquiry=supported)
+    milestone = adoption_services.milestone_add(case=case, by=hub_lead, title="Pilot ward chosen",
+                                                owner_name="Ward manager", due_on=dt.date(2099, 1, 1))
+    follow_up = BenefitFollowUp.objects.create(case=case, months=3, due_on=dt.date(2099, 1, 1))
+    Survey.objects.create(case=case, hub=hub)
     people = {
         access.SUBMITTER: submitter, access.OTHER_SUBMITTER: other_submitter, access.HUB_MEMBER: hub_member,
         access.HUB_LEAD: hub_lead, access.OTHER_HUB_LEAD: other_hub_lead, access.ADMINISTRATOR: administrator,
@@ -132,7 +148,8 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
                  people=people, email=email, erasure=erasure, export=export,
-                 lay=lay_world(hub, inquiry, hub_lead), saved_search=saved_search)
+                 lay=lay_world(hub, inquiry, hub_lead), saved_search=saved_search, case=case,
+                 milestone=milestone, follow_up=follow_up)
 
 
 def client_as(actor, world):
@@ -296,6 +313,26 @@ REQUESTS: dict[str, Request] = {
     "review:review": lambda w: ("get", reverse("review:review", args=[w.lay.review.public_id])),
     "review:decline": lambda w: ("get", reverse("review:decline", args=[w.lay.review.public_id])),
     "review:thanks": lambda w: ("get", reverse("review:thanks", args=[w.lay.review.public_id])),
+    "signposting:referral_progress": lambda w: ("get", reverse("signposting:referral_progress",
+                                                               args=[w.referral.public_id])),
+    "signposting:referral_hand_back": lambda w: ("get", reverse("signposting:referral_hand_back",
+                                                                args=[w.referral.public_id])),
+    "adoption:board": lambda w: ("get", reverse("adoption:board", args=[H])),
+    "adoption:settings": lambda w: ("get", reverse("adoption:settings", args=[H])),
+    "adoption:case": lambda w: ("get", reverse("adoption:case", args=[H, w.case.inquiry.reference])),
+    "adoption:case_decide": lambda w: ("get", reverse("adoption:case_decide",
+                                                      args=[H, w.case.inquiry.reference, "hold"])),
+    "adoption:case_sponsor": lambda w: ("get", reverse("adoption:case_sponsor", args=[H, w.case.inquiry.reference])),
+    "adoption:milestone_add": lambda w: ("get", reverse("adoption:milestone_add", args=[H, w.case.inquiry.reference])),
+    "adoption:milestone_done": lambda w: ("post", reverse("adoption:milestone_done", args=[
+        H, w.case.inquiry.reference, w.milestone.public_id])),
+    "adoption:benefit_add": lambda w: ("get", reverse("adoption:benefit_add", args=[H, w.case.inquiry.reference])),
+    "adoption:follow_up_actuals": lambda w: ("get", reverse("adoption:follow_up_actuals", args=[
+        H, w.case.inquiry.reference, w.follow_up.public_id])),
+    "adoption:benefit_link": lambda w: ("get", reverse("adoption:benefit_link", args=[
+        _token(EmailLink.Purpose.BENEFIT_ACTUALS, "jo.bloggs@nhs.net", subject_ref=str(w.follow_up.public_id))])),
+    "adoption:benefit_actuals": lambda w: ("get", reverse("adoption:benefit_actuals", args=[w.follow_up.public_id])),
+    "adoption:survey": lambda w: ("get", reverse("adoption:survey", args=[w.case.inquiry.public_id])),
     "partners:sign_in": lambda w: ("get", reverse("partners:sign_in")),
     "partners:sign_in_sent": lambda w: ("get", reverse("partners:sign_in_sent")),
     "partners:sign_in_confirm": lambda w: ("get", reverse("partners:sign_in_confirm", args=[
@@ -376,7 +413,7 @@ def test_nothing_of_the_inquiry_reaches_someone_refused(world):
                 method, path = REQUESTS[name](world)
                 body = getattr(client, method)(path).content.decode(errors="replace")
                 transaction.set_rollback(True)
-            for secret in ("Virtual ward pilot", "Unsent idea", "plan.pdf", "evidence.pdf"):
+            for secret in ("Virtual ward pilot", "Unsent idea", "plan.pdf", "evidence.pdf", "Falls sensors"):
                 if secret in body:
                     leaked.append((name, actor, secret))
     assert leaked == []

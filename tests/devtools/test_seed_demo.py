@@ -163,3 +163,21 @@ def test_an_unknown_hub_or_a_count_below_one_is_refused():
     with pytest.raises(CommandError, match="at least 1"):
         call_command("seed_demo", inquiries=0)
     assert Inquiry.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_it_gives_cases_in_every_stage_with_milestones_benefits_with_actuals_and_survey_answers():
+    from adoption.models import BenefitActual, Case, Milestone, StageVisit, Survey
+
+    seed_demo(inquiries=600, seed=5, now=NOW)
+    in_support = Inquiry.objects.filter(status=S.IN_SUPPORT)
+    assert Case.objects.filter(inquiry__in=in_support).count() == in_support.count() > 0
+    open_cases = Case.objects.filter(status__in=Case.OPEN_STATUSES)
+    assert set(open_cases.values_list("stage__slug", flat=True)) == {"explore", "test", "adopt"}
+    assert Milestone.objects.filter(case__in=open_cases).count() == 2 * open_cases.count()
+    assert BenefitActual.objects.exists()
+    assert Survey.objects.filter(answered_at__isnull=False, satisfaction__gte=1).exists()
+    # Nothing in the future, and every case has exactly one current stage while open.
+    assert not Case.objects.filter(stage_entered_at__gt=NOW).exists()
+    assert not BenefitActual.objects.filter(recorded_at__gt=NOW).exists()
+    assert StageVisit.objects.filter(left_at__isnull=True).count() == open_cases.count()

@@ -33,6 +33,8 @@ from hubportal.workdays import LONDON, add_working_days, london_date
 from intake.models import InformationRequest, Inquiry, InquiryEvent, ReferenceCounter
 from intake.services import SEARCH_DOCUMENT
 
+from ...demo_adoption import seed_adoption
+
 BATCH_SIZE = 2000
 DAYS_BACK = 548  # 18 months
 TEAM_SIZE = 3
@@ -517,6 +519,10 @@ def seed_demo(*, inquiries, hub_code=None, seed=1, now=None, batch_size=BATCH_SI
             if progress:
                 progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
 
+    # Cases in support: stages, gate decisions, milestones, benefits with actuals and surveys (issue 11).
+    with transaction.atomic():
+        counts.update(seed_adoption(rng=rng, now=now, hubs=hubs, batch_size=batch_size))
+
     if connection.vendor == "postgresql":
         # One UPDATE for every missing search document. Then VACUUM ANALYZE: fresh planner statistics,
         # and the visibility map that lets covering indexes answer without visiting the rows
@@ -555,5 +561,7 @@ class Command(BaseCommand):
                              for s in (*Inquiry.OPEN_STATUSES, "closed"))
         self.stdout.write(self.style.SUCCESS(
             f"Created {inquiries:,} inquiries ({statuses}), {counts['events']:,} timeline events and "
-            f"{counts['information requests']:,} information requests from {counts['submitters']:,} submitters "
+            f"{counts['information requests']:,} information requests from {counts['submitters']:,} submitters, "
+            f"{counts['cases']:,} cases in support with {counts['milestones']:,} milestones, "
+            f"{counts['benefit actuals']:,} benefit actuals and {counts['surveys']:,} surveys "
             f"in {time.monotonic() - started:.1f} s."))
