@@ -19,6 +19,7 @@ from hubportal import links
 from hubportal.models import EmailLink
 from hubportal.permissions import hub_lead_view, staff_view
 from hubportal.services import LinkRefused
+from intake.access_log import inquiry_access_record
 from intake.selectors import inquiry_get_for_submitter
 
 from . import selectors, services
@@ -129,6 +130,7 @@ def _case_context(membership, case, **extra):
 @require_GET
 def case(request, membership, reference):
     case = selectors.case_get_for_staff(hub=membership.hub, reference=reference)
+    inquiry_access_record(request, case.inquiry, "adoption case")  # shows the sponsor, often the submitter
     return render(request, "adoption/case.html", _case_context(membership, case))
 
 
@@ -171,6 +173,7 @@ def case_decide(request, membership, reference, decision):
 @require_http_methods(["GET", "POST"])
 def case_sponsor(request, membership, reference):
     case = selectors.case_get_for_staff(hub=membership.hub, reference=reference)
+    inquiry_access_record(request, case.inquiry, "case sponsor")  # the sponsor's name and address
     form = SponsorForm(request.POST or None, initial={"sponsor_name": case.sponsor_name,
                                                       "sponsor_email": case.sponsor_email})
     if request.method == "POST" and form.is_valid():

@@ -275,6 +275,8 @@ PERSONAL_DATA_NOT_AN_INQUIRY: dict[str, str] = {
 }
 
 PERSONAL_DATA: dict[str, str] = {
+    "adoption:case": "adoption case",
+    "adoption:case_sponsor": "case sponsor",
     "intake:staff_inquiry": "case page",
     "intake:staff_inquiry_assign": "case page",  # a form error shows the case page again
     "intake:staff_inquiry_note": "case page",  # likewise

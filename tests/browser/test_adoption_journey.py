@@ -16,7 +16,7 @@ from signposting import services as signposting_services
 from tests.factories import DraftFactory, UserFactory
 from tests.partners.factories import PartnerContactFactory, PartnerFactory
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, assert_no_csp_refusals, new_page
 from .test_triage_journey import PASSWORD, staff_sign_in
 
 pytestmark = pytest.mark.browser
@@ -103,7 +103,8 @@ def test_a_case_goes_from_acceptance_through_explore_test_and_adopt_to_a_recorde
     case = Case.objects.get(inquiry=inquiry)
     follow_up = BenefitFollowUp.objects.get(case=case, months=3)
     raw_token = adoption_services.benefit_link_issue(follow_up=follow_up).raw_token
-    sponsor = browser.new_context(base_url=live_server.url, locale="en-GB").new_page()
+    # Their own browser, with axe-core loaded and the console watched for CSP refusals like every page.
+    sponsor, sponsor_refusals = new_page(browser, base_url=live_server.url)
     sponsor.goto(f"/benefits/link/{raw_token}/")
     expect(sponsor.get_by_role("heading", level=1, name="Record benefit actuals")).to_be_visible()
     check(sponsor)
@@ -119,6 +120,7 @@ def test_a_case_goes_from_acceptance_through_explore_test_and_adopt_to_a_recorde
     expect(sponsor.get_by_role("heading", level=1, name="Thank you: the actuals are recorded")).to_be_visible()
     check(sponsor)
     sponsor.context.close()
+    assert_no_csp_refusals(sponsor_refusals)
 
     actual = BenefitActual.objects.get()
     assert (str(actual.value), actual.recorded_by_email) == ("5.20", "jo.bloggs@nhs.net")
