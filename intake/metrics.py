@@ -234,6 +234,8 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         counts[f"stage:{code}"] = Count(ONE, filter=Q(stage=code))
     for code in LIFECYCLE:
         counts[f"status:{code}"] = Count(ONE, filter=Q(status=code))
+    for code in Inquiry.Source.values:
+        counts[f"source:{code}"] = Count(ONE, filter=Q(source=code))
     for code in Inquiry.Outcome.values:
         counts[f"outcome:{code}"] = Count(ONE, filter=Q(outcome=code))
     for code in Theme.values:
@@ -261,6 +263,8 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         breakdown("support_needed", "Support needed", SupportNeed.choices, note=several),
         breakdown("stage", "Stage", Stage.choices, by_size=False, rest_label=NOT_GIVEN),
         _organisations(rows, total),
+        # How inquiries arrive: the website, or recorded by staff from an email, a call or a meeting.
+        breakdown("source", "How it arrived", Inquiry.Source.choices),
     ]
     closed = got["closed"]
     outcomes = breakdown("outcome", "Outcome", Inquiry.Outcome.choices, rest_label="Not recorded", of=closed,
