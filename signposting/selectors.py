@@ -209,3 +209,8 @@ def referral_for_partner(*, public_id, partner_ids):
 
 def partner_names(partner_ids):
     return list(Partner.objects.filter(pk__in=partner_ids).order_by("name").values_list("name", flat=True))
+
+
+def partner_records(partner_ids):
+    """(public_id, name) of the contact's organisations, for the link to suggest changes to each."""
+    return list(Partner.objects.filter(pk__in=partner_ids).order_by("name").only("public_id", "name"))
