@@ -214,3 +214,9 @@ def partner_names(partner_ids):
 def partner_records(partner_ids):
     """(public_id, name) of the contact's organisations, for the link to suggest changes to each."""
     return list(Partner.objects.filter(pk__in=partner_ids).order_by("name").only("public_id", "name"))
+
+
+def referrals_to_partner_for_hub(*, partner, hub):
+    """The open referrals of the hub's inquiries to this partner (what retiring it must settle)."""
+    return (Referral.objects.filter(partner=partner, inquiry__hub=hub, status__in=Referral.OPEN_STATUSES)
+            .select_related("inquiry").order_by("sent_at", "pk"))
