@@ -29,6 +29,11 @@ from .staff_forms import (
 PAGE_SIZE = 25
 
 
+def _posted(request):
+    """The POST data, even when empty (an empty POST is still a submitted form), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def hub_partners(hub):
     """Partners the hub sees in its directory: listed for it, or national."""
     return Partner.objects.filter(Q(hubs=hub) | Q(serves_all_hubs=True)).distinct()
@@ -73,7 +78,7 @@ def directory(request, membership):
 @staff_view
 @require_http_methods(["GET", "POST"])
 def partner_new(request, membership):
-    form = PartnerForm(request.POST or None)
+    form = PartnerForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         partner = services.partner_create(hub=membership.hub, by=request.user, data=form.cleaned_data)
         messages.success(request, f"{partner.name} added to the directory. Now add the services it offers")
@@ -101,7 +106,7 @@ def partner_detail(request, membership, public_id):
 def partner_edit(request, membership, public_id):
     hub = membership.hub
     partner = _partner(hub, public_id, editable=True)
-    form = PartnerForm(request.POST or None, instance=Partner.objects.get(pk=partner.pk))
+    form = PartnerForm(_posted(request), instance=Partner.objects.get(pk=partner.pk))
     if request.method == "POST" and form.is_valid():
         services.partner_update(partner=partner, hub=hub, by=request.user, data=form.cleaned_data)
         messages.success(request, f"{form.cleaned_data['name']} saved")
@@ -123,7 +128,7 @@ def service_edit(request, membership, public_id, service_id=None):
     hub = membership.hub
     partner = _partner(hub, public_id, editable=True)
     service = get_object_or_404(PartnerService, partner=partner, public_id=service_id) if service_id else None
-    form = ServiceForm(request.POST or None, partner=partner, instance=service)
+    form = ServiceForm(_posted(request), partner=partner, instance=service)
     if request.method == "POST" and form.is_valid():
         saved = services.partner_service_save(partner=partner, hub=hub, by=request.user, data=form.cleaned_data,
                                               service=service)
@@ -141,7 +146,7 @@ def contact_edit(request, membership, public_id, contact_id=None):
     hub = membership.hub
     partner = _partner(hub, public_id, editable=True)
     contact = get_object_or_404(PartnerContact, partner=partner, public_id=contact_id) if contact_id else None
-    form = ContactForm(request.POST or None, partner=partner, instance=contact)
+    form = ContactForm(_posted(request), partner=partner, instance=contact)
     if request.method == "POST" and form.is_valid():
         saved = services.partner_contact_save(partner=partner, hub=hub, by=request.user, data=form.cleaned_data,
                                               contact=contact)
@@ -158,7 +163,7 @@ def proposal_decide(request, membership, public_id, proposal_id):
     hub = membership.hub
     partner = _partner(hub, public_id, editable=True)
     proposal = get_object_or_404(PartnerProposal, partner=partner, public_id=proposal_id)
-    form = ProposalDecisionForm(request.POST or None)
+    form = ProposalDecisionForm(_posted(request))
     if request.method == "POST" and proposal.status == PartnerProposal.Status.PENDING and form.is_valid():
         try:
             if form.cleaned_data["decision"] == "approve":

@@ -37,6 +37,11 @@ from .staff_forms import ProposalForm
 PARTNER_HOME = "signposting:partner_home"
 
 
+def _posted(request):
+    """The POST data, even when empty (an empty POST is still a submitted form), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def _partner_accept(link):
     """Whatever the link says, the address must still be an active contact of an active partner."""
     if not active_contacts(link.email).exists():
@@ -178,7 +183,7 @@ def digest_choice(request):
 def proposal_new(request, public_id):
     partner = get_object_or_404(Partner, public_id=public_id, pk__in=request.partner_ids, is_active=True)
     # The form works on its own copy: a ModelForm writes the typed values onto its instance.
-    form = ProposalForm(request.POST or None, instance=Partner.objects.get(pk=partner.pk))
+    form = ProposalForm(_posted(request), instance=Partner.objects.get(pk=partner.pk))
     if request.method == "POST" and form.is_valid():
         contact = contacts_for_email(request.partner_email).filter(partner=partner).first()
         try:

@@ -25,6 +25,11 @@ from .selectors import referrals_to_partner_for_hub
 PAGE_SIZE = 25
 
 
+def _posted(request):
+    """The POST data, even when empty (an empty POST is still a submitted form), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def _form_page(request, membership, form, *, title, submit, back, intro="", history=None):
     return render(request, "partners/staff/form.html", {
         "hub": membership.hub, "membership": membership, "form": form, "title": title, "submit": submit,
@@ -46,7 +51,7 @@ def partner_retire(request, membership, public_id):
     if not partner_editable(partner=partner, hub=hub):
         raise Http404("This hub cannot retire this partner")
     referrals = list(referrals_to_partner_for_hub(partner=partner, hub=hub))
-    form = RetireForm(request.POST or None, hub=hub, partner=partner, has_referrals=bool(referrals))
+    form = RetireForm(_posted(request), hub=hub, partner=partner, has_referrals=bool(referrals))
     back = reverse("partners:staff_partner", args=[hub.slug, partner.public_id])
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,7 +89,7 @@ def resources(request, membership):
 def resource_edit(request, membership, public_id=None):
     hub = membership.hub
     resource = get_object_or_404(Resource, hub=hub, public_id=public_id) if public_id else None
-    form = ResourceForm(request.POST or None, hub=hub,
+    form = ResourceForm(_posted(request), hub=hub,
                         instance=Resource.objects.get(pk=resource.pk) if resource else None,
                         initial=None if resource else {"owner": request.user.pk})
     if request.method == "POST" and form.is_valid():
@@ -119,7 +124,7 @@ def routing_rules(request, membership):
 def routing_rule_edit(request, membership, pk=None):
     hub = membership.hub
     rule = get_object_or_404(RoutingRule, hub=hub, pk=pk) if pk else None
-    form = RoutingRuleForm(request.POST or None, hub=hub, initial=RoutingRuleForm.initial_for(rule) if rule else None)
+    form = RoutingRuleForm(_posted(request), hub=hub, initial=RoutingRuleForm.initial_for(rule) if rule else None)
     if request.method == "POST" and form.is_valid():
         try:
             saved = directory.routing_rule_save(hub=hub, by=request.user, data=form.cleaned_data, rule=rule)
