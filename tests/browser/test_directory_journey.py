@@ -116,3 +116,55 @@ def test_a_hub_lead_adds_a_partner_service_the_matcher_suggests_and_records_an_i
     expect(panel).to_contain_text("Who can use Pilot evaluation clinic: NHS teams in Dorset with a pilot running")
     assert_accessible(page)
     assert Partner.objects.get().hubs.get().slug == "dorset"
+
+
+def test_the_resources_routing_retire_and_proposal_pages_are_accessible_in_every_state(page, lead, demo_hubs, browser,
+                                                                                        live_server):
+    from partners.models import PartnerContact
+    from tests.partners.factories import PartnerFactory
+
+    from .conftest import new_page
+
+    user, device = lead
+    wessex = PartnerFactory(name="Health Innovation Wessex", kind="hin", hubs=[demo_hubs["DOR"]])
+    PartnerContact.objects.create(partner=wessex, name="Priya", email="priya@wessex.example.org")
+    staff_sign_in(page, user.email, device)
+    page.goto("/staff/dorset/resources/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Add a resource").click()
+    page.get_by_role("button", name="Save the resource").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    assert_accessible(page)
+    page.goto("/staff/dorset/routing/new/")
+    page.get_by_role("button", name="Save the rule").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"/staff/dorset/directory/{wessex.public_id}/retire/")
+    expect(page.get_by_role("heading", level=1, name="Retire Health Innovation Wessex")).to_be_visible()
+    assert_accessible(page)
+
+    # The partner contact's side: suggest a change to their record.
+    partner_page, _ = new_page(browser, base_url=live_server.url)
+    from hubportal.models import EmailLink
+    from hubportal.services import email_link_create
+
+    token = email_link_create(purpose=EmailLink.Purpose.PARTNER_SIGN_IN, email="priya@wessex.example.org").raw_token
+    partner_page.goto(f"/partner/sign-in/link/{token}/")
+    partner_page.get_by_role("button").filter(has_text=re.compile("Sign in|Continue")).first.click()
+    partner_page.get_by_role("link", name=re.compile("Suggest changes to Health Innovation Wessex")).click()
+    partner_page.get_by_role("button", name="Send to the hub").click()
+    expect(partner_page.locator(".nhsuk-error-summary")).to_be_visible()
+    assert_accessible(partner_page)
+    partner_page.get_by_label("Website (optional)").fill("https://wessexahsn.org.uk/")
+    partner_page.get_by_role("button", name="Send to the hub").click()
+    expect(partner_page.get_by_text("have been sent to the hub")).to_be_visible()
+    assert_accessible(partner_page)
+    partner_page.context.close()
+
+    page.goto(f"/staff/dorset/directory/{wessex.public_id}/")
+    page.get_by_role("link", name="Review the proposed changes").click()
+    assert_accessible(page)
+    page.get_by_label(re.compile("Approve")).check()
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page.get_by_text("https://wessexahsn.org.uk/", exact=True)).to_be_visible()
+    assert_accessible(page)
