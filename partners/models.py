@@ -145,6 +145,17 @@ class PartnerService(TaggedMixin):
     def __str__(self):
         return f"{self.name} ({self.partner})"
 
+    @property
+    def support_need_labels(self):
+        """What it helps with, in words, for staff pages."""
+        labels = dict(SupportNeed.choices)
+        return [labels.get(code, code) for code in self.support_needs]
+
+    @property
+    def stage_labels(self):
+        labels = dict(Stage.choices)
+        return [labels.get(code, code) for code in self.stages]
+
 
 class PartnerContact(models.Model):
     """A person at a partner: who receives referrals, who leads. Signs in by emailed link, no password."""

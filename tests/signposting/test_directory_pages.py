@@ -59,6 +59,9 @@ def test_a_service_added_on_the_staff_page_is_suggested_by_the_matcher_with_its_
     assert response.status_code == 302
     service = PartnerService.objects.get(partner=council)
     assert service.tag_index == "|need:evaluation|stage:piloted|"  # kept in sync by the save
+    page = client.get(_partner_url("partners:staff_partner", council)).content.decode()
+    assert "Evaluation and evidence" in page and "Piloted or tested on a small scale" in page
+    assert "NHS teams in Dorset with a pilot running" in page and "Refer through the hub" in page
     [match] = inquiry_match(inquiry=inquiry, resources=False).partners
     assert match.name == "Dorset Council Public Health"
     assert "Helps with Evaluation and evidence" in match.reasons
