@@ -107,6 +107,7 @@ class HubMetrics:
     decision: Timing
     target: Target
     charts: list[Breakdown] = field(default_factory=list)
+    sources: Breakdown | None = None
 
 
 def _start_of(day):
@@ -234,6 +235,8 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         counts[f"stage:{code}"] = Count(ONE, filter=Q(stage=code))
     for code in LIFECYCLE:
         counts[f"status:{code}"] = Count(ONE, filter=Q(status=code))
+    for code in Inquiry.Source.values:
+        counts[f"source:{code}"] = Count(ONE, filter=Q(source=code))
     for code in Inquiry.Outcome.values:
         counts[f"outcome:{code}"] = Count(ONE, filter=Q(outcome=code))
     for code in Theme.values:
@@ -262,6 +265,9 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         breakdown("stage", "Stage", Stage.choices, by_size=False, rest_label=NOT_GIVEN),
         _organisations(rows, total),
     ]
+    # How inquiries arrive: the website, or recorded by staff from an email, a call or a meeting. Kept
+    # apart from `breakdowns` (whose order callers and the API rely on); the page and CSV show it.
+    sources = breakdown("source", "How it arrived", Inquiry.Source.choices)
     closed = got["closed"]
     outcomes = breakdown("outcome", "Outcome", Inquiry.Outcome.choices, rest_label="Not recorded", of=closed,
                          note=f"Of the {closed} closed {'inquiry' if closed == 1 else 'inquiries'}.")
@@ -283,8 +289,9 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         decision=_median_working_days(rows, "decided_at"),
         target=Target(working_days=hub.triage_target_working_days, within=got["within"], late=got["late"],
                       missed=got["missed"]),
+        sources=sources,
     )
-    metrics.charts = [metrics.per_week, *breakdowns, outcomes, statuses, funnel]
+    metrics.charts = [metrics.per_week, *breakdowns, sources, outcomes, statuses, funnel]
     return metrics
 
 

@@ -153,7 +153,7 @@ def metrics(request, membership):
     figures = hub_metrics(hub=hub, date_from=date_from, date_to=date_to)
     outcome_of = figures.funnel.figures[-1].value  # closed inquiries
     charts = [weekly_chart(figures.per_week)]
-    charts += [horizontal_chart(b, of=figures.total) for b in figures.breakdowns]
+    charts += [horizontal_chart(b, of=figures.total) for b in [*figures.breakdowns, figures.sources]]
     charts += [horizontal_chart(figures.outcomes, of=outcome_of),
                horizontal_chart(figures.statuses, of=figures.total),
                horizontal_chart(figures.funnel, of=figures.total)]

@@ -71,12 +71,24 @@ class Inquiry(models.Model):
     class Source(models.TextChoices):
         WEB = "web", "Sent through the website"
         EMAIL = "email", "Recorded by the hub from an email"
+        PHONE = "phone", "Recorded by the hub from a phone call"
+        MEETING = "meeting", "Recorded by the hub from a meeting"
+
+    class ConsentMethod(models.TextChoices):
+        # How the person gave the consents a staff member recorded for them (issue 10).
+        SPOKEN = "spoken", "They said so on the phone or in a meeting"
+        WRITTEN = "written", "They wrote it in an email or letter"
 
     # How the inquiry reached the hub: the person's own journey, or staff recording an email for them.
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
 
     consent_share_with_partners = models.BooleanField(null=True, blank=True)
     consent_contact = models.BooleanField(null=True, blank=True)
+    # Set only when hub staff recorded the inquiry and the person's consents for them: who recorded the
+    # consents, and how the person gave them (the journey's own consent page leaves these empty).
+    consent_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                            on_delete=models.SET_NULL, related_name="+")
+    consent_method = models.CharField(max_length=10, choices=ConsentMethod.choices, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -208,6 +220,8 @@ class InquiryEvent(models.Model):
         CONSENT_WITHDRAWN = "consent_withdrawn", "You withdrew consent to share with partners"
         # The hub's shared mailbox (intake/mailbox.py).
         RECORDED_FROM_EMAIL = "recorded_from_email", "The hub recorded your inquiry from your email"
+        # Staff recorded it from a phone call, a meeting or an email, with the person's consents.
+        RECORDED_ON_BEHALF = "recorded_on_behalf", "The hub recorded your inquiry for you"
         EMAIL_RECEIVED = "email_received", "Email received"
         ANONYMISED = "anonymised", "Personal data removed (retention schedule)"
         ERASED = "erased", "Personal data erased at the person's request"

@@ -186,13 +186,17 @@ def inquiry_submit(*, inquiry, by, signpost=None):
 
 
 @transaction.atomic
-def inquiry_record_on_behalf(*, hub, by, email, answers, source=Inquiry.Source.EMAIL):
-    """Hub staff record an inquiry for a person who wrote to the hub (the "Arrived by email" queue).
+def inquiry_record_on_behalf(*, hub, by, email, answers, source=Inquiry.Source.EMAIL,
+                             consent_share_with_partners=None, consent_method=""):
+    """Hub staff record an inquiry for a person who wrote to the hub (the "Arrived by email" queue), or
+    who phoned or met them (the "Record an inquiry" page).
 
     Rules: only a member of the hub; the person's account is made if they have none; the inquiry
     is sent at once (staff keep no draft), takes the hub's next reference and triage date, and
     the person is sent the usual acknowledgement and a sign-in link to it; `source` says how it
-    came. Sharing with partners stays unanswered (None): only the person can consent to it.
+    came. Sharing with partners stays unanswered (None) unless the staff member records the person's
+    own answer (`consent_share_with_partners`) and how they gave it (`consent_method`, required then):
+    the consents are then the person's, recorded by `by`, and say so on the inquiry.
     """
     from hubportal.links import email_link_request
     from hubportal.models import EmailLink, User
@@ -204,15 +208,27 @@ def inquiry_record_on_behalf(*, hub, by, email, answers, source=Inquiry.Source.E
     submitter = User.objects.filter(email__iexact=email).first()
     if submitter is None:
         submitter = User.objects.create_user(email, full_name=answers.get("contact_name", ""))
+    if consent_method:
+        consent_method = Inquiry.ConsentMethod(consent_method)
+    if consent_share_with_partners is not None and not consent_method:
+        raise ValueError("A consent recorded for someone needs how they gave it")
+    source = Inquiry.Source(source)
     now = timezone.now()
     inquiry = Inquiry.objects.create(
         submitter=submitter, hub=hub, status=Inquiry.Status.SUBMITTED, reference=_next_reference(hub),
         submitted_at=now, triage_due_on=add_working_days(now, hub.triage_target_working_days),
-        source=source, consent_contact=True, **answers)
+        source=source, consent_contact=True, consent_share_with_partners=consent_share_with_partners,
+        consent_method=consent_method, consent_recorded_by=by if consent_method else None, **answers)
     inquiry_index_text(inquiry=inquiry)
     reminders.plan_triage(inquiry)
-    _event(inquiry, kind=InquiryEvent.Kind.RECORDED_FROM_EMAIL, actor=by,
-           description=f"Recorded by {hub.name} from an email")
+    if consent_method:
+        sharing = "may" if consent_share_with_partners else "may not"
+        _event(inquiry, kind=InquiryEvent.Kind.RECORDED_ON_BEHALF, actor=by,
+               description=f"{source.label}. They said it {sharing} be shared with partner organisations "
+                           f"({consent_method.label.lower()})")
+    else:
+        _event(inquiry, kind=InquiryEvent.Kind.RECORDED_FROM_EMAIL, actor=by,
+               description=f"Recorded by {hub.name} from an email")
     emails.acknowledgement(inquiry=inquiry)
     try:
         email_link_request(purpose=EmailLink.Purpose.SIGN_IN, email=email,

@@ -48,6 +48,7 @@ WORDING: dict[str, tuple[str, str]] = {
                            "A partner organisation recorded the outcome"),
     K.REFERRAL_CLOSED: ("{actor} closed a referral", "{actor} closed a referral"),
     K.PARTNER_QUESTION: ("A partner asked the hub a question", "A partner asked the hub a question"),
+    K.RECORDED_ON_BEHALF: ("{actor} recorded the inquiry for the person", "{actor} recorded your inquiry for you"),
     K.CONSENT_WITHDRAWN: ("{actor} withdrew consent to share with partners",
                           "{actor} withdrew consent to share with partners"),
 }

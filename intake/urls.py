@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, mailbox_views, metrics_views, staff_views, views
+from . import api, mailbox_views, metrics_views, record_views, staff_views, views
 
 app_name = "intake"
 
@@ -40,6 +40,7 @@ urlpatterns = [
          name="staff_inquiry_decide"),
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/assess/<slug:checklist_slug>/",
          staff_views.inquiry_assess, name="staff_inquiry_assess"),
+    path("staff/<slug:hub_slug>/record-an-inquiry/", record_views.inquiry_record, name="staff_inquiry_record"),
     path("staff/<slug:hub_slug>/email/", mailbox_views.queue, name="staff_mailbox"),
     path("staff/<slug:hub_slug>/email/settings/", mailbox_views.mailbox_settings, name="staff_mailbox_settings"),
     path("staff/<slug:hub_slug>/email/<uuid:public_id>/", mailbox_views.message_detail,

@@ -8,6 +8,7 @@ assured_date and assurer_email (when, and by whom, the record was last checked).
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -128,6 +129,9 @@ class PartnerService(TaggedMixin):
                                                help_text="Who can use it (ORUK eligibility_description).")
     area_served = models.CharField(max_length=300, blank=True,
                                    help_text="Where it is offered (ORUK service_area), e.g. 'Dorset'.")
+    how_to_refer = models.TextField("how to refer", max_length=1000, blank=True,
+                                    help_text="What the hub should send or do to refer someone (ORUK "
+                                              "application_process).")
     assured_on = models.DateField("last checked on", null=True, blank=True)
     assurer_email = models.EmailField("last checked by", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -140,6 +144,17 @@ class PartnerService(TaggedMixin):
 
     def __str__(self):
         return f"{self.name} ({self.partner})"
+
+    @property
+    def support_need_labels(self):
+        """What it helps with, in words, for staff pages."""
+        labels = dict(SupportNeed.choices)
+        return [labels.get(code, code) for code in self.support_needs]
+
+    @property
+    def stage_labels(self):
+        labels = dict(Stage.choices)
+        return [labels.get(code, code) for code in self.stages]
 
 
 class PartnerContact(models.Model):
@@ -171,6 +186,70 @@ class PartnerContact(models.Model):
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+class DirectoryChange(models.Model):
+    """One change to the directory made on the staff pages (or a partner's proposal approved there): who,
+    when, what, and each changed field's value before and after. The history of a partner, a service,
+    a contact, a resource or a routing rule, until issue 10's hub audit log takes this over.
+
+    `subject` names the thing changed ("partner:<public_id>", "resource:<public_id>", ...), so the one
+    table serves every kind of directory entry without a foreign key per kind; `partner` is set when
+    the thing belongs to a partner, for that partner's page.
+    """
+
+    hub = models.ForeignKey(Hub, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="changes")
+    subject = models.CharField(max_length=100)
+    label = models.CharField(max_length=300, help_text="What was changed, as staff read it.")
+    action = models.CharField(max_length=20)  # created, changed, retired, proposal_approved, ...
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # {field: [before, after]} as text, for the history table.
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(max_length=2000, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["subject", "-at"], name="directory_change_subject")]
+
+    def __str__(self):
+        return f"{self.label}: {self.action}"
+
+
+class PartnerProposal(models.Model):
+    """A partner contact's proposed changes to their own organisation's record, for the hub to approve
+    or reject. Nothing changes on the partner until a hub member approves it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the hub"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    # The fields a partner may propose changes to (their organisation's public record).
+    FIELDS = ("name", "alternate_name", "description", "email", "website")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="proposals")
+    proposed_by = models.ForeignKey(PartnerContact, null=True, on_delete=models.SET_NULL, related_name="+")
+    proposed_by_email = models.EmailField()
+    # {field: proposed value} for the fields that differ from the record when proposed.
+    values = models.JSONField(default=dict)
+    note = models.TextField("anything the hub should know", max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decision_reason = models.TextField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["partner", "status"], name="partner_proposal_status")]
+
+    def __str__(self):
+        return f"Proposal for {self.partner}"
 
 
 def partners_serving(hub):

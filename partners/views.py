@@ -5,9 +5,9 @@ partners.permissions.partner_required, which relies on the session these views s
 """
 
 from django.contrib import messages
-from django.http import JsonResponse
-from django.shortcuts import redirect, render, resolve_url
-from django.views.decorators.http import require_GET, require_POST
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hubportal import links
 from hubportal.auth import auth_event
@@ -23,11 +23,23 @@ from .permissions import (
     partner_session_end,
     partner_session_start,
 )
-from .services import active_contacts, partner_contact_set_digest
+from .selectors import contacts_for_email
+from .services import (
+    PartnerNotEditable,
+    active_contacts,
+    partner_contact_set_digest,
+    partner_proposal_create,
+)
+from .staff_forms import ProposalForm
 
 # Where a partner contact lands after signing in (signposting's list of their referrals). A URL name,
 # not an import: partners never imports signposting.
 PARTNER_HOME = "signposting:partner_home"
+
+
+def _posted(request):
+    """The POST data, even when empty (an empty POST is still a submitted form), or None for a GET."""
+    return request.POST if request.method == "POST" else None
 
 
 def _partner_accept(link):
@@ -162,3 +174,25 @@ def digest_choice(request):
     else:
         messages.error(request, "Select yes or no for the weekly email")
     return redirect(PARTNER_HOME)
+
+
+# Access: a signed-in partner contact, for their own organisations only (another's is a 404). Nothing
+# changes on the record until the hub approves (partners.services.partner_proposal_approve).
+@partner_required
+@require_http_methods(["GET", "POST"])
+def proposal_new(request, public_id):
+    partner = get_object_or_404(Partner, public_id=public_id, pk__in=request.partner_ids, is_active=True)
+    # The form works on its own copy: a ModelForm writes the typed values onto its instance.
+    form = ProposalForm(_posted(request), instance=Partner.objects.get(pk=partner.pk))
+    if request.method == "POST" and form.is_valid():
+        contact = contacts_for_email(request.partner_email).filter(partner=partner).first()
+        try:
+            partner_proposal_create(partner=partner, contact=contact, values=form.values(),
+                                    note=form.cleaned_data["note"].strip())
+        except PartnerNotEditable:
+            raise Http404("Not an active contact of this partner") from None
+        messages.success(request, f"Your changes to {partner.name}'s record have been sent to the hub. "
+                                  "The record changes when the hub approves them")
+        return redirect(PARTNER_HOME)
+    return render(request, "partners/propose.html", {"partner": partner, "form": form},
+                  status=400 if form.is_bound else 200)

@@ -14,6 +14,9 @@ class SignpostingConfig(AppConfig):
         from .services import referrals_close_for_inquiry
 
         register_handlers()
+        from .directory import register_handlers as register_directory_handlers
+
+        register_directory_handlers()
         register_digests()
         # Closing, erasing or withdrawing consent on an inquiry closes its open referrals (lifecycle.py).
         register_sharing_ended(referrals_close_for_inquiry)

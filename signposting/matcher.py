@@ -166,6 +166,9 @@ class PartnerMatch:
     rules: list = field(default_factory=list)
     is_local: bool = False
     tags: _Tags | None = None
+    # (service name, who can use it) for each matching service with eligibility text: staff read it
+    # beside the suggestion before referring (issue 10).
+    eligibility: list = field(default_factory=list)
 
     @property
     def kind_label(self):
@@ -247,12 +250,12 @@ def _partner_candidates(profile):
         .filter(Q(partner_id__in=listed_for_hub) | Q(partner__serves_all_hubs=True))
         .order_by()
         .values_list("partner_id", "partner__public_id", "partner__name", "partner__kind", "partner__serves_all_hubs",
-                     "name", "tag_index")
+                     "name", "tag_index", "eligibility_description")
     )
     need_tags, theme_tags, type_tag, stage_tag = (profile.need_tags, profile.theme_tags, profile.type_tag,
                                                   profile.stage_tag)
     matches = {}
-    for partner_id, public_id, name, kind, national, service_name, tag_text in rows:
+    for partner_id, public_id, name, kind, national, service_name, tag_text, eligibility in rows:
         tags = set(tag_text.split("|"))
         needs, themes = need_tags & tags, theme_tags & tags
         if not (needs or themes):
@@ -261,7 +264,8 @@ def _partner_candidates(profile):
         if match is None:
             matches[partner_id] = PartnerMatch(
                 partner_id, public_id, name, kind, is_local=not national, services=[service_name],
-                tags=_Tags(set(needs), set(themes), type_tag in tags, stage_tag in tags))
+                tags=_Tags(set(needs), set(themes), type_tag in tags, stage_tag in tags),
+                eligibility=[(service_name, eligibility)] if eligibility else [])
             continue
         found = match.tags
         found.needs |= needs
@@ -269,6 +273,8 @@ def _partner_candidates(profile):
         found.has_type = found.has_type or type_tag in tags
         found.has_stage = found.has_stage or stage_tag in tags
         match.services.append(service_name)
+        if eligibility:
+            match.eligibility.append((service_name, eligibility))
     for match in matches.values():
         match.score = match.tags.points() + (LOCAL_POINTS if match.is_local else 0)
     return matches
@@ -321,6 +327,7 @@ def _finish_partners(partners, profile):
         reasons = [f"Hub rule: {name}" for name in match.rules]
         if match.tags is not None:
             match.services = sorted(set(match.services))
+            match.eligibility = sorted(set(match.eligibility))
             match.needs, match.themes = match.tags.codes()
             reasons += match.tags.reasons(profile)
             reasons.append(f"Takes referrals from {profile.hub_name}" if match.is_local

@@ -45,6 +45,9 @@ class Resource(TaggedMixin):
                                      help_text="Not offered after this date until someone checks it again.")
     last_reviewed_on = models.DateField(null=True, blank=True)
     is_active = models.BooleanField("active", default=True)
+    # Who is reminded before the review date (a hub member); nobody for national resources kept in admin.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", help_text="Reminded by email before the review date.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -163,6 +166,8 @@ class Referral(models.Model):
         INQUIRY_WITHDRAWN = "inquiry_withdrawn", "The person who made the inquiry withdrew it"
         INQUIRY_DUPLICATE = "inquiry_duplicate", "The inquiry repeats another one the hub already has"
         INQUIRY_ERASED = "inquiry_erased", "The inquiry was erased"
+        # The hub retired the partner (signposting.directory.partner_retire_for_hub).
+        PARTNER_RETIRED = "partner_retired", "The hub no longer refers inquiries to your organisation"
 
     OPEN_STATUSES = (Status.SENT, Status.VIEWED, Status.ACCEPTED)
     # Allowed status changes; every referral service checks this table.

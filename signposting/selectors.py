@@ -242,3 +242,12 @@ def report_referrals_by_partner(*, hub_ids, start, end):
                           progress_given=Count("progress_updates", distinct=True,
                                                filter=Q(progress_updates__answered_at__isnull=False)))
                 .order_by("inquiry__hub_id", "partner__name"))
+def partner_records(partner_ids):
+    """(public_id, name) of the contact's organisations, for the link to suggest changes to each."""
+    return list(Partner.objects.filter(pk__in=partner_ids).order_by("name").only("public_id", "name"))
+
+
+def referrals_to_partner_for_hub(*, partner, hub):
+    """The open referrals of the hub's inquiries to this partner (what retiring it must settle)."""
+    return (Referral.objects.filter(partner=partner, inquiry__hub=hub, status__in=Referral.OPEN_STATUSES)
+            .select_related("inquiry").order_by("sent_at", "pk"))

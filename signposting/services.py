@@ -423,11 +423,12 @@ def _after_a_referral_closed(inquiry_id, *, by):
 
 
 @transaction.atomic
-def referral_close_by_hub(*, referral, by):
-    """Hub staff close an open referral (no answer, or no longer needed)."""
+def referral_close_by_hub(*, referral, by, reason=Referral.CloseReason.HUB_CLOSED):
+    """Hub staff close an open referral (no answer, or no longer needed; PARTNER_RETIRED when the hub
+    retires the partner: signposting.directory.partner_retire_for_hub)."""
     if not HubMembership.objects.filter(hub_id=referral.inquiry.hub_id, user=by).exists():
         raise ReferralNotYours()
-    return referral_close(referral=referral, reason=Referral.CloseReason.HUB_CLOSED, by=by)
+    return referral_close(referral=referral, reason=reason, by=by)
 
 
 @transaction.atomic

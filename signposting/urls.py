@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import embed, views
+from . import directory_views, embed, views
 
 app_name = "signposting"
 
@@ -12,6 +12,16 @@ urlpatterns = [
     path("staff/<slug:hub_slug>/inquiries/<str:reference>/referrals/<uuid:public_id>/close/",
          views.referral_close, name="referral_close"),
     path("staff/<slug:hub_slug>/referrals/", views.hub_referrals, name="hub_referrals"),
+    path("staff/<slug:hub_slug>/directory/<uuid:public_id>/retire/", directory_views.partner_retire,
+         name="staff_partner_retire"),
+    path("staff/<slug:hub_slug>/resources/", directory_views.resources, name="staff_resources"),
+    path("staff/<slug:hub_slug>/resources/new/", directory_views.resource_edit, name="staff_resource_new"),
+    path("staff/<slug:hub_slug>/resources/<uuid:public_id>/", directory_views.resource_edit,
+         name="staff_resource_edit"),
+    path("staff/<slug:hub_slug>/routing/", directory_views.routing_rules, name="staff_routing_rules"),
+    path("staff/<slug:hub_slug>/routing/new/", directory_views.routing_rule_edit, name="staff_routing_rule_new"),
+    path("staff/<slug:hub_slug>/routing/<int:pk>/", directory_views.routing_rule_edit,
+         name="staff_routing_rule_edit"),
     path("staff/<slug:hub_slug>/intranet-widget/", embed.embed_settings, name="embed_settings"),
     # Anyone: the hub's widget for a trust intranet, framed only by the sites the hub lists.
     path("embed/<slug:hub_slug>/", embed.embed, name="embed"),

@@ -330,4 +330,5 @@ def partner_home(request):
     return render(request, "signposting/partner/home.html",
                   {"page": page, "email": request.partner_email,
                    "organisations": selectors.partner_names(request.partner_ids),
+                   "organisation_records": selectors.partner_records(request.partner_ids),
                    "receives_digest": partner_contact_receives_digest(request.partner_email)})

@@ -353,6 +353,52 @@ REQUESTS: dict[str, Request] = {
                                                              args=["support-need:evaluation"])),
 }
 
+def _directory(w):
+    """Directory rows the issue 10 pages need, made on first use inside each actor's rolled-back request."""
+    from partners.models import PartnerProposal
+    from signposting.models import Resource, RoutingRule
+
+    contact = w.partner.contacts.first()
+    proposal, _ = PartnerProposal.objects.get_or_create(partner=w.partner, proposed_by=contact,
+                                                        proposed_by_email=contact.email,
+                                                        defaults={"values": {"website": "https://wessex.example"}})
+    resource, _ = Resource.objects.get_or_create(hub=w.hub, title="IG toolkit", defaults={
+        "url": "https://example.org/ig", "kind": "toolkit", "review_due_on": "2099-01-01"})
+    rule, _ = RoutingRule.objects.get_or_create(hub=w.hub, name="IG to Wessex", defaults={
+        "action": "add", "partner": w.partner})
+    return {"service": w.partner.services.first(), "contact": contact, "proposal": proposal,
+            "resource": resource, "rule": rule}
+
+
+def _dir_url(name, w, *extra):
+    d = _directory(w)
+    args = [H, w.partner.public_id] + [getattr(d[key], "public_id", None) or d[key].pk for key in extra]
+    return reverse(name, args=args)
+
+
+REQUESTS.update({
+    "partners:staff_directory": lambda w: ("get", reverse("partners:staff_directory", args=[H])),
+    "partners:staff_partner_new": lambda w: ("get", reverse("partners:staff_partner_new", args=[H])),
+    "partners:staff_partner": lambda w: ("get", _dir_url("partners:staff_partner", w)),
+    "partners:staff_partner_edit": lambda w: ("get", _dir_url("partners:staff_partner_edit", w)),
+    "partners:staff_service_new": lambda w: ("get", _dir_url("partners:staff_service_new", w)),
+    "partners:staff_service_edit": lambda w: ("get", _dir_url("partners:staff_service_edit", w, "service")),
+    "partners:staff_contact_new": lambda w: ("get", _dir_url("partners:staff_contact_new", w)),
+    "partners:staff_contact_edit": lambda w: ("get", _dir_url("partners:staff_contact_edit", w, "contact")),
+    "partners:staff_proposal": lambda w: ("get", _dir_url("partners:staff_proposal", w, "proposal")),
+    "partners:proposal_new": lambda w: ("get", reverse("partners:proposal_new", args=[w.partner.public_id])),
+    "signposting:staff_partner_retire": lambda w: ("get", _dir_url("signposting:staff_partner_retire", w)),
+    "signposting:staff_resources": lambda w: ("get", reverse("signposting:staff_resources", args=[H])),
+    "signposting:staff_resource_new": lambda w: ("get", reverse("signposting:staff_resource_new", args=[H])),
+    "signposting:staff_resource_edit": lambda w: ("get", reverse("signposting:staff_resource_edit", args=[
+        H, _directory(w)["resource"].public_id])),
+    "signposting:staff_routing_rules": lambda w: ("get", reverse("signposting:staff_routing_rules", args=[H])),
+    "signposting:staff_routing_rule_new": lambda w: ("get", reverse("signposting:staff_routing_rule_new", args=[H])),
+    "signposting:staff_routing_rule_edit": lambda w: ("get", reverse("signposting:staff_routing_rule_edit", args=[
+        H, _directory(w)["rule"].pk])),
+    "intake:staff_inquiry_record": lambda w: ("get", reverse("intake:staff_inquiry_record", args=[H])),
+})
+
 SIGN_IN_PAGES = {
     access.SIGN_IN: reverse("hubportal:sign_in"),
     access.STAFF_SIGN_IN: reverse("hubportal:staff_sign_in"),

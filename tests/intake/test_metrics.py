@@ -187,11 +187,12 @@ def test_the_page_draws_each_chart_as_svg_with_a_title_and_the_same_figures_in_a
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"app-bar-chart\"") == 9
+    # Nine charts, and "How it arrived" (issue 10).
+    assert page.count("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"app-bar-chart\"") == 10
     assert 'role="img" aria-labelledby="chart-kind_of_help-title chart-kind_of_help-desc"' in page
     assert '<title id="chart-kind_of_help-title">Kind of help</title>' in page
     assert "Highest: I have a new idea, 2." in page
-    assert page.count('class="nhsuk-table"') == 9
+    assert page.count('class="nhsuk-table"') == 10
     # The same figure in the chart and in its table.
     assert '<rect x="0" y="24" width="396.0" height="20" fill="#005eb8"><title>I have a new idea: 2</title>' in page
     assert ('<td class="nhsuk-table__cell">I have a new idea</td>'
@@ -235,7 +236,8 @@ def test_the_csv_holds_every_figure_as_section_label_value_with_formulas_neutral
     assert ["Funnel", "Closed", "2"] in rows
     # One row per figure on the page: ten summary figures and every bar of every chart.
     weeks = 10  # the weeks beginning 28 April to 30 June 2025
-    assert len(rows) == 1 + 10 + weeks + 10 + 13 + 10 + 6 + 4 + 6 + 6 + 4
+    sources = 4  # web, email, phone, meeting (issue 10)
+    assert len(rows) == 1 + 10 + weeks + 10 + 13 + 10 + 6 + 4 + 6 + 6 + 4 + sources
 
 
 @pytest.mark.django_db
