@@ -57,7 +57,7 @@ TEST_DATES ?= 2026-10-23T16:00:00+01:00 2026-12-24T12:00:00+00:00 2028-02-29T12:
 test-dates: install ## Run the unit tests with the clock travelled to each of TEST_DATES (SQLite)
 	@for when in $(TEST_DATES); do \
 		echo "== unit tests on $$when"; \
-		env -u DATABASE_URL TEST_NOW=$$when $(PY) -m pytest -q -p no:cacheprovider -m "not browser and not integration" || exit 1; \
+		env -u DATABASE_URL TEST_NOW=$$when $(PY) -m pytest -q -p no:cacheprovider -n 2 -m "not browser and not integration" || exit 1; \
 	done
 
 # Typed first: the modules every other piece leans on (services, selectors, permissions, the outbox,

@@ -88,16 +88,19 @@ def test_the_partner_is_asked_once_chased_once_and_then_the_hub_leads_are_told(
 @pytest.mark.django_db
 def test_a_progress_update_answers_the_request_and_stops_its_chase(
         accepted, partner_contact, client, outbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with time_machine.travel(at(dt.date(2026, 12, 2), 10), tick=False), \
+            django_capture_on_commit_callbacks(execute=True):
         reminders_send(now=at(dt.date(2026, 12, 2), 10))
-    sign_in_partner(client, partner_contact.email)
     url = reverse("signposting:referral_progress", args=[accepted.public_id])
-    assert client.get(url).status_code == 200
-    bad = client.post(url, {"note": "", "expected_outcome_on": "2020-01-01"})
-    assert bad.status_code == 400
-    assert "Enter a short note on how it is going" in bad.content.decode()
-    assert client.post(url, {"note": "Evaluation plan agreed", "milestone_reached": "Plan signed",
-                             "expected_outcome_on": "2099-03-01"}).status_code == 302
+    # The partner signs in and answers that afternoon: the next request is planned from then.
+    with time_machine.travel(at(dt.date(2026, 12, 2), 15), tick=False):
+        sign_in_partner(client, partner_contact.email)
+        assert client.get(url).status_code == 200
+        bad = client.post(url, {"note": "", "expected_outcome_on": "2020-01-01"})
+        assert bad.status_code == 400
+        assert "Enter a short note on how it is going" in bad.content.decode()
+        assert client.post(url, {"note": "Evaluation plan agreed", "milestone_reached": "Plan signed",
+                                 "expected_outcome_on": "2099-03-01"}).status_code == 302
     progress = ReferralProgress.objects.get(referral=accepted)
     assert (progress.note, progress.milestone_reached, progress.expected_outcome_on, progress.answered_by) == (
         "Evaluation plan agreed", "Plan signed", dt.date(2099, 3, 1), partner_contact)

@@ -74,7 +74,8 @@ def test_no_reminder_once_the_partner_has_answered(referral, partner_contact, ou
 def test_partner_contacts_get_a_weekly_digest_of_referrals_waiting_and_overdue(
         referral, partner_contact, outbox, django_capture_on_commit_callbacks):
     monday_nov_16 = dt.datetime(2026, 11, 16, 7, 0, tzinfo=LONDON)
-    with django_capture_on_commit_callbacks(execute=True), time_machine.travel(monday_nov_16, tick=False):
+    # The clock stays on the 16th while the digests are sent after commit (an email is due when queued).
+    with time_machine.travel(monday_nov_16, tick=False), django_capture_on_commit_callbacks(execute=True):
         sent = digests_send(frequency="weekly", today=monday_nov_16.date(), audiences=["partner"])
     assert [(audience, person) for audience, person, _ in sent] == [("partner", partner_contact)]
     [message] = [m for m in outbox if m.to == [partner_contact.email]]
