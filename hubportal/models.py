@@ -520,3 +520,33 @@ class ErasureRequest(models.Model):
 
     def __str__(self):
         return f"Erasure request {self.public_id} ({self.status})"
+
+
+# --- Issue 10: the hub audit log ---------------------------------------------------------------------
+
+
+class HubAuditEntry(models.Model):
+    """One change to a hub's settings: who, when, what, and the values before and after.
+
+    Written only through hubportal.audit.hub_audit_record, by the service that made the change, in its
+    transaction; never changed afterwards. Changes to one inquiry go on its timeline instead."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="audit_entries")
+    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The person's name and address when they acted, so the row still reads right after they leave.
+    by_name = models.CharField(max_length=300, blank=True)
+    # What changed, in words a hub lead reads: "Service levels changed", "Criterion added".
+    what = models.CharField(max_length=200)
+    # The thing changed, in words: "Triage checklist (version 2)", "jo@nhs.net".
+    subject = models.CharField(max_length=300, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["hub", "-at"], name="hub_audit_recent")]
+        verbose_name_plural = "hub audit entries"
+
+    def __str__(self):
+        return f"{self.what} at {self.hub_id} by {self.by_name} ({self.at:%Y-%m-%d %H:%M})"

@@ -181,6 +181,26 @@ REQUESTS: dict[str, Request] = {
     "hubportal:staff_erasure_requests": lambda w: ("get", reverse("hubportal:staff_erasure_requests", args=[H])),
     "hubportal:staff_erasure_request": lambda w: ("get", reverse("hubportal:staff_erasure_request",
                                                                 args=[H, w.erasure.public_id])),
+    "hubportal:settings": lambda w: ("get", reverse("hubportal:settings", args=[H])),
+    "hubportal:settings_service_levels": lambda w: ("get", reverse("hubportal:settings_service_levels", args=[H])),
+    "hubportal:settings_team": lambda w: ("get", reverse("hubportal:settings_team", args=[H])),
+    "hubportal:settings_team_member": lambda w: ("get", reverse(
+        "hubportal:settings_team_member", args=[H, w.people[access.HUB_MEMBER].pk])),
+    "hubportal:settings_audit": lambda w: ("get", reverse("hubportal:settings_audit", args=[H])),
+    "intake:settings_checklists": lambda w: ("get", reverse("intake:settings_checklists", args=[H])),
+    "intake:settings_checklist": lambda w: ("get", reverse("intake:settings_checklist", args=[H, w.checklist.slug])),
+    "intake:settings_checklist_preview": lambda w: ("get", reverse("intake:settings_checklist_preview",
+                                                                   args=[H, w.checklist.slug])),
+    "intake:settings_checklist_active": lambda w: ("post", reverse("intake:settings_checklist_active",
+                                                                   args=[H, w.checklist.slug])),
+    "intake:settings_criterion_new": lambda w: ("get", reverse("intake:settings_criterion_new",
+                                                               args=[H, w.checklist.slug])),
+    "intake:settings_criterion": lambda w: ("get", reverse("intake:settings_criterion", args=[
+        H, w.checklist.slug, w.checklist.criteria.first().key])),
+    "intake:settings_criterion_retire": lambda w: ("post", reverse("intake:settings_criterion_retire", args=[
+        H, w.checklist.slug, w.checklist.criteria.first().key])),
+    "intake:settings_criterion_move": lambda w: ("post", reverse("intake:settings_criterion_move", args=[
+        H, w.checklist.slug, w.checklist.criteria.first().key])),
     "hubportal:staff_sign_in": lambda w: ("get", reverse("hubportal:staff_sign_in")),
     "hubportal:staff_code": lambda w: ("get", reverse("hubportal:staff_code")),
     "hubportal:staff_set_up": lambda w: ("get", reverse("hubportal:staff_set_up")),

@@ -1,0 +1,205 @@
+"""A hub's own settings, changed by its leads from the settings pages (issue 10): service levels and team.
+
+Every service here is one transaction that checks the actor is a lead of the hub, makes the change and
+writes the hub audit log (hubportal.audit) with the values before and after.
+
+Team rules:
+- A person joins by invitation: their account is made (or woken) and they are emailed the staff
+  invitation (hubportal.services.staff_invite: a single-use link to set a password, then TOTP).
+- A hub always keeps at least one lead: demoting or removing the last one is refused. Two leads demoting
+  each other at once both lock the hub's lead rows first, so the second sees the first's change.
+- Removing someone from the team first hands their open work to another member (or to nobody): every
+  app that assigns work to staff registers a hand-over (register_team_leaving), called inside the
+  transaction, so nothing is left assigned to someone who left. An account in no hub any more is made
+  inactive (it can no longer sign in); its history (timelines, audit) keeps its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from .audit import hub_audit_record
+from .models import Hub, HubMembership, User
+from .services import staff_invite
+
+SERVICE_LEVEL_FIELDS = {
+    "triage_target_working_days": "Triage target",
+    "info_reminder_working_days": "Question wait before reminding the submitter",
+    "info_close_suggestion_working_days": "Then wait before suggesting closing",
+    "partner_target_working_days": "Partner response target",
+    "partner_reminder_working_days": "Remind the partner after",
+    "partner_escalation_working_days": "Escalate to the partner's lead and the hub lead after",
+}
+
+
+class SettingsRefused(ValueError):
+    """A change that cannot be made; the message says why, for the lead. `field`: where it belongs."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class NotALead(SettingsRefused):
+    def __init__(self):
+        super().__init__("Only the hub's leads can change its settings")
+
+
+def _require_lead(hub: Hub, by: User) -> None:
+    if not HubMembership.objects.filter(hub=hub, user=by, role=HubMembership.Role.LEAD).exists():
+        raise NotALead()
+
+
+def _values(hub: Hub) -> dict:
+    return {label: getattr(hub, name) for name, label in SERVICE_LEVEL_FIELDS.items()}
+
+
+@transaction.atomic
+def hub_set_service_levels(*, hub: Hub, by: User, **levels: int) -> Hub:
+    """Set the hub's service levels, in working days (the form checks each is 1-60). New deadlines use
+    them; deadlines already set stay as they were promised."""
+    _require_lead(hub, by)
+    unknown = set(levels) - set(SERVICE_LEVEL_FIELDS)
+    if unknown:
+        raise SettingsRefused(f"Unknown service levels: {', '.join(sorted(unknown))}")
+    for name, value in levels.items():
+        if not isinstance(value, int) or not 1 <= value <= 60:
+            raise SettingsRefused("Enter a whole number of working days from 1 to 60", name)
+    locked = Hub.objects.select_for_update().get(pk=hub.pk)
+    before = _values(locked)
+    Hub.objects.filter(pk=hub.pk).update(**levels)
+    locked.refresh_from_db()
+    hub_audit_record(locked, by, "Service levels changed", before, _values(locked), subject="Service levels")
+    hub.refresh_from_db()
+    return locked
+
+
+# --- Team -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Work someone holds at a hub, as an app describes it: "3 open inquiries assigned to them"."""
+
+    description: str
+    count: int
+
+
+@dataclass(frozen=True)
+class LeavingHook:
+    # (hub, user) -> what they hold, for the confirmation page.
+    describe: Callable[..., list[Holding]]
+    # (*, hub, user, to, by) -> hands it over to `to` (a member of the hub, or None: nobody).
+    hand_over: Callable[..., None]
+
+
+_leaving_hooks: list[LeavingHook] = []
+
+
+def register_team_leaving(*, describe: Callable[..., list[Holding]], hand_over: Callable[..., None]) -> None:
+    """An app that assigns work to hub staff registers how to describe and hand over that work (from its
+    AppConfig.ready())."""
+    hook = LeavingHook(describe=describe, hand_over=hand_over)
+    if hook not in _leaving_hooks:
+        _leaving_hooks.append(hook)
+
+
+def team_member_holdings(*, hub: Hub, user: User) -> list[Holding]:
+    return [holding for hook in _leaving_hooks for holding in hook.describe(hub=hub, user=user) if holding.count]
+
+
+def _lead_rows(hub: Hub) -> list[HubMembership]:
+    """The hub's lead memberships, locked: whoever changes a lead's role holds them until commit."""
+    return list(HubMembership.objects.select_for_update().filter(hub=hub, role=HubMembership.Role.LEAD)
+                .order_by("pk"))
+
+
+def _refuse_last_lead(hub: Hub, membership: HubMembership, what: str) -> None:
+    leads = _lead_rows(hub)
+    if [m.pk for m in leads] == [membership.pk]:
+        raise SettingsRefused(f"{membership.user.email} is the hub's only lead. Make someone else a lead "
+                              f"before you {what}", "role")
+
+
+@transaction.atomic
+def team_invite(*, hub: Hub, by: User, email: str, full_name: str, role: str) -> HubMembership:
+    """Add a person to the hub's team and email them the staff invitation."""
+    _require_lead(hub, by)
+    if role not in HubMembership.Role.values:
+        raise SettingsRefused("Choose a role", "role")
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email, full_name=full_name.strip())
+    elif HubMembership.objects.filter(hub=hub, user=user).exists():
+        raise SettingsRefused(f"{email} is already in this hub's team", "email")
+    else:
+        # Someone who left (an inactive account) comes back; a name typed now fills a blank one.
+        changed = []
+        if not user.is_active:
+            user.is_active = True
+            changed.append("is_active")
+        if full_name.strip() and not user.full_name:
+            user.full_name = full_name.strip()
+            changed.append("full_name")
+        if changed:
+            user.save(update_fields=changed)
+    membership = HubMembership.objects.create(hub=hub, user=user, role=role)
+    staff_invite(user=user, by=by)
+    hub_audit_record(hub, by, "Person invited to the team", {},
+                     {"email": email, "name": user.full_name, "role": membership.get_role_display()}, subject=email)
+    return membership
+
+
+@transaction.atomic
+def team_set_role(*, membership: HubMembership, by: User, role: str) -> HubMembership:
+    """Make a member a lead, or a lead a member (never the last lead)."""
+    hub = membership.hub
+    _require_lead(hub, by)
+    if role not in HubMembership.Role.values:
+        raise SettingsRefused("Choose a role", "role")
+    current = HubMembership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    if current.role == role:
+        return current
+    if current.role == HubMembership.Role.LEAD:
+        _refuse_last_lead(hub, current, "make them a team member")
+    before = current.get_role_display()
+    current.role = role
+    current.save(update_fields=["role"])
+    hub_audit_record(hub, by, "Role changed", {"role": before}, {"role": current.get_role_display()},
+                     subject=current.user.email)
+    return current
+
+
+@transaction.atomic
+def team_remove(*, membership: HubMembership, by: User, hand_to: User | None) -> None:
+    """Take a person off the hub's team, first handing their open work to `hand_to` (a member of this
+    hub who stays) or to nobody. Never the last lead."""
+    hub = membership.hub
+    _require_lead(hub, by)
+    current = HubMembership.objects.select_for_update().select_related("user").filter(pk=membership.pk).first()
+    if current is None:
+        raise SettingsRefused("This person is no longer in the team")
+    user = current.user
+    if current.role == HubMembership.Role.LEAD:
+        _refuse_last_lead(hub, current, "remove them")
+    if hand_to is not None and (hand_to == user or not HubMembership.objects.filter(hub=hub, user=hand_to,
+                                                                                  user__is_active=True).exists()):
+        raise SettingsRefused("Choose someone who stays in this hub's team", "hand_to")
+    held = team_member_holdings(hub=hub, user=user)
+    for hook in _leaving_hooks:
+        hook.hand_over(hub=hub, user=user, to=hand_to, by=by)
+    current.delete()
+    became_inactive = False
+    if not user.is_staff and not HubMembership.objects.filter(user=user).exists():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        became_inactive = True
+    hub_audit_record(hub, by, "Person removed from the team",
+                     {"email": user.email, "role": current.get_role_display(),
+                      "held": [f"{h.count} {h.description}" for h in held]},
+                     {"work handed to": hand_to.email if hand_to else "nobody",
+                      "account": "made inactive (in no hub now)" if became_inactive else "still in another hub"},
+                     subject=user.email)
