@@ -145,6 +145,8 @@ ACCESS: dict[str, Rule] = {
     "hubportal:settings_team": SETTINGS,
     "hubportal:settings_team_member": HUB_LEADS,
     "hubportal:settings_audit": HUB_LEADS,
+    "hubportal:settings_priorities": SETTINGS,
+    "hubportal:settings_priority_active": HUB_LEADS,
     "hubportal:staff_erasure_request": HUB_LEADS,
     "hubportal:staff_sign_in": public(),
     # The code and set-up steps need the password step first; without it they send you back to it.

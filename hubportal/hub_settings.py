@@ -203,3 +203,46 @@ def team_remove(*, membership: HubMembership, by: User, hand_to: User | None) ->
                      {"work handed to": hand_to.email if hand_to else "nobody",
                       "account": "made inactive (in no hub now)" if became_inactive else "still in another hub"},
                      subject=user.email)
+
+
+# --- Local priorities ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hub_theme_add(*, hub: Hub, by: User, label: str):
+    """Add one of the hub's own priority themes. Its name must differ from the national themes' and the
+    hub's others' (retired ones too: bring that one back instead). Its code is made here, once, and never
+    changes: inquiries store it."""
+    from django.utils.text import slugify
+
+    from .models import HubTheme
+    from .taxonomy import Theme
+
+    _require_lead(hub, by)
+    label = " ".join(label.split())
+    if not label:
+        raise SettingsRefused("Enter the name of the priority", "label")
+    taken = [name for _code, name in Theme.choices] + list(HubTheme.objects.filter(hub=hub)
+                                                             .values_list("label", flat=True))
+    if any(name.casefold() == label.casefold() for name in taken):
+        raise SettingsRefused("There is already a priority with that name", "label")
+    base = f"{HubTheme.LOCAL_PREFIX}{hub.code.lower()}-{slugify(label)[:50] or 'priority'}"
+    code, n = base, 1
+    while HubTheme.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    theme = HubTheme.objects.create(hub=hub, code=code, label=label)
+    hub_audit_record(hub, by, "Local priority added", {}, {"name": label}, subject=label)
+    return theme
+
+
+@transaction.atomic
+def hub_theme_set_active(*, theme, by: User, is_active: bool):
+    """Retire a local priority (no longer offered; inquiries that chose it keep it) or bring it back."""
+    _require_lead(theme.hub, by)
+    if theme.is_active != is_active:
+        type(theme).objects.filter(pk=theme.pk).update(is_active=is_active)
+        hub_audit_record(theme.hub, by, "Local priority brought back" if is_active else "Local priority retired",
+                         {"active": theme.is_active}, {"active": is_active}, subject=theme.label)
+        theme.is_active = is_active
+    return theme

@@ -78,3 +78,10 @@ class RemoveForm(forms.Form):
 
     def hand_to_user(self):
         return self.others.get(self.cleaned_data["hand_to"])
+
+
+class ThemeForm(forms.Form):
+    label = forms.CharField(label="Name of the priority", max_length=120,
+                            help_text="For example, Dorset frailty programme",
+                            error_messages={"required": "Enter the name of the priority",
+                                            "max_length": "Name must be 120 characters or fewer"})

@@ -550,3 +550,29 @@ class HubAuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.what} at {self.hub_id} by {self.by_name} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class HubTheme(models.Model):
+    """A hub's own priority theme (issue 10), chosen by submitters beside the national ones.
+
+    National themes are code (hubportal.taxonomy.Theme) and never change; local ones are these rows.
+    The code is stored on inquiries, services and resources like a national code, and always starts with
+    LOCAL_PREFIX, so no local code can ever collide with a national one. A retired theme is no longer
+    offered, and keeps its label wherever it was chosen."""
+
+    LOCAL_PREFIX = "local-"
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="themes")
+    code = models.CharField(max_length=80, unique=True)
+    label = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["label", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__startswith="local-"), name="hub_theme_code_is_local"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.hub})"

@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import hub_settings
-from .hub_settings_forms import InviteForm, RemoveForm, RoleForm, ServiceLevelsForm
-from .models import HubAuditEntry, HubMembership
+from .hub_settings_forms import InviteForm, RemoveForm, RoleForm, ServiceLevelsForm, ThemeForm
+from .models import HubAuditEntry, HubMembership, HubTheme
 from .permissions import hub_lead_view, staff_view
 
 
@@ -134,3 +134,39 @@ def audit_log(request, membership):
     return render(request, "hubportal/settings/audit.html", {
         "hub": hub, "membership": membership, "current": "audit", "page": page,
     })
+
+
+# Access: members of the hub see its priorities; its leads add them.
+@staff_view
+@require_http_methods(["GET", "POST"])
+def priorities(request, membership):
+    from .taxonomy import Theme
+
+    hub = membership.hub
+    form = ThemeForm(request.POST or None) if _is_lead(membership) else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404("Only the hub's leads add priorities")
+        if form.is_valid():
+            try:
+                theme = hub_settings.hub_theme_add(hub=hub, by=request.user, label=form.cleaned_data["label"])
+            except hub_settings.SettingsRefused as error:
+                _refused(form, error)
+            else:
+                messages.success(request, f"Priority added: {theme.label}. Submitters to this hub can choose it")
+                return redirect("hubportal:settings_priorities", hub.slug)
+    return render(request, "hubportal/settings/priorities.html", {
+        "hub": hub, "membership": membership, "current": "priorities", "form": form,
+        "national": Theme.choices, "local": HubTheme.objects.filter(hub=hub).order_by("-is_active", "label"),
+    }, status=400 if form is not None and form.errors else 200)
+
+
+# Access: the hub's leads.
+@hub_lead_view
+@require_POST
+def priority_active(request, membership, code):
+    theme = get_object_or_404(HubTheme, hub=membership.hub, code=code)
+    is_active = request.POST.get("active") == "yes"
+    hub_settings.hub_theme_set_active(theme=theme, by=request.user, is_active=is_active)
+    messages.success(request, f"Priority {'brought back' if is_active else 'retired'}: {theme.label}")
+    return redirect("hubportal:settings_priorities", membership.hub.slug)

@@ -198,6 +198,15 @@ class ThemesForm(StepForm):
         fields = ["themes"]
         optional = ["themes"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The national themes, and the chosen hub's own priorities (issue 10): this page comes after
+        # the hub is chosen, so a submitter sees their hub's local priorities.
+        from hubportal.taxonomy import theme_choices
+
+        inquiry = self.instance
+        self.fields["themes"].choices = theme_choices(inquiry.hub if inquiry and inquiry.hub_id else None)
+
 
 class AboutYouForm(StepForm):
     class Meta:

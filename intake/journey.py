@@ -36,10 +36,11 @@ STEPS = [
          "Select how far along the innovation is"),
     Step("support", forms.SupportForm, "Support needed", ("support_needed",), ("support_needed",),
          "Select at least one kind of support"),
-    Step("themes", forms.ThemesForm, "Priority themes", ("themes",)),
     Step("about-you", forms.AboutYouForm, "About you", ("contact_name", "organisation", "role", "phone"),
          ("contact_name", "organisation", "role"), "Tell us your name, organisation and role"),
     Step("hub", forms.HubForm, "Innovation hub", ("hub",), ("hub",), "Select the innovation hub for your area"),
+    # After the hub: it offers the hub's own priorities beside the national ones (issue 10).
+    Step("themes", forms.ThemesForm, "Priority themes", ("themes",)),
     Step("consent", forms.ConsentForm, "Consent",
          ("consent_share_with_partners", "consent_contact"),
          ("consent_share_with_partners", "consent_contact"), "Answer the questions about consent"),

@@ -157,8 +157,10 @@ class Inquiry(models.Model):
         return labels(SupportNeed, self.support_needed)
 
     def theme_labels(self):
-        from hubportal.taxonomy import labels
+        from hubportal.taxonomy import is_local_theme, labels, theme_labels
 
+        if any(is_local_theme(code) for code in self.themes or ()):
+            return theme_labels(self.hub if self.hub_id else None, self.themes)
         return labels(Theme, self.themes)
 
 

@@ -118,7 +118,13 @@ def inquiry_start(*, submitter, answers):
 
 @transaction.atomic
 def inquiry_update_draft(*, inquiry, answers):
-    """Save some answers of a draft. Refuses once the inquiry has been sent (another tab may have sent it)."""
+    """Save some answers of a draft. Refuses once the inquiry has been sent (another tab may have sent it).
+    Choosing another hub drops the previous hub's own priority themes (issue 10): they mean nothing there."""
+    if "hub" in answers and inquiry.themes:
+        from hubportal.taxonomy import is_local_theme, theme_lookup
+
+        kept = theme_lookup(answers["hub"])
+        answers = {**answers, "themes": [t for t in inquiry.themes if not is_local_theme(t) or t in kept]}
     updated = Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.DRAFT).update(
         **answers, updated_at=timezone.now()
     )

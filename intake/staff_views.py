@@ -233,6 +233,10 @@ def inquiry_export(request, membership):
     values = rows.values_list(*[field for _, field, _ in EXPORT_COLUMNS], "pk").iterator(chunk_size=EXPORT_CHUNK)
     writer = csv.writer(_Echo())
     readers = [read for _, _, read in EXPORT_COLUMNS]
+    # Themes: the national ones and this hub's own priorities, retired ones too (issue 10).
+    from hubportal.taxonomy import theme_lookup
+
+    readers[[field for _, field, _ in EXPORT_COLUMNS].index("themes")] = _labels(theme_lookup(hub).items())
 
     def lines():
         yield BOM + writer.writerow([label for label, _, _ in EXPORT_COLUMNS])

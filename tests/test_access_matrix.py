@@ -28,6 +28,7 @@ from hubportal.models import (
     EmailLink,
     ErasureRequest,
     HubMembership,
+    HubTheme,
     OutboundEmail,
     WebhookDelivery,
     WebhookEndpoint,
@@ -80,6 +81,7 @@ class World:
     export: object = None
     lay: object = None  # tests/review/conftest.py's LayWorld
     saved_search: object = None
+    local_theme: object = None
 
 
 @pytest.fixture
@@ -132,7 +134,8 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
     return World(hub=hub, inquiry=inquiry, draft=draft, attachment=attachment, evidence=evidence, referral=referral, partner=wessex,
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
                  people=people, email=email, erasure=erasure, export=export,
-                 lay=lay_world(hub, inquiry, hub_lead), saved_search=saved_search)
+                 lay=lay_world(hub, inquiry, hub_lead), saved_search=saved_search,
+                 local_theme=HubTheme.objects.create(hub=hub, code="local-dor-frailty", label="Dorset frailty"))
 
 
 def client_as(actor, world):
@@ -187,6 +190,9 @@ REQUESTS: dict[str, Request] = {
     "hubportal:settings_team_member": lambda w: ("get", reverse(
         "hubportal:settings_team_member", args=[H, w.people[access.HUB_MEMBER].pk])),
     "hubportal:settings_audit": lambda w: ("get", reverse("hubportal:settings_audit", args=[H])),
+    "hubportal:settings_priorities": lambda w: ("get", reverse("hubportal:settings_priorities", args=[H])),
+    "hubportal:settings_priority_active": lambda w: ("post", reverse(
+        "hubportal:settings_priority_active", args=[H, w.local_theme.code])),
     "intake:settings_checklists": lambda w: ("get", reverse("intake:settings_checklists", args=[H])),
     "intake:settings_checklist": lambda w: ("get", reverse("intake:settings_checklist", args=[H, w.checklist.slug])),
     "intake:settings_checklist_preview": lambda w: ("get", reverse("intake:settings_checklist_preview",
