@@ -147,6 +147,10 @@ ACCESS: dict[str, Rule] = {
     "hubportal:settings_audit": HUB_LEADS,
     "hubportal:settings_priorities": SETTINGS,
     "hubportal:settings_priority_active": HUB_LEADS,
+    "hubportal:settings_who_may_submit": Rule("members of the hub in the URL see it and accept a person they "
+                                              "checked; only its leads set the domains", STAFF_OF_THE_HUB,
+                                              needs="staff"),
+    "hubportal:settings_accepted_address_remove": HUB_LEADS,
     "hubportal:staff_erasure_request": HUB_LEADS,
     "hubportal:staff_sign_in": public(),
     # The code and set-up steps need the password step first; without it they send you back to it.

@@ -246,3 +246,56 @@ def hub_theme_set_active(*, theme, by: User, is_active: bool):
                          {"active": theme.is_active}, {"active": is_active}, subject=theme.label)
         theme.is_active = is_active
     return theme
+
+
+# --- Who may submit -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hub_set_accepted_domains(*, hub: Hub, by: User, text: str) -> list[str]:
+    """Set the email domains the hub accepts (empty: the deployment's default). An invalid domain refuses
+    the whole change (SettingsRefused naming it)."""
+    from .submitters import InvalidDomain, domains_parse
+
+    _require_lead(hub, by)
+    try:
+        domains = domains_parse(text)
+    except InvalidDomain as error:
+        raise SettingsRefused(str(error), "domains") from error
+    locked = Hub.objects.select_for_update().get(pk=hub.pk)
+    before = [line for line in locked.accepted_email_domains.splitlines() if line]
+    Hub.objects.filter(pk=hub.pk).update(accepted_email_domains="\n".join(domains))
+    hub_audit_record(hub, by, "Accepted email domains changed", {"domains": before or "the default"},
+                     {"domains": domains or "the default"}, subject="Who may submit")
+    hub.accepted_email_domains = "\n".join(domains)
+    return domains
+
+
+@transaction.atomic
+def hub_accept_address(*, hub: Hub, by: User, email: str, how_checked: str):
+    """Accept one person whose address is not on the hub's domains, after a member of staff checked who
+    they are (how_checked says how). Any member of the hub's staff may: it is the everyday answer to
+    "I cannot sign in"."""
+    from .models import HubAcceptedAddress
+
+    if not HubMembership.objects.filter(hub=hub, user=by).exists():
+        raise SettingsRefused("Only the hub's staff can accept a person")
+    email = email.strip().lower()
+    how_checked = " ".join(how_checked.split())
+    if not how_checked:
+        raise SettingsRefused("Say how you checked who they are", "how_checked")
+    if HubAcceptedAddress.objects.filter(hub=hub, email=email).exists():
+        raise SettingsRefused(f"{email} is already accepted", "email")
+    accepted = HubAcceptedAddress.objects.create(hub=hub, email=email, how_checked=how_checked, accepted_by=by)
+    hub_audit_record(hub, by, "Person accepted to submit", {}, {"email": email, "how checked": how_checked},
+                     subject=email)
+    return accepted
+
+
+@transaction.atomic
+def hub_accepted_address_remove(*, accepted, by: User) -> None:
+    _require_lead(accepted.hub, by)
+    accepted.delete()
+    hub_audit_record(accepted.hub, by, "Accepted person removed", {"email": accepted.email,
+                                                                    "how checked": accepted.how_checked}, {},
+                     subject=accepted.email)

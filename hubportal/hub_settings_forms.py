@@ -85,3 +85,35 @@ class ThemeForm(forms.Form):
                             help_text="For example, Dorset frailty programme",
                             error_messages={"required": "Enter the name of the priority",
                                             "max_length": "Name must be 120 characters or fewer"})
+
+
+class DomainsForm(forms.Form):
+    domains = forms.CharField(
+        label="Email domains this hub accepts", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        help_text="One a line, for example dchft.nhs.uk. Each accepts its subdomains too. Leave it empty to "
+                  "accept the service's default.",
+        error_messages={"max_length": "Enter 5000 characters or fewer"})
+
+    def clean_domains(self):
+        from .submitters import InvalidDomain, domains_parse
+
+        try:
+            return "\n".join(domains_parse(self.cleaned_data["domains"]))
+        except InvalidDomain as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class AcceptAddressForm(forms.Form):
+    email = forms.EmailField(label="Their email address", max_length=254,
+                             widget=forms.EmailInput(attrs={"spellcheck": "false", "class": "nhsuk-input--width-30"}),
+                             error_messages={"required": "Enter their email address",
+                                             "invalid": "Enter an email address in the correct format, "
+                                                        "like name@nhs.net"})
+    how_checked = forms.CharField(label="How did you check who they are?", max_length=300,
+                                  help_text="For example, phoned the practice manager at Poole Road Surgery",
+                                  error_messages={"required": "Say how you checked who they are",
+                                                  "max_length": "Enter 300 characters or fewer"})
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()

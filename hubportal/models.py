@@ -106,6 +106,9 @@ class Hub(models.Model):
     # The intranet pages allowed to frame this hub's front door widget (/embed/<hub>/), one origin a
     # line (https://intranet.dchft.nhs.uk). Empty: nobody may frame it. Set by hub leads (embed page).
     embed_origins = models.TextField(blank=True, default="")
+    # Who may submit to this hub (issue 10): email domains, one a line ("dchft.nhs.uk"), each with its
+    # subdomains. Empty: the deployment's SUBMITTER_EMAIL_DOMAINS. See hubportal.submitters.
+    accepted_email_domains = models.TextField(blank=True, default="")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -576,3 +579,21 @@ class HubTheme(models.Model):
 
     def __str__(self):
         return f"{self.label} ({self.hub})"
+
+
+class HubAcceptedAddress(models.Model):
+    """One person a hub accepts although their address is not on its domains (issue 10): a staff member
+    checked who they are (a GP practice's generic address, a VCSE worker's own domain) and says how."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="accepted_addresses")
+    email = models.EmailField()
+    how_checked = models.CharField(max_length=300)
+    accepted_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["hub", "email"], name="hub_accepted_address_once")]
+
+    def __str__(self):
+        return f"{self.email} at {self.hub}"

@@ -10,8 +10,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import hub_settings
-from .hub_settings_forms import InviteForm, RemoveForm, RoleForm, ServiceLevelsForm, ThemeForm
-from .models import HubAuditEntry, HubMembership, HubTheme
+from .hub_settings_forms import (
+    AcceptAddressForm,
+    DomainsForm,
+    InviteForm,
+    RemoveForm,
+    RoleForm,
+    ServiceLevelsForm,
+    ThemeForm,
+)
+from .models import HubAcceptedAddress, HubAuditEntry, HubMembership, HubTheme
 from .permissions import hub_lead_view, staff_view
 
 
@@ -170,3 +178,56 @@ def priority_active(request, membership, code):
     hub_settings.hub_theme_set_active(theme=theme, by=request.user, is_active=is_active)
     messages.success(request, f"Priority {'brought back' if is_active else 'retired'}: {theme.label}")
     return redirect("hubportal:settings_priorities", membership.hub.slug)
+
+
+# Access: members of the hub see who may submit and accept a person they checked; its leads set the
+# domains (a member's POST of the domains: 404).
+@staff_view
+@require_http_methods(["GET", "POST"])
+def who_may_submit(request, membership):
+    from .submitters import hub_domains
+
+    hub = membership.hub
+    action = request.POST.get("action")
+    lead = _is_lead(membership)
+    domains_form = None
+    if lead:
+        domains_form = DomainsForm(request.POST if action == "domains" else None,
+                                   initial={"domains": hub.accepted_email_domains})
+    accept_form = AcceptAddressForm(request.POST if action == "accept" else None)
+    if request.method == "POST":
+        try:
+            if action == "domains":
+                if domains_form is None:
+                    raise Http404("Only the hub's leads set the domains")
+                if domains_form.is_valid():
+                    hub_settings.hub_set_accepted_domains(hub=hub, by=request.user,
+                                                          text=domains_form.cleaned_data["domains"])
+                    messages.success(request, "Accepted email domains saved")
+                    return redirect("hubportal:settings_who_may_submit", hub.slug)
+            elif action == "accept":
+                if accept_form.is_valid():
+                    accepted = hub_settings.hub_accept_address(hub=hub, by=request.user, **accept_form.cleaned_data)
+                    messages.success(request, f"{accepted.email} can now sign in and send inquiries to this hub")
+                    return redirect("hubportal:settings_who_may_submit", hub.slug)
+            else:
+                raise Http404("No such action")
+        except hub_settings.SettingsRefused as error:
+            _refused(domains_form if action == "domains" else accept_form, error)
+    bound = domains_form if domains_form is not None and domains_form.is_bound else accept_form
+    return render(request, "hubportal/settings/who_may_submit.html", {
+        "hub": hub, "membership": membership, "current": "who_may_submit", "domains_form": domains_form,
+        "accept_form": accept_form, "form": bound, "domains": hub_domains(hub),
+        "is_default": not hub.accepted_email_domains.strip(),
+        "accepted": HubAcceptedAddress.objects.filter(hub=hub).select_related("accepted_by"),
+    }, status=400 if bound.errors else 200)
+
+
+# Access: the hub's leads.
+@hub_lead_view
+@require_POST
+def accepted_address_remove(request, membership, pk):
+    accepted = get_object_or_404(HubAcceptedAddress, hub=membership.hub, pk=pk)
+    hub_settings.hub_accepted_address_remove(accepted=accepted, by=request.user)
+    messages.success(request, f"{accepted.email} is no longer accepted")
+    return redirect("hubportal:settings_who_may_submit", membership.hub.slug)

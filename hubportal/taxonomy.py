@@ -38,6 +38,18 @@ class Stage(models.TextChoices):
     PROVEN_ELSEWHERE = "proven_elsewhere", "Proven and in use elsewhere"
 
 
+class Sector(models.TextChoices):
+    """Where the person who submits works (issue 10); the metrics break inquiries down by it."""
+
+    NHS = "nhs", "The NHS"
+    SOCIAL_CARE = "social_care", "Social care"
+    LOCAL_AUTHORITY = "local_authority", "A local authority (council)"
+    VCSE = "vcse", "The voluntary, community or social enterprise sector (VCSE)"
+    ACADEMIA = "academia", "A university or research organisation"
+    INDUSTRY = "industry", "Industry (a company)"
+    OTHER = "other", "Somewhere else"
+
+
 class SupportNeed(models.TextChoices):
     EVALUATION = "evaluation", "Evaluation and evidence"
     FUNDING = "funding", "Funding and bid writing"

@@ -28,7 +28,7 @@ from django.db.models import Count, DateField, F, Min, Q, Value
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
-from hubportal.taxonomy import KindOfHelp, Stage, SupportNeed, theme_lookup
+from hubportal.taxonomy import KindOfHelp, Sector, Stage, SupportNeed, theme_lookup
 from hubportal.workdays import working_days_between
 
 from .models import Inquiry
@@ -232,6 +232,8 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         counts[f"kind_of_help:{code}"] = Count(ONE, filter=Q(kind_of_help=code))
     for code in Stage.values:
         counts[f"stage:{code}"] = Count(ONE, filter=Q(stage=code))
+    for code in Sector.values:
+        counts[f"sector:{code}"] = Count(ONE, filter=Q(sector=code))
     for code in LIFECYCLE:
         counts[f"status:{code}"] = Count(ONE, filter=Q(status=code))
     for code in Inquiry.Outcome.values:
@@ -262,6 +264,7 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         breakdown("themes", "Theme", themes, note=several),
         breakdown("support_needed", "Support needed", SupportNeed.choices, note=several),
         breakdown("stage", "Stage", Stage.choices, by_size=False, rest_label=NOT_GIVEN),
+        breakdown("sector", "Submitter's sector", Sector.choices, by_size=False, rest_label=NOT_GIVEN),
         _organisations(rows, total),
     ]
     closed = got["closed"]

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hubportal.models import Hub
-from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
+from hubportal.taxonomy import InnovationType, KindOfHelp, Sector, Stage, SupportNeed, Theme
 
 
 class Inquiry(models.Model):
@@ -66,6 +66,8 @@ class Inquiry(models.Model):
     contact_name = models.CharField(max_length=200, blank=True)
     organisation = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=200, blank=True)
+    # Where the submitter works (issue 10). Blank on inquiries sent before it was asked.
+    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)
     phone = models.CharField(max_length=30, blank=True)
 
     class Source(models.TextChoices):

@@ -27,6 +27,7 @@ from hubportal.models import (
     DataExport,
     EmailLink,
     ErasureRequest,
+    HubAcceptedAddress,
     HubMembership,
     HubTheme,
     OutboundEmail,
@@ -82,6 +83,7 @@ class World:
     lay: object = None  # tests/review/conftest.py's LayWorld
     saved_search: object = None
     local_theme: object = None
+    accepted_address: object = None
 
 
 @pytest.fixture
@@ -135,7 +137,9 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
                  people=people, email=email, erasure=erasure, export=export,
                  lay=lay_world(hub, inquiry, hub_lead), saved_search=saved_search,
-                 local_theme=HubTheme.objects.create(hub=hub, code="local-dor-frailty", label="Dorset frailty"))
+                 local_theme=HubTheme.objects.create(hub=hub, code="local-dor-frailty", label="Dorset frailty"),
+                 accepted_address=HubAcceptedAddress.objects.create(hub=hub, email="gp@practice.example.org",
+                                                                    how_checked="Phoned the practice"))
 
 
 def client_as(actor, world):
@@ -190,6 +194,9 @@ REQUESTS: dict[str, Request] = {
     "hubportal:settings_team_member": lambda w: ("get", reverse(
         "hubportal:settings_team_member", args=[H, w.people[access.HUB_MEMBER].pk])),
     "hubportal:settings_audit": lambda w: ("get", reverse("hubportal:settings_audit", args=[H])),
+    "hubportal:settings_who_may_submit": lambda w: ("get", reverse("hubportal:settings_who_may_submit", args=[H])),
+    "hubportal:settings_accepted_address_remove": lambda w: ("post", reverse(
+        "hubportal:settings_accepted_address_remove", args=[H, w.accepted_address.pk])),
     "hubportal:settings_priorities": lambda w: ("get", reverse("hubportal:settings_priorities", args=[H])),
     "hubportal:settings_priority_active": lambda w: ("post", reverse(
         "hubportal:settings_priority_active", args=[H, w.local_theme.code])),

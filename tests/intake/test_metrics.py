@@ -107,7 +107,7 @@ def test_the_share_within_target_counts_late_answers_and_unanswered_inquiries_pa
 
 @pytest.mark.django_db
 def test_it_breaks_inquiries_down_by_kind_of_help_theme_support_need_stage_and_organisation(hub, board_data):
-    kind, themes, support, stage, organisation = hub_metrics(hub=hub, today=TODAY).breakdowns
+    kind, themes, support, stage, _sector, organisation = hub_metrics(hub=hub, today=TODAY).breakdowns
 
     assert nonzero(kind) == [("I have a new idea", 2), ("I want to adopt an innovation that has worked elsewhere", 1),
                              ("I have a problem and I am looking for a solution", 1),
@@ -187,11 +187,11 @@ def test_the_page_draws_each_chart_as_svg_with_a_title_and_the_same_figures_in_a
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"app-bar-chart\"") == 9
+    assert page.count("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"app-bar-chart\"") == 10  # with the submitter's sector (issue 10)
     assert 'role="img" aria-labelledby="chart-kind_of_help-title chart-kind_of_help-desc"' in page
     assert '<title id="chart-kind_of_help-title">Kind of help</title>' in page
     assert "Highest: I have a new idea, 2." in page
-    assert page.count('class="nhsuk-table"') == 9
+    assert page.count('class="nhsuk-table"') == 10
     # The same figure in the chart and in its table.
     assert '<rect x="0" y="24" width="396.0" height="20" fill="#005eb8"><title>I have a new idea: 2</title>' in page
     assert ('<td class="nhsuk-table__cell">I have a new idea</td>'
@@ -235,7 +235,8 @@ def test_the_csv_holds_every_figure_as_section_label_value_with_formulas_neutral
     assert ["Funnel", "Closed", "2"] in rows
     # One row per figure on the page: ten summary figures and every bar of every chart.
     weeks = 10  # the weeks beginning 28 April to 30 June 2025
-    assert len(rows) == 1 + 10 + weeks + 10 + 13 + 10 + 6 + 4 + 6 + 6 + 4
+    sectors = 7 + 1  # the seven sectors and "Not given" (issue 10)
+    assert len(rows) == 1 + 10 + weeks + 10 + 13 + 10 + 6 + 4 + 6 + 6 + 4 + sectors
 
 
 @pytest.mark.django_db
