@@ -45,7 +45,7 @@ class Sector(models.TextChoices):
     SOCIAL_CARE = "social_care", "Social care"
     LOCAL_AUTHORITY = "local_authority", "A local authority (council)"
     VCSE = "vcse", "The voluntary, community or social enterprise sector (VCSE)"
-    ACADEMIA = "academia", "A university or research organisation"
+    ACADEMIA = "academia", "A university or research institute"
     INDUSTRY = "industry", "Industry (a company)"
     OTHER = "other", "Somewhere else"
 

@@ -155,6 +155,7 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(
     page.get_by_label("Full name").fill("Jo Bloggs")
     page.get_by_label("Organisation").fill("Dorset County Hospital")
     page.get_by_label("Job title or role").fill("Ward manager")
+    page.get_by_label("The NHS", exact=True).check()
     save_and_continue(page)
 
     # Hub: Dorset is suggested and already selected.
