@@ -117,9 +117,17 @@ def _lead_rows(hub: Hub) -> list[HubMembership]:
                 .order_by("pk"))
 
 
-def _refuse_last_lead(hub: Hub, membership: HubMembership, what: str) -> None:
+def _lock_leads(hub: Hub, by: User) -> list[HubMembership]:
+    """Lock the hub's lead rows (always first, always in one order, so two leads changing each other at once
+    queue rather than deadlock), then check `by` is still one of them: the other may have just demoted them."""
     leads = _lead_rows(hub)
-    if [m.pk for m in leads] == [membership.pk]:
+    if by.pk not in {m.user_id for m in leads}:
+        raise NotALead()
+    return leads
+
+
+def _refuse_last_lead(leads: list[HubMembership], membership: HubMembership, what: str) -> None:
+    if [m.pk for m in leads if m.role == HubMembership.Role.LEAD] == [membership.pk]:
         raise SettingsRefused(f"{membership.user.email} is the hub's only lead. Make someone else a lead "
                               f"before you {what}", "role")
 
@@ -158,14 +166,14 @@ def team_invite(*, hub: Hub, by: User, email: str, full_name: str, role: str) ->
 def team_set_role(*, membership: HubMembership, by: User, role: str) -> HubMembership:
     """Make a member a lead, or a lead a member (never the last lead)."""
     hub = membership.hub
-    _require_lead(hub, by)
     if role not in HubMembership.Role.values:
         raise SettingsRefused("Choose a role", "role")
+    leads = _lock_leads(hub, by)
     current = HubMembership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     if current.role == role:
         return current
     if current.role == HubMembership.Role.LEAD:
-        _refuse_last_lead(hub, current, "make them a team member")
+        _refuse_last_lead(leads, current, "make them a team member")
     before = current.get_role_display()
     current.role = role
     current.save(update_fields=["role"])
@@ -179,13 +187,13 @@ def team_remove(*, membership: HubMembership, by: User, hand_to: User | None) ->
     """Take a person off the hub's team, first handing their open work to `hand_to` (a member of this
     hub who stays) or to nobody. Never the last lead."""
     hub = membership.hub
-    _require_lead(hub, by)
+    leads = _lock_leads(hub, by)
     current = HubMembership.objects.select_for_update().select_related("user").filter(pk=membership.pk).first()
     if current is None:
         raise SettingsRefused("This person is no longer in the team")
     user = current.user
     if current.role == HubMembership.Role.LEAD:
-        _refuse_last_lead(hub, current, "remove them")
+        _refuse_last_lead(leads, current, "remove them")
     if hand_to is not None and (hand_to == user or not HubMembership.objects.filter(hub=hub, user=hand_to,
                                                                                   user__is_active=True).exists()):
         raise SettingsRefused("Choose someone who stays in this hub's team", "hand_to")

@@ -1,6 +1,9 @@
 """Issue 10: a hub's leads set its service levels and run its team; every change is in the audit log."""
 
+import threading
+
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -264,3 +267,34 @@ def test_only_the_hubs_leads_change_its_settings(actor, what, hub, hub_lead, hub
     assert HubMembership.objects.get(hub=hub, user=target).role == "member"
     assert not User.objects.filter(email="x@nhs.net").exists()
     assert not HubAuditEntry.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL (CI runs it)")
+@pytest.mark.django_db(transaction=True)
+def test_two_leads_demoting_each_other_at_once_leave_one_lead_and_the_second_is_refused_as_no_longer_a_lead(hub, hub_lead, hub_member):
+    HubMembership.objects.filter(hub=hub, user=hub_member).update(role="lead")
+    barrier = threading.Barrier(2, timeout=10)
+    results = {}
+
+    def demote(by, whom):
+        try:
+            membership = HubMembership.objects.select_related("hub", "user").get(hub=hub, user=whom)
+            barrier.wait()  # both have read the other as a lead
+            hub_settings.team_set_role(membership=membership, by=by, role="member")
+            results[by.email] = "done"
+        except hub_settings.SettingsRefused as error:
+            results[by.email] = str(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=demote, args=(hub_lead, hub_member)),
+               threading.Thread(target=demote, args=(hub_member, hub_lead))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # The second waits for the first's lock, then finds it is no longer a lead.
+    assert sorted(results.values()) == ["Only the hub's leads can change its settings", "done"]
+    assert HubMembership.objects.filter(hub=hub, role="lead").count() == 1
+    assert HubAuditEntry.objects.filter(what="Role changed").count() == 1
