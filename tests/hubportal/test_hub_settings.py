@@ -81,10 +81,16 @@ def test_a_member_sees_the_service_levels_and_cannot_change_them(client, hub, hu
     assert _levels(hub) == before
 
 
-def test_the_dashboard_shows_the_current_triage_target(lead_client, hub):
-    Hub.objects.filter(pk=hub.pk).update(triage_target_working_days=7)
+def test_the_pages_with_deadlines_show_the_current_service_levels(lead_client, hub):
+    Hub.objects.filter(pk=hub.pk).update(triage_target_working_days=7, partner_target_working_days=4,
+                                         partner_escalation_working_days=8)
     page = lead_client.get(reverse("intake:staff_dashboard", args=[H])).content.decode()
     assert "Triage target: 7 working days" in page
+    inquiry = SubmittedFactory(hub=hub, reference="DOR-2026-00050")
+    page = lead_client.get(reverse("intake:staff_inquiry", args=[H, inquiry.reference])).content.decode()
+    assert "Target 7 working days" in page
+    page = lead_client.get(reverse("signposting:hub_referrals", args=[H])).content.decode()
+    assert "Partners should accept or decline within 4 working days" in page and "escalated after 8" in page
 
 
 # --- Team ---------------------------------------------------------------------------------------------
