@@ -268,3 +268,18 @@ def test_it_refuses_a_new_question_from_anyone_but_the_hubs_lead(actor, hub, che
         assert response.status_code == 302 and reverse("hubportal:staff_sign_in") in response["Location"]
     assert not Criterion.objects.filter(question="Sneaky?").exists()
     assert HubAuditEntry.objects.count() == audit
+
+
+def test_admin_shows_checklists_but_cannot_change_a_used_version_behind_the_settings_pages(client, hub, hub_lead,
+                                                                                           checklist):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(email="admin@example.nhs.uk", is_staff=True, is_superuser=True)
+    sign_in_staff(client, admin)
+    url = reverse("admin:intake_checklist_change", args=[checklist.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"name": "Changed in admin", "hub": hub.pk, "kind": "triage", "slug": "x"})
+    assert response.status_code == 403
+    checklist.refresh_from_db()
+    assert checklist.name == "Dorset triage"
+    assert client.get(reverse("admin:intake_checklist_add")).status_code == 403
