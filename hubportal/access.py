@@ -115,6 +115,8 @@ PARTNER_SIGNED_IN = Rule("a signed-in partner contact: their own organisations' 
                          PARTNERS, needs="partner")
 HUB_LEADS = Rule("leads of the hub in the URL, signed in with password and TOTP (members get 404)",
                  frozenset({HUB_LEAD}), needs="staff")
+SETTINGS = Rule("members of the hub in the URL see it; only its leads change it (a member's POST: 404)",
+                STAFF_OF_THE_HUB, needs="staff")
 API_TOKEN = Rule("an API token of the hub in the URL (Authorization: Bearer); no session", frozenset(),
                  needs="token")
 LAY_REVIEWER_OF_REQUEST = Rule("the lay reviewer the request was sent to, in the browser that used its emailed "
@@ -137,6 +139,18 @@ ACCESS: dict[str, Rule] = {
     "hubportal:staff_retention": Rule("members of the hub in the URL see it; only its lead changes it",
                                       STAFF_OF_THE_HUB, needs="staff"),
     "hubportal:staff_erasure_requests": HUB_LEADS,
+    # Issue 10: hub settings. Members see them read-only (their POST: 404); leads change them.
+    "hubportal:settings": HUB_STAFF,
+    "hubportal:settings_service_levels": SETTINGS,
+    "hubportal:settings_team": SETTINGS,
+    "hubportal:settings_team_member": HUB_LEADS,
+    "hubportal:settings_audit": HUB_LEADS,
+    "hubportal:settings_priorities": SETTINGS,
+    "hubportal:settings_priority_active": HUB_LEADS,
+    "hubportal:settings_who_may_submit": Rule("members of the hub in the URL see it and accept a person they "
+                                              "checked; only its leads set the domains", STAFF_OF_THE_HUB,
+                                              needs="staff"),
+    "hubportal:settings_accepted_address_remove": HUB_LEADS,
     "hubportal:staff_erasure_request": HUB_LEADS,
     "hubportal:staff_sign_in": public(),
     # The code and set-up steps need the password step first; without it they send you back to it.
@@ -199,6 +213,14 @@ ACCESS: dict[str, Rule] = {
     "intake:staff_mailbox_settings": HUB_STAFF,
     "intake:staff_inquiry_legal_hold": HUB_LEADS,
     "intake:staff_inquiry_access_log": HUB_LEADS,
+    "intake:settings_checklists": SETTINGS,
+    "intake:settings_checklist": SETTINGS,
+    "intake:settings_checklist_preview": HUB_STAFF,
+    "intake:settings_checklist_active": HUB_LEADS,
+    "intake:settings_criterion_new": HUB_LEADS,
+    "intake:settings_criterion": HUB_LEADS,
+    "intake:settings_criterion_retire": HUB_LEADS,
+    "intake:settings_criterion_move": HUB_LEADS,
     "intake:staff_metrics": HUB_STAFF,
     "intake:staff_metrics_csv": HUB_STAFF,
     "intake:api_index": public("anyone: how to use the figures API"),

@@ -3,12 +3,11 @@ from django.conf import settings
 
 
 def email_domain_allowed(email):
-    domain = email.rsplit("@", 1)[-1].lower()
-    for allowed in settings.SUBMITTER_EMAIL_DOMAINS:
-        allowed = allowed.lower().lstrip(".")
-        if allowed == "*" or domain == allowed or domain.endswith("." + allowed):
-            return True
-    return False
+    """Whether the address may sign in as a submitter: the deployment's default domains, any hub's own,
+    or a person a hub accepted (issue 10: hubportal.submitters)."""
+    from .submitters import submitter_may_sign_in
+
+    return submitter_may_sign_in(email)
 
 
 class SignInForm(forms.Form):

@@ -114,6 +114,9 @@ class Hub(models.Model):
     # The intranet pages allowed to frame this hub's front door widget (/embed/<hub>/), one origin a
     # line (https://intranet.dchft.nhs.uk). Empty: nobody may frame it. Set by hub leads (embed page).
     embed_origins = models.TextField(blank=True, default="")
+    # Who may submit to this hub (issue 10): email domains, one a line ("dchft.nhs.uk"), each with its
+    # subdomains. Empty: the deployment's SUBMITTER_EMAIL_DOMAINS. See hubportal.submitters.
+    accepted_email_domains = models.TextField(blank=True, default="")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -531,3 +534,77 @@ class ErasureRequest(models.Model):
 
     def __str__(self):
         return f"Erasure request {self.public_id} ({self.status})"
+
+
+# --- Issue 10: the hub audit log ---------------------------------------------------------------------
+
+
+class HubAuditEntry(models.Model):
+    """One change to a hub's settings: who, when, what, and the values before and after.
+
+    Written only through hubportal.audit.hub_audit_record, by the service that made the change, in its
+    transaction; never changed afterwards. Changes to one inquiry go on its timeline instead."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="audit_entries")
+    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The person's name and address when they acted, so the row still reads right after they leave.
+    by_name = models.CharField(max_length=300, blank=True)
+    # What changed, in words a hub lead reads: "Service levels changed", "Criterion added".
+    what = models.CharField(max_length=200)
+    # The thing changed, in words: "Triage checklist (version 2)", "jo@nhs.net".
+    subject = models.CharField(max_length=300, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["hub", "-at"], name="hub_audit_recent")]
+        verbose_name_plural = "hub audit entries"
+
+    def __str__(self):
+        return f"{self.what} at {self.hub_id} by {self.by_name} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class HubTheme(models.Model):
+    """A hub's own priority theme (issue 10), chosen by submitters beside the national ones.
+
+    National themes are code (hubportal.taxonomy.Theme) and never change; local ones are these rows.
+    The code is stored on inquiries, services and resources like a national code, and always starts with
+    LOCAL_PREFIX, so no local code can ever collide with a national one. A retired theme is no longer
+    offered, and keeps its label wherever it was chosen."""
+
+    LOCAL_PREFIX = "local-"
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="themes")
+    code = models.CharField(max_length=80, unique=True)
+    label = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["label", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__startswith="local-"), name="hub_theme_code_is_local"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.hub})"
+
+
+class HubAcceptedAddress(models.Model):
+    """One person a hub accepts although their address is not on its domains (issue 10): a staff member
+    checked who they are (a GP practice's generic address, a VCSE worker's own domain) and says how."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="accepted_addresses")
+    email = models.EmailField()
+    how_checked = models.CharField(max_length=300)
+    accepted_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["hub", "email"], name="hub_accepted_address_once")]
+
+    def __str__(self):
+        return f"{self.email} at {self.hub}"

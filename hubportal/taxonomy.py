@@ -38,6 +38,18 @@ class Stage(models.TextChoices):
     PROVEN_ELSEWHERE = "proven_elsewhere", "Proven and in use elsewhere"
 
 
+class Sector(models.TextChoices):
+    """Where the person who submits works (issue 10); the metrics break inquiries down by it."""
+
+    NHS = "nhs", "The NHS"
+    SOCIAL_CARE = "social_care", "Social care"
+    LOCAL_AUTHORITY = "local_authority", "A local authority (council)"
+    VCSE = "vcse", "The voluntary, community or social enterprise sector (VCSE)"
+    ACADEMIA = "academia", "A university or research institute"
+    INDUSTRY = "industry", "Industry (a company)"
+    OTHER = "other", "Somewhere else"
+
+
 class SupportNeed(models.TextChoices):
     EVALUATION = "evaluation", "Evaluation and evidence"
     FUNDING = "funding", "Funding and bid writing"
@@ -70,4 +82,49 @@ class Theme(models.TextChoices):
 def labels(choices, codes):
     """The labels of stored codes, in the order given, skipping codes no longer in the taxonomy."""
     lookup = dict(choices.choices)
+    return [lookup[code] for code in codes if code in lookup]
+
+
+# --- Issue 10: a hub's local priority themes, beside the national ones ----------------------------------
+# National codes are the Theme class above, fixed in code; local ones are HubTheme rows, whose codes all
+# start with HubTheme.LOCAL_PREFIX. Everything that offers or shows themes asks these functions.
+
+
+def is_local_theme(code) -> bool:
+    return isinstance(code, str) and code.startswith("local-")
+
+
+def theme_choices(hub=None):
+    """What a submitter (or a filter) may choose: the national themes, then the hub's active local ones.
+    Without a hub: the national ones only."""
+    choices = list(Theme.choices)
+    if hub is not None and getattr(hub, "pk", None):
+        from .models import HubTheme
+
+        choices += list(HubTheme.objects.filter(hub=hub, is_active=True).values_list("code", "label"))
+    return choices
+
+
+def all_theme_choices():
+    """Every theme anything may be tagged with: national, then every hub's active local ones (a partner
+    may serve several hubs)."""
+    from .models import HubTheme
+
+    return list(Theme.choices) + [(code, f"{label} ({hub})") for code, label, hub in
+                                  HubTheme.objects.filter(is_active=True, hub__is_active=True)
+                                  .values_list("code", "label", "hub__name")]
+
+
+def theme_lookup(hub=None):
+    """Code -> label for showing stored themes: national ones, and the hub's local ones, retired too."""
+    lookup = dict(Theme.choices)
+    if hub is not None and getattr(hub, "pk", None):
+        from .models import HubTheme
+
+        lookup.update(HubTheme.objects.filter(hub=hub).values_list("code", "label"))
+    return lookup
+
+
+def theme_labels(hub, codes):
+    lookup = theme_lookup(hub)
     return [lookup[code] for code in codes if code in lookup]

@@ -16,3 +16,9 @@ class IntakeConfig(AppConfig):
 
         retention.register_rules()
         personal_data.register()
+        # Issue 10: someone leaving a hub's team hands over their open inquiries first.
+        from hubportal.hub_settings import register_team_leaving
+
+        from .services import inquiries_hand_over, inquiries_held
+
+        register_team_leaving(describe=inquiries_held, hand_over=inquiries_hand_over)

@@ -198,14 +198,23 @@ class ThemesForm(StepForm):
         fields = ["themes"]
         optional = ["themes"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The national themes, and the chosen hub's own priorities (issue 10): this page comes after
+        # the hub is chosen, so a submitter sees their hub's local priorities.
+        from hubportal.taxonomy import theme_choices
+
+        inquiry = self.instance
+        self.fields["themes"].choices = theme_choices(inquiry.hub if inquiry and inquiry.hub_id else None)
+
 
 class AboutYouForm(StepForm):
     class Meta:
         model = Inquiry
-        fields = ["contact_name", "organisation", "role", "phone"]
+        fields = ["contact_name", "organisation", "role", "sector", "phone"]
         optional = ["phone"]
         labels = {"contact_name": "Full name", "organisation": "Organisation",
-                  "role": "Job title or role", "phone": "Phone number (optional)"}
+                  "role": "Job title or role", "sector": "Where do you work?", "phone": "Phone number (optional)"}
         help_texts = {"organisation": "For example, Dorset County Hospital NHS Foundation Trust",
                       "phone": "In case the hub needs to call you. We will not share it with partners."}
         error_messages = {
@@ -213,6 +222,7 @@ class AboutYouForm(StepForm):
             "organisation": {"required": "Enter your organisation",
                              "max_length": "Organisation must be 200 characters or fewer"},
             "role": {"required": "Enter your job title or role", "max_length": "Role must be 200 characters or fewer"},
+            "sector": {"required": "Select where you work", "invalid_choice": "Select where you work"},
             "phone": {"max_length": "Phone number must be 30 characters or fewer"},
         }
         widgets = {
@@ -220,6 +230,7 @@ class AboutYouForm(StepForm):
             "organisation": forms.TextInput(attrs={"autocomplete": "organization"}),
             "role": forms.TextInput(attrs={"autocomplete": "organization-title", "class": "nhsuk-input--width-30"}),
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel", "class": "nhsuk-input--width-20"}),
+            "sector": forms.RadioSelect,
         }
 
     def clean_phone(self):
@@ -253,6 +264,18 @@ class HubForm(StepForm):
             )
             if not self.instance.hub_id:
                 self.initial["hub"] = suggested_hub.pk
+
+    def clean_hub(self):
+        # Issue 10: each hub says whose inquiries it takes (its email domains, or people it accepted).
+        from hubportal.submitters import hub_accepts
+
+        hub = self.cleaned_data["hub"]
+        submitter = self.instance.submitter if self.instance.submitter_id else None
+        if hub is not None and submitter is not None and not hub_accepts(hub, submitter.email):
+            raise forms.ValidationError(
+                f"{hub.name} does not take inquiries from {submitter.email.rsplit('@', 1)[-1]} addresses. "
+                f"Choose another hub, or email {hub.email} and ask them to accept your address")
+        return hub
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]

@@ -36,10 +36,14 @@ STEPS = [
          "Select how far along the innovation is"),
     Step("support", forms.SupportForm, "Support needed", ("support_needed",), ("support_needed",),
          "Select at least one kind of support"),
-    Step("themes", forms.ThemesForm, "Priority themes", ("themes",)),
-    Step("about-you", forms.AboutYouForm, "About you", ("contact_name", "organisation", "role", "phone"),
+    # The sector is asked here (issue 10) but not required to send, so drafts begun before it was asked
+    # still go; the page itself requires it of anyone who answers it.
+    Step("about-you", forms.AboutYouForm, "About you",
+         ("contact_name", "organisation", "role", "sector", "phone"),
          ("contact_name", "organisation", "role"), "Tell us your name, organisation and role"),
     Step("hub", forms.HubForm, "Innovation hub", ("hub",), ("hub",), "Select the innovation hub for your area"),
+    # After the hub: it offers the hub's own priorities beside the national ones (issue 10).
+    Step("themes", forms.ThemesForm, "Priority themes", ("themes",)),
     Step("consent", forms.ConsentForm, "Consent",
          ("consent_share_with_partners", "consent_contact"),
          ("consent_share_with_partners", "consent_contact"), "Answer the questions about consent"),
@@ -98,7 +102,7 @@ ROW_LABELS = {
     "proposed_innovation": "The innovation", "who_benefits": "Who benefits",
     "innovation_type": "Type of innovation", "stage": "Stage", "evidence": "Evidence so far",
     "support_needed": "Support needed", "themes": "Priority themes", "contact_name": "Name",
-    "organisation": "Organisation", "role": "Role", "phone": "Phone number", "hub": "Innovation hub",
+    "organisation": "Organisation", "role": "Role", "sector": "Sector", "phone": "Phone number", "hub": "Innovation hub",
     "consent_share_with_partners": "Share with partner organisations",
     "consent_contact": "Hub and partners may contact me",
 }

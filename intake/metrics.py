@@ -28,7 +28,7 @@ from django.db.models import Count, DateField, F, Min, Q, Value
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
-from hubportal.taxonomy import KindOfHelp, Stage, SupportNeed, Theme
+from hubportal.taxonomy import KindOfHelp, Sector, Stage, SupportNeed, theme_lookup
 from hubportal.workdays import working_days_between
 
 from .models import Inquiry
@@ -233,13 +233,17 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         counts[f"kind_of_help:{code}"] = Count(ONE, filter=Q(kind_of_help=code))
     for code in Stage.values:
         counts[f"stage:{code}"] = Count(ONE, filter=Q(stage=code))
+    for code in Sector.values:
+        counts[f"sector:{code}"] = Count(ONE, filter=Q(sector=code))
     for code in LIFECYCLE:
         counts[f"status:{code}"] = Count(ONE, filter=Q(status=code))
     for code in Inquiry.Source.values:
         counts[f"source:{code}"] = Count(ONE, filter=Q(source=code))
     for code in Inquiry.Outcome.values:
         counts[f"outcome:{code}"] = Count(ONE, filter=Q(outcome=code))
-    for code in Theme.values:
+    # The national themes and the hub's own priorities, retired ones too (issue 10).
+    themes = list(theme_lookup(hub).items())
+    for code, _label in themes:
         counts[f"themes:{code}"] = Count(ONE, filter=_contains("themes", code))
     for code in SupportNeed.values:
         counts[f"support_needed:{code}"] = Count(ONE, filter=_contains("support_needed", code))
@@ -260,9 +264,10 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
     first_week, last_week = metrics_weeks(date_from=date_from, date_to=date_to, today=today)
     breakdowns = [
         breakdown("kind_of_help", "Kind of help", KindOfHelp.choices, rest_label=NOT_GIVEN),
-        breakdown("themes", "Theme", Theme.choices, note=several),
+        breakdown("themes", "Theme", themes, note=several),
         breakdown("support_needed", "Support needed", SupportNeed.choices, note=several),
         breakdown("stage", "Stage", Stage.choices, by_size=False, rest_label=NOT_GIVEN),
+        breakdown("sector", "Submitter's sector", Sector.choices, by_size=False, rest_label=NOT_GIVEN),
         _organisations(rows, total),
     ]
     # How inquiries arrive: the website, or recorded by staff from an email, a call or a meeting. Kept

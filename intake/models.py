@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hubportal.models import Hub
-from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
+from hubportal.taxonomy import InnovationType, KindOfHelp, Sector, Stage, SupportNeed, Theme
 
 
 class Inquiry(models.Model):
@@ -66,6 +66,8 @@ class Inquiry(models.Model):
     contact_name = models.CharField(max_length=200, blank=True)
     organisation = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=200, blank=True)
+    # Where the submitter works (issue 10). Blank on inquiries sent before it was asked.
+    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)
     phone = models.CharField(max_length=30, blank=True)
 
     class Source(models.TextChoices):
@@ -169,8 +171,10 @@ class Inquiry(models.Model):
         return labels(SupportNeed, self.support_needed)
 
     def theme_labels(self):
-        from hubportal.taxonomy import labels
+        from hubportal.taxonomy import is_local_theme, labels, theme_labels
 
+        if any(is_local_theme(code) for code in self.themes or ()):
+            return theme_labels(self.hub if self.hub_id else None, self.themes)
         return labels(Theme, self.themes)
 
 
@@ -319,10 +323,16 @@ class InformationRequest(models.Model):
 
 
 class Checklist(models.Model):
-    """A hub's checklist: criteria with weights and answer scales, configured in admin.
+    """A hub's checklist: criteria with weights and answer scales, kept by its leads on the settings pages.
 
     Staff assess inquiries against the triage checklists; lay reviewers (review app) answer the
     hub's "lay review" checklist, whose questions are written for the public.
+
+    Versions (issue 10): each row is one version of a checklist; its versions share the hub and slug.
+    Changing the criteria of a version that anything used (an assessment, a lay review) makes the next
+    version (intake.checklists), so whatever used it keeps the questions, weights and score it had.
+    The current version is the one not `replaced_by` another; a retired checklist is a current
+    version that is not active.
     """
 
     class Kind(models.TextChoices):
@@ -338,13 +348,23 @@ class Checklist(models.Model):
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveSmallIntegerField(default=1)
+    replaced_by = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="replaces")
 
     class Meta:
-        ordering = ["hub", "name"]
-        constraints = [models.UniqueConstraint(fields=["hub", "slug"], name="checklist_slug_unique")]
+        ordering = ["hub", "name", "-version"]
+        constraints = [
+            # Two leads editing at once both try to make the same next version: one of them fails.
+            models.UniqueConstraint(fields=["hub", "slug", "version"], name="checklist_slug_version_unique"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.hub})"
+
+    @property
+    def is_current(self):
+        return self.replaced_by_id is None
 
 
 class Criterion(models.Model):
@@ -364,6 +384,8 @@ class Criterion(models.Model):
     NOT_APPLICABLE = ("na", "Not applicable")
 
     checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="criteria")
+    # The same question in every version of its checklist (the settings pages' URLs name it).
+    key = models.UUIDField(default=uuid.uuid4, editable=False)
     position = models.PositiveSmallIntegerField(default=0)
     question = models.CharField(max_length=300)
     guidance = models.TextField(blank=True)
@@ -377,6 +399,7 @@ class Criterion(models.Model):
     class Meta:
         ordering = ["checklist", "position", "pk"]
         verbose_name_plural = "criteria"
+        constraints = [models.UniqueConstraint(fields=["checklist", "key"], name="criterion_key_unique")]
 
     def __str__(self):
         return self.question

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -216,14 +216,21 @@ def inquiry_timeline(inquiry, *, for_submitter=False):
 
 
 def hub_checklists(*, hub, inquiry):
-    """The hub's active triage checklists with their criteria, and each one's assessments of this inquiry
-    (lay review checklists are answered by lay reviewers, never here)."""
-    return list(Checklist.objects.filter(hub=hub, is_active=True, kind=Checklist.Kind.TRIAGE).prefetch_related(
-        "criteria",
-        Prefetch("assessments", queryset=Assessment.objects.filter(inquiry=inquiry)
-                 .select_related("assessor").prefetch_related("answers__criterion").order_by("-number"),
-                 to_attr="inquiry_assessments"),
-    ))
+    """The hub's active triage checklists (current versions) with their criteria, and each one's
+    assessments of this inquiry, whichever version they used (lay review checklists are answered by lay
+    reviewers, never here). A retired checklist still shows when this inquiry was assessed against it."""
+    assessments = list(Assessment.objects.filter(inquiry=inquiry, checklist__kind=Checklist.Kind.TRIAGE)
+                       .select_related("assessor", "checklist").prefetch_related("answers__criterion")
+                       .order_by("-created_at", "-pk"))
+    assessed = {a.checklist.slug for a in assessments}
+    checklists = list(Checklist.objects.filter(hub=hub, kind=Checklist.Kind.TRIAGE, replaced_by__isnull=True)
+                      .filter(Q(is_active=True) | Q(slug__in=assessed)).order_by("name")
+                      .prefetch_related("criteria"))
+    for checklist in checklists:
+        # Read by the case page's template (every version's assessments, newest first).
+        checklist.inquiry_assessments = [  # type: ignore[attr-defined]
+            a for a in assessments if a.checklist.slug == checklist.slug]
+    return checklists
 
 
 SIMILAR_LIMIT = 5

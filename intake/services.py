@@ -133,7 +133,13 @@ def inquiry_start(*, submitter, answers):
 
 @transaction.atomic
 def inquiry_update_draft(*, inquiry, answers):
-    """Save some answers of a draft. Refuses once the inquiry has been sent (another tab may have sent it)."""
+    """Save some answers of a draft. Refuses once the inquiry has been sent (another tab may have sent it).
+    Choosing another hub drops the previous hub's own priority themes (issue 10): they mean nothing there."""
+    if "hub" in answers and inquiry.themes:
+        from hubportal.taxonomy import is_local_theme, theme_lookup
+
+        kept = theme_lookup(answers["hub"])
+        answers = {**answers, "themes": [t for t in inquiry.themes if not is_local_theme(t) or t in kept]}
     updated = Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.DRAFT).update(
         **answers, updated_at=timezone.now()
     )
@@ -530,6 +536,11 @@ def checklist_score(answers):
 def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     """Record an assessment against a hub checklist; earlier ones are kept as older versions.
 
+    `checklist` is the version assessed against (issue 10: a used version never changes; its next
+    version is another row with the same slug). Assessments are numbered across every version of the
+    checklist, and the newest is the current one whichever version it used; the stored score is never
+    recomputed.
+
     `answers` maps each criterion to (answer, comment) and must cover every criterion. The score is
     the weighted share of the best possible answers (0-100), leaving out "not applicable". Answers
     that match a criterion's follow-up answer raise its follow-up.
@@ -538,7 +549,8 @@ def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     missing = [c for c in criteria if c not in answers or not answers[c][0]]
     if missing:
         raise ValueError(f"Missing answers: {', '.join(c.question for c in missing)}")
-    earlier = Assessment.objects.select_for_update().filter(inquiry=inquiry, checklist=checklist)
+    earlier = Assessment.objects.select_for_update().filter(inquiry=inquiry, checklist__hub_id=checklist.hub_id,
+                                                            checklist__slug=checklist.slug)
     number = (max((a.number for a in earlier), default=0)) + 1
     earlier.update(is_current=False)
     follow_ups = []
@@ -619,3 +631,31 @@ def saved_search_delete(*, saved_search, by):
     if saved_search.owner_id != by.pk:
         raise PermissionError("Only the person who saved a search can delete it")
     saved_search.delete()
+
+
+# --- Issue 10: someone leaves a hub's team ------------------------------------------------------------
+
+def inquiries_held(*, hub, user):
+    """What the person holds at the hub, for the team page's confirmation."""
+    from hubportal.hub_settings import Holding
+
+    count = Inquiry.objects.filter(hub=hub, assignee=user, status__in=Inquiry.OPEN_STATUSES).count()
+    return [Holding(description="open inquiries assigned to them (and their referrals' follow-up)", count=count)]
+
+
+def inquiries_hand_over(*, hub, user, to, by):
+    """Give every open inquiry assigned to `user` at `hub` to `to` (or to nobody), each with a timeline
+    line. Called inside hubportal.hub_settings.team_remove's transaction. Referrals have no owner of their
+    own: their reminders and follow-up go to the inquiry's assignee, so they move with it. Closed inquiries
+    keep who handled them, as a record."""
+    held = list(Inquiry.objects.select_for_update().filter(hub=hub, assignee=user, status__in=Inquiry.OPEN_STATUSES))
+    if not held:
+        return
+    # The version goes up, so a colleague's form opened before the hand-over is refused, not applied.
+    Inquiry.objects.filter(pk__in=[i.pk for i in held]).update(assignee=to, version=F("version") + 1,
+                                                              updated_at=timezone.now())
+    who = to.get_full_name() if to else "nobody"
+    InquiryEvent.objects.bulk_create(
+        InquiryEvent(inquiry=inquiry, actor=by, kind=InquiryEvent.Kind.ASSIGNED, is_visible_to_submitter=False,
+                     description=f"Assigned to {who}: {user.get_full_name()} left the hub's team"[:300])
+        for inquiry in held)

@@ -26,7 +26,7 @@ from hubportal.workdays import working_days_between
 from . import selectors, services
 from .access_log import access_log_for_inquiry, inquiry_access_record, inquiry_access_record_many
 from .journey import answer_rows
-from .models import Attachment, Inquiry
+from .models import Assessment, Attachment, Inquiry
 from .reminders import unpark_at
 from .timeline import timeline_entries
 from .triage_forms import (
@@ -233,6 +233,10 @@ def inquiry_export(request, membership):
     values = rows.values_list(*[field for _, field, _ in EXPORT_COLUMNS], "pk").iterator(chunk_size=EXPORT_CHUNK)
     writer = csv.writer(_Echo())
     readers = [read for _, _, read in EXPORT_COLUMNS]
+    # Themes: the national ones and this hub's own priorities, retired ones too (issue 10).
+    from hubportal.taxonomy import theme_lookup
+
+    readers[[field for _, field, _ in EXPORT_COLUMNS].index("themes")] = _labels(theme_lookup(hub).items())
 
     def lines():
         yield BOM + writer.writerow([label for label, _, _ in EXPORT_COLUMNS])
@@ -537,12 +541,19 @@ def inquiry_assess(request, membership, reference, checklist_slug):
     checklist = get_object_or_404(hub.checklists.filter(is_active=True, kind="triage"), slug=checklist_slug)
     criteria = list(checklist.criteria.all())
     form_class = checklist_form_class(checklist, criteria)
-    current = checklist.assessments.filter(inquiry=inquiry, is_current=True).prefetch_related("answers").first()
+    # The current assessment may have used an earlier version of the checklist: its answers fill in the
+    # same questions (criteria keep their key across versions), and nothing else.
+    current = (Assessment.objects.filter(inquiry=inquiry, checklist__hub=hub, checklist__slug=checklist.slug,
+                                         is_current=True)
+               .select_related("checklist").prefetch_related("answers__criterion").first())
     initial = {}
     if current:
+        pk_of = {c.key: c.pk for c in criteria}
         for answer in current.answers.all():
-            initial[f"answer_{answer.criterion_id}"] = answer.answer
-            initial[f"comment_{answer.criterion_id}"] = answer.comment
+            pk = pk_of.get(answer.criterion.key)
+            if pk is not None:
+                initial[f"answer_{pk}"] = answer.answer
+                initial[f"comment_{pk}"] = answer.comment
         initial["summary"] = current.summary
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -203,6 +203,10 @@ class InquiryFilterForm(forms.Form):
         from .selectors import QUEUES
 
         self.fields["queue"].choices = [("", "Any")] + [(key, q.title) for key, q in QUEUES.items()]
+        # The hub's own priorities beside the national themes (issue 10).
+        from hubportal.taxonomy import theme_choices
+
+        self.fields["theme"].choices = _choices_with_any(theme_choices(hub))
 
     def _clean_year(self, name):
         day = self.cleaned_data.get(name)

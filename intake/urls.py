@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, mailbox_views, metrics_views, record_views, staff_views, views
+from . import api, checklist_views, mailbox_views, metrics_views, record_views, staff_views, views
 
 app_name = "intake"
 
@@ -60,4 +60,20 @@ urlpatterns = [
     path("api/v1/openapi.json", api.openapi, name="api_openapi"),
     path("api/v1/hubs/<slug:hub_slug>/metrics", api.metrics, name="api_metrics"),
     path("api/v1/hubs/<slug:hub_slug>/metrics/weekly", api.metrics_weekly, name="api_metrics_weekly"),
+    # Issue 10: the hub's checklists on its settings pages (members read; leads change).
+    path("staff/<slug:hub_slug>/settings/checklists/", checklist_views.checklists, name="settings_checklists"),
+    path("staff/<slug:hub_slug>/settings/checklists/<slug:slug>/", checklist_views.checklist_detail,
+         name="settings_checklist"),
+    path("staff/<slug:hub_slug>/settings/checklists/<slug:slug>/preview/", checklist_views.checklist_preview,
+         name="settings_checklist_preview"),
+    path("staff/<slug:hub_slug>/settings/checklists/<slug:slug>/active/", checklist_views.checklist_set_active,
+         name="settings_checklist_active"),
+    path("staff/<slug:hub_slug>/settings/checklists/<slug:slug>/questions/new/", checklist_views.criterion_new,
+         name="settings_criterion_new"),
+    path("staff/<slug:hub_slug>/settings/checklists/<slug:slug>/questions/<uuid:key>/",
+         checklist_views.criterion_edit, name="settings_criterion"),
+    path("staff/<slug:hub_slug>/settings/checklists/<slug:slug>/questions/<uuid:key>/retire/",
+         checklist_views.criterion_retire, name="settings_criterion_retire"),
+    path("staff/<slug:hub_slug>/settings/checklists/<slug:slug>/questions/<uuid:key>/move/",
+         checklist_views.criterion_move, name="settings_criterion_move"),
 ]

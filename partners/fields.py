@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from hubportal.taxonomy import Theme, all_theme_choices
+
 
 class CodeListField(models.JSONField):
     def __init__(self, *args, taxonomy=None, **kwargs):
@@ -28,6 +30,12 @@ class CodeListField(models.JSONField):
         if not isinstance(value, list):
             raise ValidationError("Expected a list of codes.")
         unknown = [code for code in value if code not in self.taxonomy.values]
+        if unknown and self.taxonomy is Theme:
+            # Themes also take the hubs' own priorities (issue 10), which are data.
+            from hubportal.models import HubTheme
+
+            unknown = sorted(set(unknown) - set(HubTheme.objects.filter(code__in=unknown).values_list("code",
+                                                                                                        flat=True)))
         if unknown:
             raise ValidationError(f"Unknown codes: {', '.join(map(str, unknown))}")
 
@@ -35,7 +43,7 @@ class CodeListField(models.JSONField):
         if self.taxonomy is None:
             return super().formfield(**kwargs)
         return forms.TypedMultipleChoiceField(
-            choices=self.taxonomy.choices, widget=forms.CheckboxSelectMultiple,
+            choices=all_theme_choices if self.taxonomy is Theme else self.taxonomy.choices, widget=forms.CheckboxSelectMultiple,
             required=not self.blank, label=kwargs.get("label") or self.verbose_name.capitalize(),
             help_text=self.help_text,
         )

@@ -33,7 +33,15 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
+from hubportal.taxonomy import (
+    InnovationType,
+    KindOfHelp,
+    Stage,
+    SupportNeed,
+    Theme,
+    is_local_theme,
+    theme_lookup,
+)
 from partners.models import (
     PARTNER_TYPE_PLURALS,
     Partner,
@@ -84,14 +92,19 @@ class Profile:
     themes: frozenset
     innovation_type: str
     stage: str
+    # Code -> label of the themes it may name: national, and (issue 10) the hub's own priorities.
+    theme_names: dict = field(default_factory=lambda: _THEME_LABELS)
 
     @classmethod
     def of(cls, inquiry):
         needs = set(inquiry.support_needed or ()) | set(KIND_NEEDS.get(inquiry.kind_of_help, ()))
+        names = _THEME_LABELS
+        if inquiry.hub_id and any(is_local_theme(t) for t in inquiry.themes or ()):
+            names = theme_lookup(inquiry.hub)  # one query, only for an inquiry that chose a local priority
         return cls(hub_id=inquiry.hub_id, hub_name=inquiry.hub.name if inquiry.hub_id else "",
                    needs=frozenset(n for n in needs if n in _NEED_LABELS),
-                   themes=frozenset(t for t in (inquiry.themes or ()) if t in _THEME_LABELS),
-                   innovation_type=inquiry.innovation_type or "", stage=inquiry.stage or "")
+                   themes=frozenset(t for t in (inquiry.themes or ()) if t in names),
+                   innovation_type=inquiry.innovation_type or "", stage=inquiry.stage or "", theme_names=names)
 
     def __post_init__(self):
         self.need_tags = frozenset(f"need:{c}" for c in self.needs)
@@ -144,7 +157,9 @@ class _Tags:
         if needs:
             reasons.append("Helps with " + "; ".join(_NEED_LABELS[c] for c in sorted(needs, key=_NEED_ORDER.get)))
         if themes:
-            reasons.append("Works on " + "; ".join(_THEME_LABELS[c] for c in sorted(themes, key=_THEME_ORDER.get)))
+            # National themes in their order, then the hub's own priorities by name.
+            ordered = sorted(themes, key=lambda c: (_THEME_ORDER.get(c, len(_THEME_ORDER)), profile.theme_names[c]))
+            reasons.append("Works on " + "; ".join(profile.theme_names[c] for c in ordered))
         if self.has_type:
             reasons.append(f"Works with this type of innovation: {_TYPE_LABELS[profile.innovation_type]}")
         if self.has_stage:

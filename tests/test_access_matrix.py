@@ -30,7 +30,9 @@ from hubportal.models import (
     DataExport,
     EmailLink,
     ErasureRequest,
+    HubAcceptedAddress,
     HubMembership,
+    HubTheme,
     OutboundEmail,
     WebhookDelivery,
     WebhookEndpoint,
@@ -87,6 +89,8 @@ class World:
     case: object = None
     milestone: object = None
     follow_up: object = None
+    local_theme: object = None
+    accepted_address: object = None
 
 
 @pytest.fixture
@@ -149,7 +153,10 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
                  checklist=checklist, failed_email=failed, api_token=api_token, webhook_delivery=failed_delivery,
                  people=people, email=email, erasure=erasure, export=export,
                  lay=lay_world(hub, inquiry, hub_lead), saved_search=saved_search, case=case,
-                 milestone=milestone, follow_up=follow_up)
+                 milestone=milestone, follow_up=follow_up,
+                 local_theme=HubTheme.objects.create(hub=hub, code="local-dor-frailty", label="Dorset frailty"),
+                 accepted_address=HubAcceptedAddress.objects.create(hub=hub, email="gp@practice.example.org",
+                                                                    how_checked="Phoned the practice"))
 
 
 def client_as(actor, world):
@@ -198,6 +205,32 @@ REQUESTS: dict[str, Request] = {
     "hubportal:staff_erasure_requests": lambda w: ("get", reverse("hubportal:staff_erasure_requests", args=[H])),
     "hubportal:staff_erasure_request": lambda w: ("get", reverse("hubportal:staff_erasure_request",
                                                                 args=[H, w.erasure.public_id])),
+    "hubportal:settings": lambda w: ("get", reverse("hubportal:settings", args=[H])),
+    "hubportal:settings_service_levels": lambda w: ("get", reverse("hubportal:settings_service_levels", args=[H])),
+    "hubportal:settings_team": lambda w: ("get", reverse("hubportal:settings_team", args=[H])),
+    "hubportal:settings_team_member": lambda w: ("get", reverse(
+        "hubportal:settings_team_member", args=[H, w.people[access.HUB_MEMBER].pk])),
+    "hubportal:settings_audit": lambda w: ("get", reverse("hubportal:settings_audit", args=[H])),
+    "hubportal:settings_who_may_submit": lambda w: ("get", reverse("hubportal:settings_who_may_submit", args=[H])),
+    "hubportal:settings_accepted_address_remove": lambda w: ("post", reverse(
+        "hubportal:settings_accepted_address_remove", args=[H, w.accepted_address.pk])),
+    "hubportal:settings_priorities": lambda w: ("get", reverse("hubportal:settings_priorities", args=[H])),
+    "hubportal:settings_priority_active": lambda w: ("post", reverse(
+        "hubportal:settings_priority_active", args=[H, w.local_theme.code])),
+    "intake:settings_checklists": lambda w: ("get", reverse("intake:settings_checklists", args=[H])),
+    "intake:settings_checklist": lambda w: ("get", reverse("intake:settings_checklist", args=[H, w.checklist.slug])),
+    "intake:settings_checklist_preview": lambda w: ("get", reverse("intake:settings_checklist_preview",
+                                                                   args=[H, w.checklist.slug])),
+    "intake:settings_checklist_active": lambda w: ("post", reverse("intake:settings_checklist_active",
+                                                                   args=[H, w.checklist.slug])),
+    "intake:settings_criterion_new": lambda w: ("get", reverse("intake:settings_criterion_new",
+                                                               args=[H, w.checklist.slug])),
+    "intake:settings_criterion": lambda w: ("get", reverse("intake:settings_criterion", args=[
+        H, w.checklist.slug, w.checklist.criteria.first().key])),
+    "intake:settings_criterion_retire": lambda w: ("post", reverse("intake:settings_criterion_retire", args=[
+        H, w.checklist.slug, w.checklist.criteria.first().key])),
+    "intake:settings_criterion_move": lambda w: ("post", reverse("intake:settings_criterion_move", args=[
+        H, w.checklist.slug, w.checklist.criteria.first().key])),
     "hubportal:staff_sign_in": lambda w: ("get", reverse("hubportal:staff_sign_in")),
     "hubportal:staff_code": lambda w: ("get", reverse("hubportal:staff_code")),
     "hubportal:staff_set_up": lambda w: ("get", reverse("hubportal:staff_set_up")),

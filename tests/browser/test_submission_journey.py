@@ -148,9 +148,6 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(
     _answer_choices(
         page, "What support do you need?", "Evaluation and evidence", "Funding and bid writing"
     )
-    _answer_choices(
-        page, "Which priority themes does it address? (optional)", "Reducing health inequalities"
-    )
 
     # About you: a partial organisation name is enough to suggest the hub.
     expect(_heading(page, "About you")).to_be_visible()
@@ -158,6 +155,7 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(
     page.get_by_label("Full name").fill("Jo Bloggs")
     page.get_by_label("Organisation").fill("Dorset County Hospital")
     page.get_by_label("Job title or role").fill("Ward manager")
+    page.get_by_label("The NHS", exact=True).check()
     save_and_continue(page)
 
     # Hub: Dorset is suggested and already selected.
@@ -169,6 +167,11 @@ def test_a_new_user_brings_an_inquiry_from_the_start_page_to_your_inquiries(
     expect(page.get_by_label("Dorset Innovation Hub", exact=True)).to_be_checked()
     expect(page.get_by_label("Manchester Innovation Hub", exact=True)).not_to_be_checked()
     save_and_continue(page)
+
+    # Priority themes come after the hub, so the hub's own priorities can be offered (issue 10).
+    _answer_choices(
+        page, "Which priority themes does it address? (optional)", "Reducing health inequalities"
+    )
 
     # Consent.
     expect(

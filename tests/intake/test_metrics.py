@@ -107,7 +107,7 @@ def test_the_share_within_target_counts_late_answers_and_unanswered_inquiries_pa
 
 @pytest.mark.django_db
 def test_it_breaks_inquiries_down_by_kind_of_help_theme_support_need_stage_and_organisation(hub, board_data):
-    kind, themes, support, stage, organisation = hub_metrics(hub=hub, today=TODAY).breakdowns
+    kind, themes, support, stage, _sector, organisation = hub_metrics(hub=hub, today=TODAY).breakdowns
 
     assert nonzero(kind) == [("I have a new idea", 2), ("I want to adopt an innovation that has worked elsewhere", 1),
                              ("I have a problem and I am looking for a solution", 1),
@@ -188,11 +188,12 @@ def test_the_page_draws_each_chart_as_svg_with_a_title_and_the_same_figures_in_a
     assert response.status_code == 200
     page = response.content.decode()
     # Nine charts, and "How it arrived" (issue 10).
-    assert page.count("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"app-bar-chart\"") == 10
+    # Nine charts, "How it arrived" and the submitter's sector (issue 10).
+    assert page.count("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"app-bar-chart\"") == 11
     assert 'role="img" aria-labelledby="chart-kind_of_help-title chart-kind_of_help-desc"' in page
     assert '<title id="chart-kind_of_help-title">Kind of help</title>' in page
     assert "Highest: I have a new idea, 2." in page
-    assert page.count('class="nhsuk-table"') == 10
+    assert page.count('class="nhsuk-table"') == 11
     # The same figure in the chart and in its table.
     assert '<rect x="0" y="24" width="396.0" height="20" fill="#005eb8"><title>I have a new idea: 2</title>' in page
     assert ('<td class="nhsuk-table__cell">I have a new idea</td>'
@@ -237,7 +238,8 @@ def test_the_csv_holds_every_figure_as_section_label_value_with_formulas_neutral
     # One row per figure on the page: ten summary figures and every bar of every chart.
     weeks = 10  # the weeks beginning 28 April to 30 June 2025
     sources = 4  # web, email, phone, meeting (issue 10)
-    assert len(rows) == 1 + 10 + weeks + 10 + 13 + 10 + 6 + 4 + 6 + 6 + 4 + sources
+    sectors = 7 + 1  # the seven sectors and "Not given" (issue 10)
+    assert len(rows) == 1 + 10 + weeks + 10 + 13 + 10 + 6 + 4 + 6 + 6 + 4 + sources + sectors
 
 
 @pytest.mark.django_db
@@ -271,13 +273,14 @@ def make_inquiries(hub, count, start):
 
 
 @pytest.mark.django_db
-def test_the_figures_take_five_queries_however_many_inquiries_there_are(
+def test_the_figures_take_six_queries_however_many_inquiries_there_are(
         hub, django_assert_num_queries):
+    # Five for the figures, and one for the hub's own priority themes (issue 10).
     make_inquiries(hub, 3, 0)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert hub_metrics(hub=hub, today=TODAY).total == 3
     make_inquiries(hub, 60, 3)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert hub_metrics(hub=hub, today=TODAY).total == 63
 
 
@@ -291,11 +294,11 @@ def test_the_page_and_the_csv_keep_a_fixed_query_count_as_the_hub_grows(
         if size == "large":
             make_inquiries(hub, 60, 3)
         for url in (metrics_url(hub), csv_url(hub)):
-            with django_assert_num_queries(counts.get(url, 10 if url == metrics_url(hub) else 9)) as captured:
+            with django_assert_num_queries(counts.get(url, 11 if url == metrics_url(hub) else 10)) as captured:
                 assert lead_client.get(url, PERIOD).status_code == 200
             counts[url] = len(captured)
     # The page has one more than the CSV: the lay review panel's figures (review.selectors).
-    assert counts == {metrics_url(hub): 10, csv_url(hub): 9}
+    assert counts == {metrics_url(hub): 11, csv_url(hub): 10}
 
 
 # --- Who may see it ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ ANSWERS = {
     "innovation-type-innovation_type": "digital", "stage-stage": "piloted", "stage-evidence": "",
     "support-support_needed": ["evaluation"], "about-you-contact_name": "Alex Carter",
     "about-you-organisation": "Poole Hospital", "about-you-role": "Ward manager",
-    "about-you-phone": "",
+    "about-you-sector": "nhs", "about-you-phone": "",
 }
 
 

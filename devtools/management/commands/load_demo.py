@@ -84,6 +84,23 @@ CHECKLISTS = {
         ("Does it address health inequalities?", "Core20PLUS5 populations or clinical areas.", 3, "yes_partly_no",
          False, "no", "Complete a health inequalities impact assessment"),
     ]),
+    # Issue 10: every demo hub ships one, so a new lead starts from an example rather than nothing.
+    "BDC": ("bradford-triage", "Bradford District & Craven triage", [
+        ("Does it meet a need in our Health and Care Partnership's priorities?", "", 3, "yes_partly_no", False,
+         "", ""),
+        ("Is there evidence it works?", "A pilot, an evaluation or use elsewhere.", 2, "yes_partly_no", False,
+         "no", "Consider a small test of change with evaluation"),
+        ("Will it reduce health inequalities in Bradford and Craven?", "", 2, "yes_partly_no", True, "", ""),
+        ("Does it process patient data?", "", 1, "yes_no", False, "yes", "A DPIA is needed"),
+    ]),
+    "DOR": ("dorset-triage", "Dorset triage", [
+        ("Does it fit Our Dorset's priorities?", "The ICS joint forward plan, or a local programme.", 3,
+         "yes_partly_no", False, "", ""),
+        ("Is it proven?", "Evidence of effect from a pilot or elsewhere.", 2, "yes_partly_no", False, "", ""),
+        ("Is it ready for a rural and coastal population?", "Travel, connectivity, an older population.", 2,
+         "rag", True, "red", "Plan how it reaches rural and coastal communities"),
+        ("Does it process patient data?", "", 1, "yes_no", False, "yes", "A DPIA is needed"),
+    ]),
 }
 
 
@@ -116,7 +133,9 @@ class Command(BaseCommand):
     def _checklist(self, hub, slug, name, criteria):
         from intake.models import Checklist, Criterion
 
-        checklist, _ = Checklist.objects.update_or_create(hub=hub, slug=slug, defaults={"name": name})
+        # The current version only: a version that was used keeps its questions (intake.checklists).
+        checklist, _ = Checklist.objects.update_or_create(hub=hub, slug=slug, replaced_by__isnull=True,
+                                                          defaults={"name": name})
         for position, (question, guidance, weight, scale, na, follow_answer, follow_text) in enumerate(criteria):
             Criterion.objects.update_or_create(checklist=checklist, position=position, defaults={
                 "question": question, "guidance": guidance, "weight": weight, "scale": scale,
