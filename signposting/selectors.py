@@ -6,7 +6,7 @@ Each is scoped to who is asking, and issues a fixed number of queries whatever t
 from dataclasses import dataclass, field
 
 from django import forms
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -16,7 +16,7 @@ from partners.selectors import partner_choices_for_hub
 
 from . import lifecycle
 from .matcher import inquiry_match
-from .models import Referral, ReferralQuestion
+from .models import Referral, ReferralProgress, ReferralQuestion
 
 INSTANT_RESOURCES = 5
 INSTANT_PARTNER_KINDS = 3
@@ -242,3 +242,14 @@ def report_referrals_by_partner(*, hub_ids, start, end):
                           progress_given=Count("progress_updates", distinct=True,
                                                filter=Q(progress_updates__answered_at__isnull=False)))
                 .order_by("inquiry__hub_id", "partner__name"))
+
+
+def report_in_kind(*, hub_ids, start, end):
+    """In-kind support partners recorded in progress updates answered in [start, end), per hub and partner:
+    [{referral__inquiry__hub_id, referral__partner__name, updates, hours, value}] (Decimals). One query."""
+    given = Q(in_kind_hours__isnull=False) | Q(in_kind_value__isnull=False) | ~Q(in_kind_description="")
+    return list(ReferralProgress.objects.filter(given, referral__inquiry__hub_id__in=hub_ids,
+                                                answered_at__gte=start, answered_at__lt=end)
+                .order_by().values("referral__inquiry__hub_id", "referral__partner__name")
+                .annotate(updates=Count("pk"), hours=Sum("in_kind_hours"), value=Sum("in_kind_value"))
+                .order_by("referral__inquiry__hub_id", "referral__partner__name"))
