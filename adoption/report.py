@@ -67,6 +67,16 @@ class Section:
     note: str = ""
     chart: Breakdown | None = None
 
+    @property
+    def table(self) -> list[tuple[str, list[tuple[str, Any]]]]:
+        """Rows with each value beside its column's name (a narrow screen stacks them)."""
+        return [(label, list(zip(self.columns, values, strict=True))) for label, values in self.rows]
+
+    @property
+    def label_header(self) -> str:
+        return {"referrals": "Partner", "in_kind": "Partner", "stages": "Stage", "progression": "Stage",
+                "time_in_stage": "Stage", "comparison": "Figure"}.get(self.key, "")
+
     def value(self, label: str, column: str | None = None) -> Any:
         """The figure in row `label` and `column` (the first column when not given), or None."""
         index = self.columns.index(column) if column else 0
@@ -246,7 +256,7 @@ def hub_report(figures: _Figures, hubs: list[Hub], *, label: str, code: str) -> 
     decision = sum((figures.decision.get(i, Counter()) for i in ids), Counter())
     judged = funnel["within"] + funnel["late"] + funnel["missed"]
     targets = sorted({h.triage_target_working_days for h in hubs})
-    sections.append(Section("timings", "Front door timings", ["Figure"], [
+    sections.append(Section("timings", "Front door timings", ["Value"], [
         ("Median working days to first response", [_number(_median(first))]),
         ("Median working days to decision", [_number(_median(decision))]),
         ("Triage target (working days)", [", ".join(str(t) for t in targets)]),
@@ -377,7 +387,7 @@ def hub_report(figures: _Figures, hubs: list[Hub], *, label: str, code: str) -> 
         total = sum(r[name] * r["answered"] for r in survey_rows if r[name] is not None)
         return _number(round(total / answered, 1)) if answered else None
 
-    sections.append(Section("surveys", "End-of-support survey", ["Figure"], [
+    sections.append(Section("surveys", "End-of-support survey", ["Value"], [
         ("Surveys sent", [sent]), ("Answered", [answered]),
         ("Average satisfaction (1 to 10)", [weighted("avg_satisfaction")]),
         ("Average would recommend (1 to 10)", [weighted("avg_would_recommend")]),
