@@ -77,14 +77,19 @@ def _filename(report: ValueReport, code: str, ext: str) -> str:
     return f"{code}-value-report-{report.date_from.isoformat()}-to-{report.date_to.isoformat()}.{ext}"
 
 
-def _csv(report: ValueReport, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+def value_report_csv_write(report: ValueReport, out) -> None:
+    """Every figure as CSV (hub, section, row, column, value) to `out`: the download and the command."""
+    writer = csv.writer(out)
     writer.writerow(["hub", "section", "row", "column", "value"])
     for code, section, label, column, value in value_report_rows(report):
         # Partner names and benefit measures are typed by people: neutralise what a spreadsheet would run.
         writer.writerow([code, section, csv_safe(label), column, "" if value is None else value])
+
+
+def _csv(report: ValueReport, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    value_report_csv_write(report, response)
     return response
 
 

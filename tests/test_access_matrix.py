@@ -31,6 +31,7 @@ from hubportal.models import (
     EmailLink,
     ErasureRequest,
     HubMembership,
+    NetworkLead,
     OutboundEmail,
     WebhookDelivery,
     WebhookEndpoint,
@@ -139,6 +140,10 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
         access.PARTNER: contact, access.OTHER_PARTNER: other_contact,
     }
     assert HubMembership.objects.filter(user=administrator).count() == 0
+    # An ICS lead over Dorset and the other hub: a staff account that belongs to no hub.
+    network_user = UserFactory(email="ics.lead@nhs.net", full_name="Nia Network")
+    NetworkLead.objects.create(user=network_user, network_name="Dorset ICS").hubs.set([hub, other_hub])
+    people[access.NETWORK_LEAD] = network_user
     erasure = ErasureRequest.objects.create(user=submitter, email=submitter.email, hub=hub)
     export = DataExport.objects.create(user=submitter, email=submitter.email, status=DataExport.Status.READY,
                                        expires_at=timezone.now() + timedelta(hours=1))
@@ -157,7 +162,8 @@ def client_as(actor, world):
     person = world.people.get(actor)
     if actor in (access.SUBMITTER, access.OTHER_SUBMITTER):
         client.force_login(person)
-    elif actor in (access.HUB_MEMBER, access.HUB_LEAD, access.OTHER_HUB_LEAD, access.ADMINISTRATOR):
+    elif actor in (access.HUB_MEMBER, access.HUB_LEAD, access.OTHER_HUB_LEAD, access.ADMINISTRATOR,
+                   access.NETWORK_LEAD):
         sign_in_staff(client, person)
     elif actor in (access.PARTNER, access.OTHER_PARTNER):
         sign_in_partner(client, person.email)
@@ -333,6 +339,13 @@ REQUESTS: dict[str, Request] = {
         _token(EmailLink.Purpose.BENEFIT_ACTUALS, "jo.bloggs@nhs.net", subject_ref=str(w.follow_up.public_id))])),
     "adoption:benefit_actuals": lambda w: ("get", reverse("adoption:benefit_actuals", args=[w.follow_up.public_id])),
     "adoption:survey": lambda w: ("get", reverse("adoption:survey", args=[w.case.inquiry.public_id])),
+    "adoption:value_report": lambda w: ("get", reverse("adoption:value_report", args=[H])),
+    "adoption:value_report_csv": lambda w: ("get", reverse("adoption:value_report_csv", args=[H])),
+    "adoption:value_report_pdf": lambda w: ("get", reverse("adoption:value_report_pdf", args=[H])),
+    "adoption:value_report_narrative": lambda w: ("post", reverse("adoption:value_report_narrative", args=[H])),
+    "adoption:network_report": lambda w: ("get", reverse("adoption:network_report")),
+    "adoption:network_report_csv": lambda w: ("get", reverse("adoption:network_report_csv")),
+    "adoption:network_report_pdf": lambda w: ("get", reverse("adoption:network_report_pdf")),
     "partners:sign_in": lambda w: ("get", reverse("partners:sign_in")),
     "partners:sign_in_sent": lambda w: ("get", reverse("partners:sign_in_sent")),
     "partners:sign_in_confirm": lambda w: ("get", reverse("partners:sign_in_confirm", args=[

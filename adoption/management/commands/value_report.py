@@ -1,13 +1,13 @@
 """The value report without a browser: `manage.py value_report --hub DOR --from 2026-04-01 --to 2027-03-31
 --format pdf --output dorset.pdf` (or --format csv; --output - writes CSV to standard output)."""
 
-import csv
 import datetime as dt
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from adoption.report import value_report, value_report_rows
+from adoption.report import value_report
+from adoption.report_views import value_report_csv_write
 from hubportal.models import Hub
 
 
@@ -45,10 +45,7 @@ class Command(BaseCommand):
         else:
             f = sys.stdout if output == "-" else open(output, "w", newline="", encoding="utf-8")
             try:
-                writer = csv.writer(f)
-                writer.writerow(["hub", "section", "row", "column", "value"])
-                for row in value_report_rows(report):
-                    writer.writerow(["" if value is None else value for value in row])
+                value_report_csv_write(report, f)
             finally:
                 if f is not sys.stdout:
                     f.close()
