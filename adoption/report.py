@@ -271,9 +271,10 @@ def hub_report(figures: _Figures, hubs: list[Hub], *, label: str, code: str) -> 
     summed = _sum_by(partner_rows, ("partner_id", "partner__name"),
                      ("sent", "accepted", "declined", "handed_back", "progress_asked", "progress_given"))
     rows = []
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for (partner_id, name), r in sorted(summed.items(), key=lambda item: item[0][1]):
-        days, within, late, missed = Counter(), 0, 0, 0
+        days: Counter[int] = Counter()
+        within, late, missed = 0, 0, 0
         for i in ids:
             entry = figures.partner_days.get((i, partner_id))
             if entry:
