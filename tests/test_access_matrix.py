@@ -440,3 +440,20 @@ def test_docs_access_md_is_the_table_as_it_is():
 
     written = (Path(__file__).resolve().parent.parent / "docs" / "access.md").read_text()
     assert written == access_table_markdown(), "run: manage.py access_table > docs/access.md"
+
+
+def test_the_table_gives_a_network_lead_no_inquiry_and_no_hub_page():
+    """A network lead sees figures, never an inquiry: outside their own report and the pages everyone may
+    use (public pages, emailed links) and a signed-in person's own account and own inquiries (they have
+    none), every URL answers them 404 (or the sign-in of another kind)."""
+    theirs = {name for name, rule in access.ACCESS.items() if rule.allowed == frozenset({access.NETWORK_LEAD})}
+    assert theirs == {"adoption:network_report", "adoption:network_report_csv", "adoption:network_report_pdf"}
+    for name, rule in access.ACCESS.items():
+        if name in theirs or rule.allowed in (access.EVERYONE, access.SIGNED_IN_USERS):
+            continue
+        assert rule.expected(access.NETWORK_LEAD) in (access.NOT_FOUND, access.PARTNER_SIGN_IN,
+                                                      access.UNAUTHORISED, access.STAFF_SIGN_IN), name
+        if "inquir" in name or name.startswith(("adoption:case", "adoption:milestone", "adoption:benefit",
+                                                "signposting:referral", "review:")):
+            assert rule.expected(access.NETWORK_LEAD) in (access.NOT_FOUND, access.PARTNER_SIGN_IN,
+                                                          access.STAFF_SIGN_IN), name
