@@ -6,10 +6,15 @@ imported here, not at start-up, so a web process without them still serves every
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 from .report import ValueReport
+
+# WeasyPrint reports each layout step at INFO; a report a second would fill the log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def value_report_pdf(report: ValueReport, **extra) -> bytes:
