@@ -38,6 +38,11 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
 
+# WeasyPrint (the value report's PDF) draws text with Pango and HarfBuzz, and embeds these fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies (and the project packages) before the rest of the source, for layer caching.
 COPY pyproject.toml ./
 COPY hubportal/ hubportal/

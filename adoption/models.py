@@ -313,3 +313,35 @@ class Survey(models.Model):
 
     def __str__(self):
         return f"Survey of {self.case}"
+
+
+class ValueReportNarrative(models.Model):
+    """What a hub lead writes for the value report of one period (dates inclusive), saved with the
+    report. Publishing it (once) tells the hub's channels (webhook value_report.published) and shows it
+    to the hub's network leads; a published narrative may still be corrected."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="value_report_narratives")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    text = models.TextField(max_length=5000, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["hub", "-date_to", "-date_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "date_from", "date_to"], name="value_report_narrative_once"),
+            models.CheckConstraint(condition=Q(date_to__gte=models.F("date_from")),
+                                   name="value_report_period_in_order"),
+        ]
+
+    def __str__(self):
+        return f"Value report narrative of {self.hub}, {self.date_from} to {self.date_to}"
+
+    @property
+    def is_published(self):
+        return self.published_at is not None

@@ -36,6 +36,7 @@ from .models import (
     Stage,
     StageVisit,
     Survey,
+    ValueReportNarrative,
 )
 
 # The stages a hub starts with (the hubs' three-stage framework); a hub lead may rename or add in admin.
@@ -409,3 +410,41 @@ def survey_answer(*, survey: Survey, by, satisfaction: int, would_recommend: int
     reminders.cancel_survey(survey)
     survey.refresh_from_db()
     return survey
+
+
+# --- The value report's narrative (issue 11, part B) -------------------------------------------------
+
+@transaction.atomic
+def value_report_narrative_save(*, hub: Hub, date_from: dt.date, date_to: dt.date, text: str, by,
+                                publish: bool = False) -> ValueReportNarrative:
+    """Save what the hub lead wrote for the period's value report; with `publish`, publish it too.
+
+    Rules: one narrative per hub and period (the unique row; two leads saving at once both write it, the
+    last text stands); publishing happens once: the conditional UPDATE on published_at IS NULL lets one
+    of two leads pressing "publish" at once win, and only the winner raises value_report.published on
+    the hub's channels (queued in this transaction, sent after commit). Editing a published narrative
+    keeps it published and raises nothing again.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    from hubportal.webhooks import VALUE_REPORT_PUBLISHED, webhook_event_emit
+
+    if date_to < date_from:
+        raise ValueError("The period ends before it starts")
+    now = timezone.now()
+    narrative, _ = ValueReportNarrative.objects.get_or_create(hub=hub, date_from=date_from, date_to=date_to)
+    ValueReportNarrative.objects.filter(pk=narrative.pk).update(text=text, updated_at=now, updated_by=by)
+    if publish:
+        won = ValueReportNarrative.objects.filter(pk=narrative.pk, published_at__isnull=True).update(
+            published_at=now, published_by=by)
+        if won:
+            period = f"{date_from:%-d %B %Y} to {date_to:%-d %B %Y}"
+            link = settings.SITE_URL + reverse("adoption:value_report", args=[hub.slug]) + (
+                f"?from={date_from.isoformat()}&to={date_to.isoformat()}")
+            # No figures and no names in the payload: a channel is read by more people than the report.
+            webhook_event_emit(hub=hub, event=VALUE_REPORT_PUBLISHED,
+                               subject=f"adoption.valuereportnarrative:{narrative.pk}", reference=period,
+                               kind_of_help="", link=link)
+    narrative.refresh_from_db()
+    return narrative

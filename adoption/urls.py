@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "adoption"
 
@@ -18,6 +18,15 @@ urlpatterns = [
     path("staff/<slug:hub_slug>/cases/<str:reference>/benefits/", views.benefit_add, name="benefit_add"),
     path("staff/<slug:hub_slug>/cases/<str:reference>/follow-ups/<uuid:public_id>/", views.follow_up_actuals,
          name="follow_up_actuals"),
+    # The value report (issue 11, part B): the hub's, and a network lead's across their hubs.
+    path("staff/<slug:hub_slug>/value-report/", report_views.hub_value_report, name="value_report"),
+    path("staff/<slug:hub_slug>/value-report.csv", report_views.hub_value_report_csv, name="value_report_csv"),
+    path("staff/<slug:hub_slug>/value-report.pdf", report_views.hub_value_report_pdf, name="value_report_pdf"),
+    path("staff/<slug:hub_slug>/value-report/narrative/", report_views.hub_value_report_narrative,
+         name="value_report_narrative"),
+    path("network/value-report/", report_views.network_report, name="network_report"),
+    path("network/value-report.csv", report_views.network_report_csv, name="network_report_csv"),
+    path("network/value-report.pdf", report_views.network_report_pdf, name="network_report_pdf"),
     # The sponsor, by the emailed link for one follow-up.
     path("benefits/link/<str:token>/", views.benefit_link, name="benefit_link"),
     path("benefits/<uuid:public_id>/", views.benefit_actuals, name="benefit_actuals"),

@@ -34,9 +34,12 @@ OTHER_PARTNER = "other_partner_contact"  # contact of a partner the referral did
 ADMINISTRATOR = "administrator"  # Django admin (is_staff, is_superuser), member of no hub
 LAY_REVIEWER = "lay_reviewer"  # used the emailed link of the lay review request in the URL
 OTHER_LAY_REVIEWER = "other_lay_reviewer"  # used the link of another request (another reviewer)
+# An ICS or programme lead over Dorset and another hub (password + TOTP), member of no hub: sees the
+# network's value report and never an inquiry (every inquiry and hub URL: 404).
+NETWORK_LEAD = "network_lead"
 
 ACTORS = (ANONYMOUS, SUBMITTER, OTHER_SUBMITTER, HUB_MEMBER, HUB_LEAD, OTHER_HUB_LEAD, PARTNER,
-          OTHER_PARTNER, ADMINISTRATOR, LAY_REVIEWER, OTHER_LAY_REVIEWER)
+          OTHER_PARTNER, ADMINISTRATOR, LAY_REVIEWER, OTHER_LAY_REVIEWER, NETWORK_LEAD)
 
 # The session each kind of actor holds: "user" (signed in by emailed link or password), "staff"
 # (password and TOTP), "partner" (a partner contact's emailed-link session), "lay_reviewer" (a grant for
@@ -49,6 +52,7 @@ SESSIONS = {
     HUB_LEAD: frozenset({"user", "staff"}),
     OTHER_HUB_LEAD: frozenset({"user", "staff"}),
     ADMINISTRATOR: frozenset({"user", "staff"}),
+    NETWORK_LEAD: frozenset({"user", "staff"}),
     PARTNER: frozenset({"partner"}),
     OTHER_PARTNER: frozenset({"partner"}),
     LAY_REVIEWER: frozenset({"lay_reviewer"}),
@@ -122,6 +126,8 @@ API_TOKEN = Rule("an API token of the hub in the URL (Authorization: Bearer); no
 LAY_REVIEWER_OF_REQUEST = Rule("the lay reviewer the request was sent to, in the browser that used its emailed "
                                "link (nobody else, staff included: 404)", frozenset({LAY_REVIEWER}))
 ORUK = public("anyone: the open Open Referral UK directory (no people, no referrals)")
+NETWORK_LEADS = Rule("a network lead, signed in with password and TOTP: their hubs' figures, no inquiry (everyone "
+                     "else 404)", frozenset({NETWORK_LEAD}), needs="staff")
 
 ACCESS: dict[str, Rule] = {
     "healthz": public(),
@@ -277,6 +283,13 @@ ACCESS: dict[str, Rule] = {
     "signposting:staff_routing_rule_new": HUB_STAFF,
     "signposting:staff_routing_rule_edit": HUB_STAFF,
     "intake:staff_inquiry_record": HUB_STAFF,
+    "adoption:value_report": HUB_STAFF,
+    "adoption:value_report_csv": HUB_STAFF,
+    "adoption:value_report_pdf": HUB_STAFF,
+    "adoption:value_report_narrative": HUB_LEADS,
+    "adoption:network_report": NETWORK_LEADS,
+    "adoption:network_report_csv": NETWORK_LEADS,
+    "adoption:network_report_pdf": NETWORK_LEADS,
     "partners:sign_in": public(),
     "partners:sign_in_sent": public(),
     "partners:sign_in_confirm": link("whoever holds an emailed partner sign-in link"),

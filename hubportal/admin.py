@@ -11,6 +11,7 @@ from .models import (
     HubMembership,
     HubOrganisation,
     JobHeartbeat,
+    NetworkLead,
     OutboundEmail,
     Reminder,
     User,
@@ -106,6 +107,15 @@ class HubAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "email", "triage_target_working_days", "is_active"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [HubOrganisationInline, HubMembershipInline]
+
+
+@admin.register(NetworkLead)
+class NetworkLeadAdmin(admin.ModelAdmin):
+    """Administrators make network leads (then invite them from the user's page, like any staff)."""
+
+    list_display = ["user", "network_name", "created_at"]
+    filter_horizontal = ["hubs"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(EmailLink)

@@ -60,6 +60,7 @@ class StaffPasswordForm(forms.Form):
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from .auth import auth_event
+        from .permissions import is_staff_account
         from .services import StaffSignInLocked, staff_sign_in_check, staff_sign_in_failed
 
         cleaned = super().clean()
@@ -74,7 +75,7 @@ class StaffPasswordForm(forms.Form):
                 ) from None
             user = authenticate(self.request, username=email, password=password)
             # Same message whether the address is unknown or the password wrong.
-            if user is None or not (user.hub_memberships.exists() or user.is_staff):
+            if user is None or not is_staff_account(user):
                 staff_sign_in_failed(email=email, ip=self.ip)
                 auth_event("password", actor="staff", outcome="failure", email=email, ip=self.ip)
                 raise forms.ValidationError("Enter a correct email address and password")

@@ -164,6 +164,21 @@ class HubMembership(models.Model):
         return f"{self.user} ({self.get_role_display()}, {self.hub})"
 
 
+class NetworkLead(models.Model):
+    """An ICS or programme lead over several hubs: sees their value report, summed and side by side, and
+    never an inquiry. A staff account (password and TOTP, invited like any staff) that belongs to no hub,
+    so every hub page and inquiry page answers 404 (membership_for finds no membership)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="network_lead")
+    # What the lead's report is headed with, e.g. "Dorset Integrated Care System".
+    network_name = models.CharField(max_length=200)
+    hubs = models.ManyToManyField(Hub, related_name="network_leads")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user} (network lead, {self.network_name})"
+
+
 def hash_token(raw):
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -14,7 +14,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest
 from django.shortcuts import resolve_url
 
-from .models import Hub, HubMembership, User
+from .models import Hub, HubMembership, NetworkLead, User
+
+
+class NetworkRequest(HttpRequest):
+    """The request a `network_lead_view` hands its view: the person's network, with its hubs."""
+
+    user: User
+    network_lead: NetworkLead
 
 
 class StaffRequest(HttpRequest):
@@ -28,7 +35,11 @@ class StaffRequest(HttpRequest):
 def is_staff_account(user) -> bool:
     """Someone whose pages need the second factor: a hub member or an administrator. Such an account
     signs in only at staff sign-in, never with an emailed link alone."""
-    return bool(user.is_staff or user.hub_memberships.exists())
+    return bool(user.is_staff or user.hub_memberships.exists() or is_network_lead(user))
+
+
+def is_network_lead(user) -> bool:
+    return NetworkLead.objects.filter(user=user).exists()
 
 
 def is_verified_staff(user):
@@ -89,5 +100,24 @@ def hub_lead_view(view):
         if membership.role != HubMembership.Role.LEAD:
             raise Http404("Only the hub's leads may do this")
         return view(request, membership, *args, **kwargs)
+
+    return wrapper
+
+
+def network_lead_view(view):
+    """A page of a network lead (issue 11): signed in with the second factor, and a network lead, else
+    404 (a hub lead is not one). The view is called as view(request, network_lead, ...). Network leads
+    belong to no hub, so every hub and inquiry page refuses them through `staff_view` with 404."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_authenticated and user.is_verified()):
+            return redirect_to_login(request.get_full_path(), resolve_url(settings.STAFF_LOGIN_URL))
+        network_lead = NetworkLead.objects.filter(user=user).prefetch_related("hubs").first()
+        if network_lead is None:
+            raise Http404("Not a network lead")
+        request.network_lead = network_lead
+        return view(request, network_lead, *args, **kwargs)
 
     return wrapper

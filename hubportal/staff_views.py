@@ -27,6 +27,7 @@ from .auth import auth_event, client_ip
 from .forms import OneTimeCodeForm, StaffPasswordForm
 from .links import safe_next_path
 from .models import EmailLink, User
+from .permissions import is_network_lead
 from .services import staff_invitation_accept
 from .views import AUTH_BACKEND
 
@@ -56,6 +57,8 @@ def _finish(request, user, device):
         return redirect(next_path)
     if not user.hub_memberships.exists() and user.is_staff:
         return redirect("admin:index")
+    if not user.hub_memberships.exists() and is_network_lead(user):
+        return redirect("adoption:network_report")
     return redirect("intake:staff_home")
 
 

@@ -137,6 +137,27 @@ class ReferralProgressForm(_Stripped):
         help_text="For example, 27 3 2027.", input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"],
         widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
         error_messages={"invalid": "Enter a real date, like 27/03/2027"})
+    in_kind_hours = forms.DecimalField(
+        label="Staff time given in kind since your last update, in hours (optional)", required=False,
+        min_value=0, max_digits=8, decimal_places=1,
+        help_text="Time your organisation gave without charge, for the hub's value report. For example, 12.5.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-5"}),
+        error_messages={"invalid": "Enter the hours as a number, like 12.5",
+                        "min_value": "Hours must be 0 or more",
+                        "max_decimal_places": "Enter hours to one decimal place, like 12.5",
+                        "max_digits": "Hours must be 9,999,999.9 or fewer"})
+    in_kind_value = forms.DecimalField(
+        label="Value of other in-kind support, in pounds (optional)", required=False, min_value=0,
+        max_digits=12, decimal_places=2,
+        help_text="For example, equipment lent, venue or licences, at what they would have cost.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "nhsuk-input--width-10"}),
+        error_messages={"invalid": "Enter the value in pounds as a number, like 1500",
+                        "min_value": "The value must be £0 or more",
+                        "max_decimal_places": "Enter the value to the penny at most, like 1500.50",
+                        "max_digits": "The value must be £9,999,999,999.99 or less"})
+    in_kind_description = forms.CharField(
+        label="What was the in-kind support? (optional)", required=False, max_length=300,
+        error_messages={"max_length": "Description must be 300 characters or fewer"})
 
     def clean_expected_outcome_on(self):
         from django.utils import timezone

@@ -278,6 +278,11 @@ class ReferralProgress(models.Model):
     note = models.TextField(max_length=2000, blank=True)
     milestone_reached = models.CharField(max_length=200, blank=True)
     expected_outcome_on = models.DateField(null=True, blank=True)
+    # In-kind support the partner gave since the last update (issue 11: the value report sums it per
+    # partner): staff time in hours, its value in pounds, and what it was, all optional.
+    in_kind_hours = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
+    in_kind_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    in_kind_description = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["referral", "number"]

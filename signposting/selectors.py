@@ -6,7 +6,7 @@ Each is scoped to who is asking, and issues a fixed number of queries whatever t
 from dataclasses import dataclass, field
 
 from django import forms
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -16,7 +16,7 @@ from partners.selectors import partner_choices_for_hub
 
 from . import lifecycle
 from .matcher import inquiry_match
-from .models import Referral, ReferralQuestion
+from .models import Referral, ReferralProgress, ReferralQuestion
 
 INSTANT_RESOURCES = 5
 INSTANT_PARTNER_KINDS = 3
@@ -242,6 +242,8 @@ def report_referrals_by_partner(*, hub_ids, start, end):
                           progress_given=Count("progress_updates", distinct=True,
                                                filter=Q(progress_updates__answered_at__isnull=False)))
                 .order_by("inquiry__hub_id", "partner__name"))
+
+
 def partner_records(partner_ids):
     """(public_id, name) of the contact's organisations, for the link to suggest changes to each."""
     return list(Partner.objects.filter(pk__in=partner_ids).order_by("name").only("public_id", "name"))
@@ -251,3 +253,14 @@ def referrals_to_partner_for_hub(*, partner, hub):
     """The open referrals of the hub's inquiries to this partner (what retiring it must settle)."""
     return (Referral.objects.filter(partner=partner, inquiry__hub=hub, status__in=Referral.OPEN_STATUSES)
             .select_related("inquiry").order_by("sent_at", "pk"))
+
+
+def report_in_kind(*, hub_ids, start, end):
+    """In-kind support partners recorded in progress updates answered in [start, end), per hub and partner:
+    [{referral__inquiry__hub_id, referral__partner__name, updates, hours, value}] (Decimals). One query."""
+    given = Q(in_kind_hours__isnull=False) | Q(in_kind_value__isnull=False) | ~Q(in_kind_description="")
+    return list(ReferralProgress.objects.filter(given, referral__inquiry__hub_id__in=hub_ids,
+                                                answered_at__gte=start, answered_at__lt=end)
+                .order_by().values("referral__inquiry__hub_id", "referral__partner__name")
+                .annotate(updates=Count("pk"), hours=Sum("in_kind_hours"), value=Sum("in_kind_value"))
+                .order_by("referral__inquiry__hub_id", "referral__partner__name"))

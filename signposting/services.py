@@ -352,9 +352,11 @@ def referral_progress_request(*, referral, number):
 
 
 @transaction.atomic
-def referral_progress_record(*, referral, contact, note, milestone_reached="", expected_outcome_on=None):
+def referral_progress_record(*, referral, contact, note, milestone_reached="", expected_outcome_on=None,
+                             in_kind_hours=None, in_kind_value=None, in_kind_description=""):
     """The partner's progress update on an accepted referral: it answers the latest unanswered request
-    (or stands on its own when none is open), drops that request's chase, and goes on the timeline."""
+    (or stands on its own when none is open), drops that request's chase, and goes on the timeline.
+    In-kind support given since the last update (hours, pounds, what) is kept for the value report."""
     _check_contact(referral, contact)
     referral = Referral.objects.select_for_update(of=("self",)).select_related("inquiry", "partner").get(
         pk=referral.pk)
@@ -367,7 +369,8 @@ def referral_progress_record(*, referral, contact, note, milestone_reached="", e
         progress = ReferralProgress.objects.create(referral=referral, number=last + 1)
     ReferralProgress.objects.filter(pk=progress.pk).update(
         answered_at=timezone.now(), answered_by=contact, note=note, milestone_reached=milestone_reached,
-        expected_outcome_on=expected_outcome_on)
+        expected_outcome_on=expected_outcome_on, in_kind_hours=in_kind_hours, in_kind_value=in_kind_value,
+        in_kind_description=in_kind_description)
     reminders.cancel_progress_chase(progress)
     description = f"{referral.partner.name} ({contact.name})"
     if milestone_reached:

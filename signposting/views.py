@@ -295,7 +295,8 @@ def referral_progress(request, referral, contact):
         template="signposting/partner/referral_progress.html", action="progress",
         act=lambda data: services.referral_progress_record(
             referral=referral, contact=contact, note=data["note"], milestone_reached=data["milestone_reached"],
-            expected_outcome_on=data["expected_outcome_on"]),
+            expected_outcome_on=data["expected_outcome_on"], in_kind_hours=data["in_kind_hours"],
+            in_kind_value=data["in_kind_value"], in_kind_description=data["in_kind_description"]),
         success="Thank you. The hub has your progress update")
 
 

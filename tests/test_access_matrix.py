@@ -33,6 +33,7 @@ from hubportal.models import (
     HubAcceptedAddress,
     HubMembership,
     HubTheme,
+    NetworkLead,
     OutboundEmail,
     WebhookDelivery,
     WebhookEndpoint,
@@ -143,6 +144,10 @@ def world(db, hub, other_hub, submitter, other_submitter, hub_lead, hub_member, 
         access.PARTNER: contact, access.OTHER_PARTNER: other_contact,
     }
     assert HubMembership.objects.filter(user=administrator).count() == 0
+    # An ICS lead over Dorset and the other hub: a staff account that belongs to no hub.
+    network_user = UserFactory(email="ics.lead@nhs.net", full_name="Nia Network")
+    NetworkLead.objects.create(user=network_user, network_name="Dorset ICS").hubs.set([hub, other_hub])
+    people[access.NETWORK_LEAD] = network_user
     erasure = ErasureRequest.objects.create(user=submitter, email=submitter.email, hub=hub)
     export = DataExport.objects.create(user=submitter, email=submitter.email, status=DataExport.Status.READY,
                                        expires_at=timezone.now() + timedelta(hours=1))
@@ -164,7 +169,8 @@ def client_as(actor, world):
     person = world.people.get(actor)
     if actor in (access.SUBMITTER, access.OTHER_SUBMITTER):
         client.force_login(person)
-    elif actor in (access.HUB_MEMBER, access.HUB_LEAD, access.OTHER_HUB_LEAD, access.ADMINISTRATOR):
+    elif actor in (access.HUB_MEMBER, access.HUB_LEAD, access.OTHER_HUB_LEAD, access.ADMINISTRATOR,
+                   access.NETWORK_LEAD):
         sign_in_staff(client, person)
     elif actor in (access.PARTNER, access.OTHER_PARTNER):
         sign_in_partner(client, person.email)
@@ -366,6 +372,13 @@ REQUESTS: dict[str, Request] = {
         _token(EmailLink.Purpose.BENEFIT_ACTUALS, "jo.bloggs@nhs.net", subject_ref=str(w.follow_up.public_id))])),
     "adoption:benefit_actuals": lambda w: ("get", reverse("adoption:benefit_actuals", args=[w.follow_up.public_id])),
     "adoption:survey": lambda w: ("get", reverse("adoption:survey", args=[w.case.inquiry.public_id])),
+    "adoption:value_report": lambda w: ("get", reverse("adoption:value_report", args=[H])),
+    "adoption:value_report_csv": lambda w: ("get", reverse("adoption:value_report_csv", args=[H])),
+    "adoption:value_report_pdf": lambda w: ("get", reverse("adoption:value_report_pdf", args=[H])),
+    "adoption:value_report_narrative": lambda w: ("post", reverse("adoption:value_report_narrative", args=[H])),
+    "adoption:network_report": lambda w: ("get", reverse("adoption:network_report")),
+    "adoption:network_report_csv": lambda w: ("get", reverse("adoption:network_report_csv")),
+    "adoption:network_report_pdf": lambda w: ("get", reverse("adoption:network_report_pdf")),
     "partners:sign_in": lambda w: ("get", reverse("partners:sign_in")),
     "partners:sign_in_sent": lambda w: ("get", reverse("partners:sign_in_sent")),
     "partners:sign_in_confirm": lambda w: ("get", reverse("partners:sign_in_confirm", args=[
@@ -506,3 +519,20 @@ def test_docs_access_md_is_the_table_as_it_is():
 
     written = (Path(__file__).resolve().parent.parent / "docs" / "access.md").read_text()
     assert written == access_table_markdown(), "run: manage.py access_table > docs/access.md"
+
+
+def test_the_table_gives_a_network_lead_no_inquiry_and_no_hub_page():
+    """A network lead sees figures, never an inquiry: outside their own report and the pages everyone may
+    use (public pages, emailed links) and a signed-in person's own account and own inquiries (they have
+    none), every URL answers them 404 (or the sign-in of another kind)."""
+    theirs = {name for name, rule in access.ACCESS.items() if rule.allowed == frozenset({access.NETWORK_LEAD})}
+    assert theirs == {"adoption:network_report", "adoption:network_report_csv", "adoption:network_report_pdf"}
+    for name, rule in access.ACCESS.items():
+        if name in theirs or rule.allowed in (access.EVERYONE, access.SIGNED_IN_USERS):
+            continue
+        assert rule.expected(access.NETWORK_LEAD) in (access.NOT_FOUND, access.PARTNER_SIGN_IN,
+                                                      access.UNAUTHORISED, access.STAFF_SIGN_IN), name
+        if "inquir" in name or name.startswith(("adoption:case", "adoption:milestone", "adoption:benefit",
+                                                "signposting:referral", "review:")):
+            assert rule.expected(access.NETWORK_LEAD) in (access.NOT_FOUND, access.PARTNER_SIGN_IN,
+                                                          access.STAFF_SIGN_IN), name

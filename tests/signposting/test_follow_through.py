@@ -3,6 +3,7 @@ the hub leads told; a partner may hand a referral back, and the hub may refer it
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -174,3 +175,19 @@ def test_the_inquiry_page_shows_the_hand_back_and_the_progress_updates(
     assert "Handed back" in body and "We do not have capacity at the moment (Evaluator left)" in body
     assert "Progress" in body and "Plan agreed" in body and "Milestone: Kick-off held" in body
     assert "Re-route" in body
+
+
+@pytest.mark.django_db
+def test_a_progress_update_records_in_kind_support_for_the_value_report(accepted, partner_contact, client):
+    sign_in_partner(client, partner_contact.email)
+    url = reverse("signposting:referral_progress", args=[accepted.public_id])
+    bad = client.post(url, {"note": "Going well", "in_kind_hours": "-3", "in_kind_value": "lots"})
+    assert bad.status_code == 400
+    assert "Hours must be 0 or more" in bad.content.decode()
+    assert "Enter the value in pounds as a number, like 1500" in bad.content.decode()
+    assert not ReferralProgress.objects.filter(referral=accepted, answered_at__isnull=False).exists()
+    assert client.post(url, {"note": "Going well", "in_kind_hours": "12.5", "in_kind_value": "1500",
+                             "in_kind_description": "Evaluation support"}).status_code == 302
+    progress = ReferralProgress.objects.get(referral=accepted)
+    assert (progress.in_kind_hours, progress.in_kind_value, progress.in_kind_description) == (
+        Decimal("12.5"), Decimal("1500"), "Evaluation support")

@@ -47,6 +47,9 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hubportal_bench"
 CHILD = "HUBPORTAL_BENCH_CHILD"
 TARGET_MEDIAN_MS = 50
 TARGET_EXPORT_S = 2
+# The value report (issue 11) for a hub of 25,000 inquiries: the page, and its PDF.
+TARGET_REPORT_MS = 300
+TARGET_REPORT_PDF_S = 3
 EXPORT_ROWS = 10_000
 
 
@@ -104,7 +107,17 @@ def bench_urls(hub, *, export_rows=EXPORT_ROWS):
         ("Detail page", _url("intake:staff_inquiry", slug, detail)),
         ("CSV export", _url("intake:staff_inquiry_export", slug, query=export_query)),
         ("Metrics page", _url("intake:staff_metrics", slug)),
+        # Twelve months to today (the page's default period), as a board pack would ask.
+        ("Value report", _url("adoption:value_report", slug, query=_report_period())),
+        ("Value report PDF", _url("adoption:value_report_pdf", slug, query=_report_period())),
     ]
+
+
+def _report_period():
+    from adoption.report import default_period
+
+    date_from, date_to = default_period()
+    return f"from={date_from.isoformat()}&to={date_to.isoformat()}"
 
 
 def _request(client, url):
@@ -170,7 +183,7 @@ def format_table(results):
 def format_targets(results):
     lines = []
     # The pages the triage issue sets the 50 ms target for; the metrics page is measured and shown, with no target.
-    pages = [p for p in results if p.name not in ("CSV export", "Metrics page")]
+    pages = [p for p in results if p.name not in ("CSV export", "Metrics page", "Value report", "Value report PDF")]
     slow = [f"{p.name} ({p.median_ms:.0f} ms)" for p in pages
             if p.median_ms is not None and p.median_ms >= TARGET_MEDIAN_MS]
     broken = [f"{p.name} (failed)" for p in results if p.error or (p.status and p.status != 200)]
@@ -181,6 +194,14 @@ def format_targets(results):
             verdict = "yes" if page.median_ms < TARGET_EXPORT_S * 1000 else "no"
             lines.append(f"Export of {page.rows or 0:,} rows streamed in under {TARGET_EXPORT_S} s: {verdict} "
                          f"(median {page.median_ms / 1000:.2f} s, p95 {page.p95_ms / 1000:.2f} s)")
+        if page.name == "Value report" and page.median_ms is not None:
+            verdict = "yes" if page.median_ms < TARGET_REPORT_MS else "no"
+            lines.append(f"Value report page under {TARGET_REPORT_MS} ms: {verdict} (median {page.median_ms:.0f} ms, "
+                         f"p95 {page.p95_ms:.0f} ms, {page.queries} queries)")
+        if page.name == "Value report PDF" and page.median_ms is not None:
+            verdict = "yes" if page.median_ms < TARGET_REPORT_PDF_S * 1000 else "no"
+            lines.append(f"Value report PDF under {TARGET_REPORT_PDF_S} s: {verdict} (median "
+                         f"{page.median_ms / 1000:.2f} s, p95 {page.p95_ms / 1000:.2f} s)")
     return "\n".join(lines)
 
 
