@@ -12,9 +12,24 @@ from .models import Inquiry
 
 
 class VersionedForm(forms.Form):
-    """Carries the version of the inquiry the person was looking at (see services._guarded_update)."""
+    """Carries the version of the inquiry the person was looking at (see services._guarded_update),
+    and when they loaded the page, so an edit conflict can show what happened since."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    # Only ever used to choose which timeline lines to show after a conflict, never to decide anything
+    # (the version does that), so a tampered value shows more or fewer lines and no more.
+    seen_at = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_at"].initial = lambda: timezone.now().isoformat()
+
+    def clean_seen_at(self):
+        try:
+            seen_at = dt.datetime.fromisoformat(self.cleaned_data["seen_at"])
+        except ValueError:
+            return None
+        return seen_at if timezone.is_aware(seen_at) else None
 
 
 def member_choices(hub):
