@@ -369,7 +369,10 @@ def _detail_context(request, membership, inquiry, **forms):
     inquiry_access_record(request, inquiry, "case page")
     today = timezone.localdate()
     info_requests = list(inquiry.information_requests.select_related("requested_by"))
+    attachments = list(inquiry.attachments.all())
     for request_ in info_requests:
+        # The files that came with this answer, from the attachments already read (no query per answer).
+        request_.answer_files = [a for a in attachments if a.information_request_id == request_.pk]
         end = request_.answered_at or timezone.now()
         request_.waited_working_days = working_days_between(request_.requested_at, end)
     signposting_panel = None
@@ -389,7 +392,7 @@ def _detail_context(request, membership, inquiry, **forms):
     context = {
         "hub": hub, "membership": membership, "inquiry": inquiry,
         "rows": answer_rows(inquiry),
-        "attachments": list(inquiry.attachments.all()),
+        "attachments": attachments,
         # Emails from the hub's mailbox: replies to our emails, and those staff attached or recorded.
         "emails": inquiry.emails.only("public_id", "sender_email", "subject", "imported_at", "inquiry_id"),
         "timeline": timeline_entries(events, inquiry=inquiry, reader="staff"),

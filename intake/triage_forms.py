@@ -128,6 +128,22 @@ class ParkForm(VersionedForm):
         return until
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one <input type="file" multiple>, as a list (empty when none is chosen)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(one, initial) for one in files]
+
+
 class AnswerInfoForm(forms.Form):
     page_heading_field = "answer"
     answer = forms.CharField(
@@ -135,6 +151,23 @@ class AnswerInfoForm(forms.Form):
         help_text="Do not include anything that could identify a patient.",
         error_messages={"required": "Enter your answer", "max_length": "Answer must be 4000 characters or fewer"},
     )
+    files = MultipleFileField(
+        label="Attach files (optional)", required=False,
+        error_messages={"empty": "The selected file is empty",
+                        "invalid": "The selected file could not be read. Try again"},
+    )
+
+    def __init__(self, *args, inquiry, **kwargs):
+        from django.conf import settings
+        from django.template.defaultfilters import filesizeformat
+
+        from .validators import ALLOWED_DESCRIPTION
+
+        super().__init__(*args, **kwargs)
+        self.inquiry = inquiry
+        self.fields["files"].help_text = (
+            f"You can choose more than one. Upload {ALLOWED_DESCRIPTION}, up to "
+            f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)} each. Do not upload anything that identifies a patient.")
 
     def clean_answer(self):
         from .forms import NHS_NUMBER_MESSAGE
@@ -144,6 +177,22 @@ class AnswerInfoForm(forms.Form):
         if find_nhs_numbers(answer):
             raise forms.ValidationError(NHS_NUMBER_MESSAGE)
         return answer
+
+    def clean_files(self):
+        """The journey's checks (forms.attachment_check) on each file; every refusal is listed."""
+        from .forms import attachment_check
+
+        uploads = self.cleaned_data["files"]
+        errors = []
+        for upload in uploads:
+            try:
+                attachment_check(upload, inquiry=self.inquiry, adding=len(uploads))
+            except forms.ValidationError as refused:
+                errors.extend(f"{upload.name}: {message}" if len(uploads) > 1 else message
+                              for message in refused.messages)
+        if errors:
+            raise forms.ValidationError(list(dict.fromkeys(errors)))
+        return uploads
 
 
 def _choices_with_any(choices, any_label="Any"):
