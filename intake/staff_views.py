@@ -84,6 +84,8 @@ def _without(query, name, value=None):
     rest.pop("page", None)
     if value is None:
         rest.pop(name, None)
+        for part in ("day", "month", "year"):  # a date filter's boxes (hubportal.date_input)
+            rest.pop(f"{name}_{part}", None)
     else:
         rest.setlist(name, [v for v in rest.getlist(name) if v != value])
     return rest.urlencode()

@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from hubportal.date_input import DateInputField
 from hubportal.models import User
 from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 
@@ -109,12 +110,10 @@ class DuplicateForm(VersionedForm):
 
 class ParkForm(VersionedForm):
     page_heading_field = "until"
-    until = forms.DateField(
+    until = DateInputField(
         label="Park until", help_text="For example, 27 3 2027. It comes back to the hub lead at 9am on that date, or on the next "
                                  "working day if that date is a weekend or a bank holiday.",
-        widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
-        error_messages={"required": "Enter the date to park until", "invalid": "Enter a real date, like 27/03/2027"},
-        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"],
+        error_messages={"required": "Enter the date to park until"},
     )
     reason = forms.CharField(label="Why is it parked? (optional)", max_length=200, required=False,
                              error_messages={"max_length": "Reason must be 200 characters or fewer"})
@@ -250,9 +249,8 @@ class InquiryFilterForm(forms.Form):
     stage = forms.ChoiceField(label="Stage", required=False, choices=_choices_with_any(Stage.choices))
     organisation = forms.CharField(label="Organisation", required=False, max_length=200)
     assignee = forms.ChoiceField(label="Assignee", required=False)
-    submitted_from = forms.DateField(label="Sent from", required=False,
-                                     widget=forms.DateInput(attrs={"type": "date"}))
-    submitted_to = forms.DateField(label="Sent to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    submitted_from = DateInputField(label="Sent from", subject="Sent from date", required=False)
+    submitted_to = DateInputField(label="Sent to", subject="Sent to date", required=False)
     # No inquiry was sent outside these years, and the selector adds a day to "Sent to": 9999-12-31
     # plus one day is past the last date Python has, which used to make the list and export a 500.
     FIRST_YEAR, LAST_YEAR = 2000, 2099
@@ -271,9 +269,16 @@ class InquiryFilterForm(forms.Form):
     def _clean_year(self, name):
         day = self.cleaned_data.get(name)
         if day and not self.FIRST_YEAR <= day.year <= self.LAST_YEAR:
-            raise forms.ValidationError(f"“{self.fields[name].label}” must be a date from {self.FIRST_YEAR} "
+            self.fields[name].widget.error_parts = {"year"}
+            raise forms.ValidationError(f"{self.fields[name].subject} must be from {self.FIRST_YEAR} "
                                         f"to {self.LAST_YEAR}")
         return day
+
+    def full_clean(self):
+        super().full_clean()
+        # The list still shows, only without the filter in error: say so beside the error.
+        for name, errors in list(self._errors.items()):
+            self._errors[name] = self.error_class([f"{error} (this filter is not applied)" for error in errors])
 
     def clean_submitted_from(self):
         return self._clean_year("submitted_from")
