@@ -84,6 +84,32 @@ CHECKLISTS = {
         ("Does it address health inequalities?", "Core20PLUS5 populations or clinical areas.", 3, "yes_partly_no",
          False, "no", "Complete a health inequalities impact assessment"),
     ]),
+    # Bradford District & Craven and Dorset: illustrative, built from the themes of their hubs' triage
+    # (system priorities, evidence, inequalities, the data and money needed), so every demo hub has one.
+    "BDC": ("bradford-triage", "Bradford District & Craven triage", [
+        ("Does it fit a priority of the Act as One programmes?", "Our partnership's shared priorities.", 3,
+         "yes_partly_no", False, "", ""),
+        ("How strong is the evidence?", "From an idea (1) to proven elsewhere with an evaluation (5).", 2,
+         "score_1_5", False, "", ""),
+        ("Does it reduce health inequalities?", "Core20PLUS5, and the communities of Bradford and Craven.", 3,
+         "yes_partly_no", False, "no", "Complete a health inequalities impact assessment"),
+        ("Is it digitally inclusive?", "Usable by people with low digital skills or access.", 2, "rag", True,
+         "red", "Plan a digital inclusion assessment"),
+        ("Does it process patient data?", "Answer yes if any personal data about patients is processed.", 1,
+         "yes_no", False, "yes", "A DPIA is needed"),
+    ]),
+    "DOR": ("dorset-triage", "Dorset innovation triage", [
+        ("Does it support an Our Dorset priority?", "Prevention at scale, integrated community and primary care, "
+         "or one acute care system.", 3, "yes_partly_no", False, "", ""),
+        ("Is there a clinical or service sponsor?", "A named person who will lead it in the service.", 2,
+         "yes_no", False, "no", "Find a sponsor before taking it further"),
+        ("How strong is the evidence?", "From an idea (1) to proven elsewhere with an evaluation (5).", 2,
+         "score_1_5", False, "", ""),
+        ("Is there a route to funding it after a pilot?", "A budget holder, a business case or a national "
+         "programme.", 2, "yes_partly_no", True, "no", "Talk to finance about a sustainable funding route"),
+        ("Are information governance requirements met?", "Data sharing agreements, lawful basis, DTAC.", 2,
+         "yes_partly_no", True, "no", "Refer to the IG team"),
+    ]),
 }
 
 
