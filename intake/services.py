@@ -514,6 +514,7 @@ def checklist_score(answers):
     return (achieved * 100 / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else None
 
 
+@transaction.atomic
 def assessment_record(*, inquiry, by, checklist, answers, summary=""):
     """Record an assessment against a hub checklist; earlier ones are kept as older versions.
 
