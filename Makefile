@@ -37,15 +37,19 @@ run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install ## Migrate, load demo data and start web, worker and beat (embedded default)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	@echo
-	@echo "  Innovation Hub Front Door: http://127.0.0.1:$(PORT)/"
-	@echo "  Submitters sign in with an emailed link; emails are written to var/mail/ (newest last)."
-	@echo "  Hub staff sign in at /staff/sign-in/ with password demo-password-change-me, then a code:"
-	@echo "    leads lead.bdc@, lead.cap@, lead.dorset@, lead.manchester@example.nhs.uk"
-	@echo "    administrator admin@example.nhs.uk (Django admin at /admin/)"
-	@echo "    the code: DEBUG=1 $(PY) manage.py demo_code lead.dorset@example.nhs.uk"
-	@echo "  Partner contacts sign in at /partner/sign-in/ by emailed link, e.g. ig.team@dorset.icb.example.nhs.uk"
-	@echo
+	@# The banner is printed last, by the Procfile's banner process once the others have started, so it
+	@# is not lost above the worker's start-up output.
+	@mkdir -p var
+	@printf '%s\n' "" \
+	  "  Innovation Hub Front Door: http://127.0.0.1:$(PORT)/  (another port: make run PORT=8001)" \
+	  "  Submitters sign in with an emailed link; emails are written to var/mail/ (newest last)." \
+	  "  Hub staff sign in at /staff/sign-in/ with password demo-password-change-me, then a code:" \
+	  "    leads lead.bdc@, lead.cap@, lead.dorset@, lead.manchester@example.nhs.uk" \
+	  "    administrator admin@example.nhs.uk (Django admin at /admin/)" \
+	  "    the code: DEBUG=1 $(PY) manage.py demo_code lead.dorset@example.nhs.uk" \
+	  "  Partner contacts sign in at /partner/sign-in/ by emailed link, e.g. ig.team@dorset.icb.example.nhs.uk" \
+	  "  More inquiries: DEBUG=1 $(PY) manage.py seed_demo --inquiries 2000" \
+	  "" > var/banner.txt
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 
 test: install ## Run the whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite)

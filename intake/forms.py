@@ -332,37 +332,44 @@ class AttachmentForm(forms.Form):
         self.inquiry = inquiry
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.ATTACHMENT_MAX_BYTES:
-            raise forms.ValidationError(
-                f"The selected file must be smaller than {filesizeformat(settings.ATTACHMENT_MAX_BYTES)}"
-            )
-        if self.inquiry is not None and self.inquiry.attachments.count() >= settings.ATTACHMENTS_PER_INQUIRY:
-            raise forms.ValidationError(
-                f"You can upload up to {settings.ATTACHMENTS_PER_INQUIRY} files. Remove one to add another"
-            )
-        try:
-            # Before the type check, so a damaged or password-protected document gets its own reason.
-            check_package(upload)
-        except UploadRefused as refused:
-            raise forms.ValidationError(str(refused)) from None
-        detected = detect_type(upload)
-        if detected is None:
-            raise forms.ValidationError(f"The selected file must be {ALLOWED_DESCRIPTION}")
-        upload.detected_type = detected
-        upload.clean_name = _clean_name(upload.name, detected.extension)
-        # Last: the cheap checks above refuse bombs before clamd unpacks anything.
-        label = f"{upload.clean_name!r} on inquiry {self.inquiry.public_id}" if self.inquiry else upload.clean_name
-        try:
-            signature = upload_scan(upload, label=label)
-        except ScannerUnavailable:
-            raise forms.ValidationError(
-                f"The file {upload.clean_name} could not be checked for viruses, so it was not uploaded. "
-                "Try again later"
-            ) from None
-        if signature:
-            raise forms.ValidationError(f"The file {upload.clean_name} contains a virus and was not uploaded")
-        return upload
+        return attachment_check(self.cleaned_data["file"], inquiry=self.inquiry)
+
+
+def attachment_check(upload, *, inquiry=None, adding=1):
+    """The checks every upload passes, on the journey's attachments page and with an answer to the hub's
+    question: size, the per-inquiry count (with `adding` files arriving together), Office packages, the
+    allow-list by content, then the virus scan. Raises ValidationError; sets detected_type and clean_name.
+    """
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise forms.ValidationError(
+            f"The selected file must be smaller than {filesizeformat(settings.ATTACHMENT_MAX_BYTES)}"
+        )
+    if inquiry is not None and inquiry.attachments.count() + adding > settings.ATTACHMENTS_PER_INQUIRY:
+        raise forms.ValidationError(
+            f"You can upload up to {settings.ATTACHMENTS_PER_INQUIRY} files. Remove one to add another"
+        )
+    try:
+        # Before the type check, so a damaged or password-protected document gets its own reason.
+        check_package(upload)
+    except UploadRefused as refused:
+        raise forms.ValidationError(str(refused)) from None
+    detected = detect_type(upload)
+    if detected is None:
+        raise forms.ValidationError(f"The selected file must be {ALLOWED_DESCRIPTION}")
+    upload.detected_type = detected
+    upload.clean_name = _clean_name(upload.name, detected.extension)
+    # Last: the cheap checks above refuse bombs before clamd unpacks anything.
+    label = f"{upload.clean_name!r} on inquiry {inquiry.public_id}" if inquiry else upload.clean_name
+    try:
+        signature = upload_scan(upload, label=label)
+    except ScannerUnavailable:
+        raise forms.ValidationError(
+            f"The file {upload.clean_name} could not be checked for viruses, so it was not uploaded. "
+            "Try again later"
+        ) from None
+    if signature:
+        raise forms.ValidationError(f"The file {upload.clean_name} contains a virus and was not uploaded")
+    return upload
 
 
 def _clean_name(name, extension):

@@ -17,12 +17,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from hubportal.date_input import DateInputField
 from hubportal.permissions import staff_view
 
 from .metrics import hub_metrics, hub_metrics_rows
 from .staff_views import csv_safe
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y", "%d-%m-%Y"]
 EARLIEST = dt.date(2000, 1, 1)
 
 
@@ -33,12 +33,8 @@ class MetricsPeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, so the fields are added here rather than declared.
         for name, label in (("from", "From"), ("to", "To")):
-            self.fields[name] = forms.DateField(
-                # Browsers show their own date picker; the other formats serve those that do not.
-                label=label, required=False, input_formats=DATE_FORMATS,
-                widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
-                error_messages={"invalid": f"“{label}” must be a real date, like 1/4/2026"},
-            )
+            # The NHS.UK date input (day, month, year); ?from=2026-04-01 links still work.
+            self.fields[name] = DateInputField(label=label, subject=f"“{label}”", required=False)
 
     def _clean_day(self, name, label):
         day = self.cleaned_data.get(name)

@@ -276,6 +276,10 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Set when the file came with an answer to the hub's question (staff see it beside that answer);
+    # empty for files attached to the draft.
+    information_request = models.ForeignKey("InformationRequest", null=True, blank=True,
+                                            on_delete=models.SET_NULL, related_name="attachments")
 
     class Meta:
         ordering = ["uploaded_at", "pk"]

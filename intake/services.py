@@ -262,19 +262,28 @@ class AttachmentNotStored(Exception):
 
 
 @transaction.atomic
-def attachment_add(*, inquiry, by, upload):
-    """Store an upload (already checked by AttachmentForm) under a random name, on a draft.
+def attachment_add(*, inquiry, by, upload, information_request=None):
+    """Store an upload (already checked by forms.attachment_check) under a random name.
 
-    Rules: only on a draft; the file, the row and the timeline event are all kept or none is. A write that
-    fails part-way (ENOSPC after some chunks, EROFS, EACCES) leaves no partial file and raises
-    AttachmentNotStored, and the transaction rolls back, so the inquiry is as it was.
+    Rules: on a draft; or, with `information_request`, on an inquiry awaiting the submitter's answer to
+    that (still open) question, which is the only way a file reaches an inquiry after it is sent. The
+    file, the row and the timeline event are all kept or none is. A write that fails part-way (ENOSPC
+    after some chunks, EROFS, EACCES) leaves no partial file and raises AttachmentNotStored, and the
+    transaction rolls back, so the inquiry is as it was.
     """
-    if not Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.DRAFT).select_for_update().exists():
+    if information_request is None:
+        editable = Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.DRAFT)
+    else:
+        editable = Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.AWAITING_INFO,
+                                          information_requests=information_request,
+                                          information_requests__answered_at__isnull=True)
+    if not editable.select_for_update().exists():
         raise InquiryNotEditable()
     detected = upload.detected_type
     stored_name = f"{secrets.token_hex(16)}.{detected.extension}"
     attachment = Attachment(inquiry=inquiry, uploaded_by=by, original_name=upload.clean_name,
-                            stored_name=stored_name, content_type=detected.mime, size=upload.size)
+                            stored_name=stored_name, content_type=detected.mime, size=upload.size,
+                            information_request=information_request)
     try:
         attachment.file.save(stored_name, upload, save=False)
     except OSError as error:
@@ -412,14 +421,28 @@ def inquiry_request_info(*, inquiry, by, question, version):
 
 
 @transaction.atomic
-def inquiry_answer_info(*, inquiry, by, answer):
-    """The submitter answers the open question: awaiting_info -> in_review; the hub is told."""
+def inquiry_answer_info(*, inquiry, by, answer, uploads=()):
+    """The submitter answers the open question: awaiting_info -> in_review; the hub is told.
+
+    `uploads` (checked by forms.attachment_check) are stored with the answer in the same transaction: if
+    one cannot be stored, neither the answer nor any file is kept, and the files already written are
+    removed, so the person can send it all again.
+    """
     if by.pk != inquiry.submitter_id:
         raise InquiryNotEditable()
     request = (InformationRequest.objects.select_for_update()
                .filter(inquiry=inquiry, answered_at__isnull=True).first())
     if request is None or inquiry.status != Inquiry.Status.AWAITING_INFO:
         raise InquiryNotEditable()
+    stored = []
+    try:
+        for upload in uploads:
+            stored.append(attachment_add(inquiry=inquiry, by=by, upload=upload, information_request=request))
+    except Exception:
+        # The rollback takes the rows away but not the files written before the failure.
+        for attachment in stored:
+            _attachment_discard(attachment.file.storage, attachment.file.name)
+        raise
     request.answer, request.answered_at = answer, timezone.now()
     request.save(update_fields=["answer", "answered_at"])
     reminders.cancel_information_request(request)

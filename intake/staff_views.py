@@ -46,7 +46,7 @@ from .triage_forms import (
 from .views import attachment_response
 
 PAGE_SIZE = 25
-CHANGED_MESSAGE = "Someone else changed this inquiry while you were looking at it. Check it and try again"
+CHANGED_MESSAGE = "Someone else changed this inquiry while you were looking at it. Check what changed and try again"
 
 
 def _inquiry_url(hub, inquiry):
@@ -84,6 +84,8 @@ def _without(query, name, value=None):
     rest.pop("page", None)
     if value is None:
         rest.pop(name, None)
+        for part in ("day", "month", "year"):  # a date filter's boxes (hubportal.date_input)
+            rest.pop(f"{name}_{part}", None)
     else:
         rest.setlist(name, [v for v in rest.getlist(name) if v != value])
     return rest.urlencode()
@@ -342,13 +344,41 @@ def _new_answer_ids(info_requests, events, inquiry):
             if r.answered_at and (last_hub_action is None or r.answered_at > last_hub_action)}
 
 
+CONFLICT_LINES = 10
+
+
+def _conflict(inquiry, form, **form_kwargs):
+    """After InquiryChanged: the inquiry as it is now, the timeline lines written since the person loaded
+    their page (the newest CONFLICT_LINES), and their form again with everything they typed.
+
+    The form's version becomes the current one, so sending it again, once they have seen what changed,
+    is a deliberate decision on the inquiry as it now stands; nothing is ever decided on a stale page.
+    """
+    seen_at = form.cleaned_data.get("seen_at")
+    inquiry.refresh_from_db()
+    events = selectors.inquiry_timeline(inquiry)
+    if seen_at is not None:
+        events = events.filter(created_at__gt=seen_at)
+    newest = list(events.order_by("-created_at", "-pk")[:CONFLICT_LINES])[::-1]
+    data = form.data.copy()
+    data["version"] = inquiry.version
+    data["seen_at"] = timezone.now().isoformat()
+    again = form.__class__(data, **form_kwargs)
+    again.is_valid()
+    return again, {"message": CHANGED_MESSAGE, "inquiry": inquiry, "since_seen": seen_at is not None,
+                   "lines": timeline_entries(newest, inquiry=inquiry, reader="staff")}
+
+
 def _detail_context(request, membership, inquiry, **forms):
     hub = membership.hub
     # Every render of the case page (also a form error's re-render) shows the submitter's personal data.
     inquiry_access_record(request, inquiry, "case page")
     today = timezone.localdate()
     info_requests = list(inquiry.information_requests.select_related("requested_by"))
+    attachments = list(inquiry.attachments.all())
     for request_ in info_requests:
+        # The files that came with this answer, from the attachments already read (no query per answer).
+        request_.answer_files = [a for a in attachments if a.information_request_id == request_.pk]
         end = request_.answered_at or timezone.now()
         request_.waited_working_days = working_days_between(request_.requested_at, end)
     signposting_panel = None
@@ -368,7 +398,7 @@ def _detail_context(request, membership, inquiry, **forms):
     context = {
         "hub": hub, "membership": membership, "inquiry": inquiry,
         "rows": answer_rows(inquiry),
-        "attachments": list(inquiry.attachments.all()),
+        "attachments": attachments,
         # Emails from the hub's mailbox: replies to our emails, and those staff attached or recorded.
         "emails": inquiry.emails.only("public_id", "sender_email", "subject", "imported_at", "inquiry_id"),
         "timeline": timeline_entries(events, inquiry=inquiry, reader="staff"),
@@ -440,7 +470,11 @@ def inquiry_assign(request, membership, reference):
             services.inquiry_assign(inquiry=inquiry, by=request.user, assignee=form.cleaned_data["assignee"],
                                     version=form.cleaned_data["version"])
         except services.InquiryChanged:
-            messages.error(request, CHANGED_MESSAGE)
+            # Keep the choice they made, open, beside what the other person did.
+            form, conflict = _conflict(inquiry, form, hub=hub)
+            return render(request, "intake/staff/inquiry_detail.html",
+                          _detail_context(request, membership, inquiry, assign_form=form, conflict=conflict),
+                          status=409)
         except services.NotAHubMember:
             messages.error(request, "Select a member of this hub")
         else:
@@ -518,7 +552,15 @@ def inquiry_decide(request, membership, reference, decision):
         try:
             _inquiry, message = _decide(decision, inquiry, request.user, form.cleaned_data)
         except services.InquiryChanged:
-            messages.error(request, CHANGED_MESSAGE)
+            form, conflict = _conflict(inquiry, form, **kwargs)
+            if form_class is VersionedForm:
+                # A button: nothing typed to keep, but the case page shows what changed instead.
+                return render(request, "intake/staff/inquiry_detail.html",
+                              _detail_context(request, membership, inquiry, conflict=conflict), status=409)
+            return render(request, "intake/staff/decision.html", {
+                "hub": hub, "inquiry": inquiry, "form": form, "heading": heading, "decision": decision,
+                "conflict": conflict,
+            }, status=409)
         except services.TransitionNotAllowed as refused:
             messages.error(request, f"This cannot be done now: the inquiry is {inquiry.get_status_display().lower()}"
                                     if refused.current else str(refused))

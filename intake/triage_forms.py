@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from hubportal.date_input import DateInputField
 from hubportal.models import User
 from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 
@@ -12,9 +13,24 @@ from .models import Inquiry
 
 
 class VersionedForm(forms.Form):
-    """Carries the version of the inquiry the person was looking at (see services._guarded_update)."""
+    """Carries the version of the inquiry the person was looking at (see services._guarded_update),
+    and when they loaded the page, so an edit conflict can show what happened since."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    # Only ever used to choose which timeline lines to show after a conflict, never to decide anything
+    # (the version does that), so a tampered value shows more or fewer lines and no more.
+    seen_at = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_at"].initial = lambda: timezone.now().isoformat()
+
+    def clean_seen_at(self):
+        try:
+            seen_at = dt.datetime.fromisoformat(self.cleaned_data["seen_at"])
+        except ValueError:
+            return None
+        return seen_at if timezone.is_aware(seen_at) else None
 
 
 def member_choices(hub):
@@ -94,12 +110,10 @@ class DuplicateForm(VersionedForm):
 
 class ParkForm(VersionedForm):
     page_heading_field = "until"
-    until = forms.DateField(
+    until = DateInputField(
         label="Park until", help_text="For example, 27 3 2027. It comes back to the hub lead at 9am on that date, or on the next "
                                  "working day if that date is a weekend or a bank holiday.",
-        widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input--width-10"}),
-        error_messages={"required": "Enter the date to park until", "invalid": "Enter a real date, like 27/03/2027"},
-        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y"],
+        error_messages={"required": "Enter the date to park until"},
     )
     reason = forms.CharField(label="Why is it parked? (optional)", max_length=200, required=False,
                              error_messages={"max_length": "Reason must be 200 characters or fewer"})
@@ -113,6 +127,22 @@ class ParkForm(VersionedForm):
         return until
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one <input type="file" multiple>, as a list (empty when none is chosen)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(one, initial) for one in files]
+
+
 class AnswerInfoForm(forms.Form):
     page_heading_field = "answer"
     answer = forms.CharField(
@@ -120,6 +150,23 @@ class AnswerInfoForm(forms.Form):
         help_text="Do not include anything that could identify a patient.",
         error_messages={"required": "Enter your answer", "max_length": "Answer must be 4000 characters or fewer"},
     )
+    files = MultipleFileField(
+        label="Attach files (optional)", required=False,
+        error_messages={"empty": "The selected file is empty",
+                        "invalid": "The selected file could not be read. Try again"},
+    )
+
+    def __init__(self, *args, inquiry, **kwargs):
+        from django.conf import settings
+        from django.template.defaultfilters import filesizeformat
+
+        from .validators import ALLOWED_DESCRIPTION
+
+        super().__init__(*args, **kwargs)
+        self.inquiry = inquiry
+        self.fields["files"].help_text = (
+            f"You can choose more than one. Upload {ALLOWED_DESCRIPTION}, up to "
+            f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)} each. Do not upload anything that identifies a patient.")
 
     def clean_answer(self):
         from .forms import NHS_NUMBER_MESSAGE
@@ -129,6 +176,22 @@ class AnswerInfoForm(forms.Form):
         if find_nhs_numbers(answer):
             raise forms.ValidationError(NHS_NUMBER_MESSAGE)
         return answer
+
+    def clean_files(self):
+        """The journey's checks (forms.attachment_check) on each file; every refusal is listed."""
+        from .forms import attachment_check
+
+        uploads = self.cleaned_data["files"]
+        errors = []
+        for upload in uploads:
+            try:
+                attachment_check(upload, inquiry=self.inquiry, adding=len(uploads))
+            except forms.ValidationError as refused:
+                errors.extend(f"{upload.name}: {message}" if len(uploads) > 1 else message
+                              for message in refused.messages)
+        if errors:
+            raise forms.ValidationError(list(dict.fromkeys(errors)))
+        return uploads
 
 
 def _choices_with_any(choices, any_label="Any"):
@@ -186,9 +249,8 @@ class InquiryFilterForm(forms.Form):
     stage = forms.ChoiceField(label="Stage", required=False, choices=_choices_with_any(Stage.choices))
     organisation = forms.CharField(label="Organisation", required=False, max_length=200)
     assignee = forms.ChoiceField(label="Assignee", required=False)
-    submitted_from = forms.DateField(label="Sent from", required=False,
-                                     widget=forms.DateInput(attrs={"type": "date"}))
-    submitted_to = forms.DateField(label="Sent to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    submitted_from = DateInputField(label="Sent from", subject="Sent from date", required=False)
+    submitted_to = DateInputField(label="Sent to", subject="Sent to date", required=False)
     # No inquiry was sent outside these years, and the selector adds a day to "Sent to": 9999-12-31
     # plus one day is past the last date Python has, which used to make the list and export a 500.
     FIRST_YEAR, LAST_YEAR = 2000, 2099
@@ -211,9 +273,16 @@ class InquiryFilterForm(forms.Form):
     def _clean_year(self, name):
         day = self.cleaned_data.get(name)
         if day and not self.FIRST_YEAR <= day.year <= self.LAST_YEAR:
-            raise forms.ValidationError(f"“{self.fields[name].label}” must be a date from {self.FIRST_YEAR} "
+            self.fields[name].widget.error_parts = {"year"}
+            raise forms.ValidationError(f"{self.fields[name].subject} must be from {self.FIRST_YEAR} "
                                         f"to {self.LAST_YEAR}")
         return day
+
+    def full_clean(self):
+        super().full_clean()
+        # The list still shows, only without the filter in error: say so beside the error.
+        for name, errors in list(self._errors.items()):
+            self._errors[name] = self.error_class([f"{error} (this filter is not applied)" for error in errors])
 
     def clean_submitted_from(self):
         return self._clean_year("submitted_from")

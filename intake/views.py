@@ -290,14 +290,23 @@ def inquiry_answer(request, public_id):
     if question is None:
         messages.info(request, "There is no question waiting for your answer")
         return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
-    form = AnswerInfoForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = AnswerInfoForm(request.POST if posted else None, request.FILES if posted else None, inquiry=inquiry)
+    if posted and form.is_valid():
+        uploads = form.cleaned_data["files"]
         try:
-            services.inquiry_answer_info(inquiry=inquiry, by=request.user, answer=form.cleaned_data["answer"])
+            services.inquiry_answer_info(inquiry=inquiry, by=request.user, answer=form.cleaned_data["answer"],
+                                         uploads=uploads)
         except services.InquiryNotEditable:
             messages.info(request, "This question has already been answered")
+        except services.AttachmentNotStored:
+            # Nothing was saved (one transaction): the answer stays typed on the page to send again.
+            form.add_error("files", "Your files could not be saved, so your answer was not sent. Try again later")
+            return render(request, "intake/inquiry_answer.html",
+                          {"inquiry": inquiry, "question": question, "form": form}, status=503)
         else:
-            messages.success(request, "Your answer has been sent to the hub")
+            sent_files = f" with {len(uploads)} file{'s' if len(uploads) != 1 else ''}" if uploads else ""
+            messages.success(request, f"Your answer has been sent to the hub{sent_files}")
         return redirect("intake:inquiry_detail", public_id=inquiry.public_id)
     return render(request, "intake/inquiry_answer.html", {"inquiry": inquiry, "question": question, "form": form},
                   status=400 if form.is_bound else 200)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from devtools.management.commands.seed_demo import seed_demo
 from hubportal.models import Hub, HubMembership, User
 from intake import services
-from intake.models import InformationRequest, Inquiry, InquiryEvent, ReferenceCounter
+from intake.models import Checklist, InformationRequest, Inquiry, InquiryEvent, ReferenceCounter
+from signposting.models import Referral
 from tests.factories import DraftFactory
 
 S = Inquiry.Status
@@ -45,7 +46,8 @@ def test_it_loads_the_demo_hubs_when_there_are_none_and_spreads_inquiries_across
     assert set(per_hub) == {"BDC", "CAP", "DOR", "MAN"}
     assert min(per_hub.values()) > 60
     assert re.search(r"Created 400 inquiries \(submitted \d+, in review \d+, .*closed \d+\), "
-                     r"[\d,]+ timeline events and \d+ information requests from 80 submitters", out.getvalue())
+                     r"[\d,]+ timeline events and \d+ information requests, \d+ referrals from 80 submitters",
+                     out.getvalue())
 
 
 @pytest.mark.django_db
@@ -181,3 +183,94 @@ def test_it_gives_cases_in_every_stage_with_milestones_benefits_with_actuals_and
     assert not Case.objects.filter(stage_entered_at__gt=NOW).exists()
     assert not BenefitActual.objects.filter(recorded_at__gt=NOW).exists()
     assert StageVisit.objects.filter(left_at__isnull=True).count() == open_cases.count()
+
+
+R = Referral.Status
+
+
+def referrals_inconsistent():
+    """Referrals whose fields disagree with their status, their inquiry's status or the clock."""
+    return Referral.objects.filter(
+        Q(viewed_at__isnull=True, status__in=[R.VIEWED, R.ACCEPTED, R.DECLINED, R.COMPLETED])
+        | Q(accepted_at__isnull=True, status__in=[R.ACCEPTED, R.COMPLETED])
+        | Q(status=R.DECLINED, decline_reason="") | Q(status=R.DECLINED, declined_at__isnull=True)
+        | Q(status=R.COMPLETED, outcome="") | Q(status=R.COMPLETED, completed_at__isnull=True)
+        | Q(status=R.CLOSED, close_reason="") | Q(status=R.CLOSED, closed_at__isnull=True)
+        | Q(viewed_at__lt=F("sent_at")) | Q(accepted_at__lt=F("viewed_at")) | Q(declined_at__lt=F("viewed_at"))
+        | Q(completed_at__lt=F("accepted_at")) | Q(sent_at__lt=F("inquiry__decided_at"))
+        | Q(sent_at__gt=NOW) | Q(viewed_at__gt=NOW) | Q(accepted_at__gt=NOW) | Q(declined_at__gt=NOW)
+        | Q(completed_at__gt=NOW) | Q(closed_at__gt=NOW) | Q(closed_at__gt=F("inquiry__closed_at"))
+        | Q(status__in=Referral.OPEN_STATUSES, inquiry__status=S.CLOSED)
+        | ~Q(partner__hubs=F("inquiry__hub")) & Q(partner__serves_all_hubs=False)
+    )
+
+
+@pytest.mark.django_db
+def test_routed_and_in_support_inquiries_have_referrals_in_matching_states_with_partner_answers():
+    seed_demo(inquiries=800, seed=11, now=NOW)
+
+    assert Referral.objects.exists()
+    assert referrals_inconsistent().count() == 0
+    # Routed: sent to partners, none of which has taken it on yet (accepting starts support).
+    for inquiry in Inquiry.objects.filter(status=S.ROUTED).prefetch_related("referrals"):
+        states = {r.status for r in inquiry.referrals.all()}
+        assert states and states <= {R.SENT, R.VIEWED, R.DECLINED}, inquiry.reference
+    # In support: a partner accepted it (and may have finished), and support started when it did.
+    for inquiry in Inquiry.objects.filter(status=S.IN_SUPPORT).prefetch_related("referrals", "events"):
+        accepted = [r.accepted_at for r in inquiry.referrals.all() if r.status in (R.ACCEPTED, R.COMPLETED)]
+        assert accepted, inquiry.reference
+        started = next(e.created_at for e in inquiry.events.all() if e.kind == InquiryEvent.Kind.SUPPORT_STARTED)
+        assert started == min(accepted)
+    # Never routed: no referrals.
+    assert not Referral.objects.filter(inquiry__status__in=[S.SUBMITTED, S.IN_REVIEW, S.AWAITING_INFO]).exists()
+    assert not Referral.objects.filter(inquiry__status=S.CLOSED, inquiry__first_response_at__isnull=True).exists()
+    # Every state a partner's pages, the digest and the metrics show is there, with the reasons given.
+    # Every status but a hand-back (adoption's follow-through), which the demo does not make.
+    assert set(Referral.objects.values_list("status", flat=True)) == set(R.values) - {R.HANDED_BACK}
+    assert not Referral.objects.filter(status=R.DECLINED, decline_details="").exists()
+    assert not Referral.objects.filter(status=R.COMPLETED, outcome_details="").exists()
+    # One timeline line per partner answer.
+    for status, kind in ((R.DECLINED, "referral_declined"), (R.COMPLETED, "referral_completed"),
+                         (R.CLOSED, "referral_closed")):
+        assert Referral.objects.filter(status=status).count() == InquiryEvent.objects.filter(kind=kind).count()
+    assert Referral.objects.filter(accepted_at__isnull=False).count() == InquiryEvent.objects.filter(
+        kind="referral_accepted").count()
+    # Closed after routing: the inquiry's last line is still its closing.
+    inquiry = Inquiry.objects.filter(status=S.CLOSED, referrals__isnull=False).first()
+    assert inquiry.updated_at == inquiry.closed_at == inquiry.events.last().created_at
+
+
+@pytest.mark.django_db
+def test_the_referrals_show_on_the_referrals_page_the_partners_page_and_in_their_digest(client):
+    from types import SimpleNamespace
+
+    from django.urls import reverse
+
+    from partners.models import PartnerContact
+    from signposting.digests import partner_digests
+    from tests.conftest import sign_in_staff
+    from tests.partners.conftest import sign_in_partner
+
+    seed_demo(inquiries=300, seed=12)
+
+    digests = partner_digests(SimpleNamespace(frequency="weekly"))
+    assert digests and all(d["referrals"] for d in digests.values())
+    waiting = Referral.objects.filter(status__in=[R.SENT, R.VIEWED], partner__is_active=True).select_related(
+        "partner", "inquiry__hub").first()
+    contact = PartnerContact.objects.filter(partner=waiting.partner, receives_referrals=True, is_active=True).first()
+    page = sign_in_partner(client, contact.email).get(reverse("signposting:partner_home")).content.decode()
+    assert waiting.inquiry.reference in page
+    hub = waiting.inquiry.hub
+    staff = sign_in_staff(client.__class__(), hub.memberships.filter(role="lead").first().user)
+    page = staff.get(reverse("signposting:hub_referrals", args=[hub.slug])).content.decode()
+    assert waiting.partner.name in page
+
+
+@pytest.mark.django_db
+def test_every_demo_hub_has_a_triage_checklist():
+    call_command("load_demo", stdout=io.StringIO())
+
+    for hub in Hub.objects.all():
+        checklist = Checklist.objects.filter(hub=hub, is_active=True, kind=Checklist.Kind.TRIAGE).first()
+        assert checklist is not None, hub.code
+        assert checklist.criteria.count() >= 3

@@ -92,8 +92,8 @@ def test_a_period_narrows_the_figures_and_a_bad_one_is_a_400_saying_why(client, 
 
     assert narrowed["inquiries_sent"] == 2 and narrowed["period"] == {"from": "2025-06-01", "to": "2025-06-30"}
     assert bad_date.status_code == 400
-    assert bad_date.json()["error"] == "“From” must be a real date, like 1/4/2026"
-    assert bad_date.json()["errors"] == {"from": ["“From” must be a real date, like 1/4/2026"]}
+    assert bad_date.json()["error"] == "“From” must be a real date"
+    assert bad_date.json()["errors"] == {"from": ["“From” must be a real date"]}
     check(bad_date.json(), "Error")
     assert backwards.status_code == 400 and "“To” must be the same as or after “From”" in backwards.json()["error"]
     assert future.status_code == 400 and "today or in the past" in future.json()["error"]

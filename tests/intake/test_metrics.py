@@ -245,7 +245,8 @@ def test_the_csv_holds_every_figure_as_section_label_value_with_formulas_neutral
 @pytest.mark.django_db
 @pytest.mark.parametrize(("period", "message"), [
     ({"from": "2025-06-30", "to": "2025-05-01"}, "“To” must be the same as or after “From”"),
-    ({"from": "31/02/2025"}, "“From” must be a real date, like 1/4/2026"),
+    ({"from_day": "31", "from_month": "2", "from_year": "2025"}, "“From” must be a real date"),
+    ({"from_day": "1", "from_month": "", "from_year": ""}, "“From” must include a month and year"),
     ({"to": "2999-01-01"}, "“To” must be today or in the past"),
 ])
 def test_a_wrong_period_is_explained_and_every_inquiry_is_shown_meanwhile(

@@ -216,11 +216,18 @@ def test_the_status_filter_offers_exactly_the_lifecycle_after_draft(hub):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("query, error", [
-    ({"submitted_to": "9999-12-31"}, "“Sent to” must be a date from 2000 to 2099"),
-    ({"submitted_from": "9999-12-31"}, "“Sent from” must be a date from 2000 to 2099"),
-    ({"submitted_from": "0001-01-01"}, "“Sent from” must be a date from 2000 to 2099"),
-    ({"submitted_to": "0000-01-01"}, "Enter a valid date"),
-    ({"submitted_from": "2026-13-45"}, "Enter a valid date"),
+    ({"submitted_to": "9999-12-31"}, "Sent to date must be from 2000 to 2099 (this filter is not applied)"),
+    ({"submitted_from": "9999-12-31"}, "Sent from date must be from 2000 to 2099"),
+    ({"submitted_from": "0001-01-01"}, "Sent from date must be from 2000 to 2099"),
+    ({"submitted_to": "0000-01-01"}, "Sent to date must be a real date"),
+    ({"submitted_from": "2026-13-45"}, "Sent from date must be a real date"),
+    # The boxes as a person types them (hubportal.date_input).
+    ({"submitted_from_day": "1", "submitted_from_month": "", "submitted_from_year": "2026"},
+     "Sent from date must include a month"),
+    ({"submitted_to_day": "31", "submitted_to_month": "12", "submitted_to_year": "9999"},
+     "Sent to date must be from 2000 to 2099"),
+    ({"submitted_to_day": "1", "submitted_to_month": "1", "submitted_to_year": "26"},
+     "Year must include 4 numbers"),
 ])
 def test_an_impossible_date_filter_is_ignored_and_explained_next_to_the_field(lead_client, hub, list_url, query,
                                                                                error):

@@ -325,3 +325,18 @@ def test_similar_inquiries_from_other_hubs_show_only_title_hub_and_status(
     assert twin.reference in section
     assert "/staff/manchester/" not in section  # no link into another hub
     assert "Secret detail of the other hub" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_an_assessment_outside_any_transaction_is_one_of_its_own(hub, hub_lead, submitter):
+    # Views run without ATOMIC_REQUESTS: on PostgreSQL the select_for_update() of the earlier versions
+    # needs the service's own transaction (SQLite has no SELECT ... FOR UPDATE, so it passed there).
+    inquiry = services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=hub), by=submitter)
+    checklist = Checklist.objects.create(hub=hub, name="Triage", slug="triage")
+    criterion = Criterion.objects.create(checklist=checklist, position=0, question="Is it proven?",
+                                         scale="yes_partly_no")
+    for _ in range(2):
+        services.assessment_record(inquiry=inquiry, by=hub_lead, checklist=checklist,
+                                   answers={criterion: ("yes", "")})
+    assert list(Assessment.objects.filter(inquiry=inquiry).order_by("number").values_list(
+        "number", "is_current")) == [(1, False), (2, True)]

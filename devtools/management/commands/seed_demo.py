@@ -32,6 +32,8 @@ from hubportal.taxonomy import SupportNeed, Theme
 from hubportal.workdays import LONDON, add_working_days, london_date
 from intake.models import InformationRequest, Inquiry, InquiryEvent, ReferenceCounter
 from intake.services import SEARCH_DOCUMENT
+from partners.models import Partner
+from signposting.models import Referral
 
 from ...demo_adoption import seed_adoption
 
@@ -209,8 +211,22 @@ REASONS = {
     "progressing_elsewhere": "Progressing with the academic partner's support.",
     "adopted": "Adopted across the service after a successful evaluation.",
 }
+# The partners' answers to a referral (Referral.DeclineReason / Outcome), with the details they type.
+DECLINES = {
+    "no_capacity": "Our team is fully committed until next quarter; please come back to us then.",
+    "out_of_scope": "We support digital health technology evaluations, not service redesign of this kind.",
+    "better_elsewhere": "The regional Health Innovation Network runs a programme for exactly this.",
+    "not_eligible": "Our funding is for organisations in the voluntary sector only.",
+}
+COMPLETIONS = {
+    "support_given": "We ran two workshops with the team and shared an evaluation framework.",
+    "ongoing": "We agreed a six-month project with a named lead on each side.",
+    "funding_bid": "We co-wrote a bid to the regional innovation fund, submitted last month.",
+    "signposted": "We put them in touch with the national programme that covers this.",
+}
 CLOSED_AT_DECISION = {"signposted_only": 50, "not_progressed": 32, "withdrawn": 18}
-CLOSED_AFTER_ROUTING = {"progressing_elsewhere": 45, "signposted_only": 25, "adopted": 15, "not_progressed": 15}
+# Routed, but no partner took it on: the hub closes it weeks later.
+CLOSED_UNTAKEN = {"signposted_only": 40, "progressing_elsewhere": 20, "not_progressed": 25, "withdrawn": 15}
 CLOSED_AFTER_SUPPORT = {"adopted": 45, "progressing_elsewhere": 25, "not_progressed": 30}
 
 
@@ -259,6 +275,7 @@ class _Story:
                        "closed_at": None, "outcome": "", "outcome_reason": "", "assignee": None, "version": 0}
         self.events = []  # (kind, actor, when, description, visible)
         self.requests = []  # (requested_by, question, requested_at, answer, answered_at)
+        self.referrals = []  # Referral field values, without the inquiry
 
     def happened(self, when):
         return when <= self.now
@@ -273,9 +290,67 @@ class _Story:
         self.fields.update(status=Inquiry.Status.CLOSED, closed_at=when, outcome=outcome,
                            outcome_reason=REASONS[outcome])
         self.event(InquiryEvent.Kind.CLOSED, actor, when, Inquiry.Outcome(outcome).label)
+        # Closing the inquiry closes its open referrals (signposting/lifecycle.py), at the same moment.
+        reason = (Referral.CloseReason.INQUIRY_WITHDRAWN if outcome == Inquiry.Outcome.WITHDRAWN
+                  else Referral.CloseReason.INQUIRY_CLOSED)
+        for referral in self.referrals:
+            if referral["status"] in Referral.OPEN_STATUSES:
+                referral.update(status=Referral.Status.CLOSED, closed_at=when, close_reason=reason)
+                self.event(InquiryEvent.Kind.REFERRAL_CLOSED, actor, when,
+                           f"{referral['partner'].name}: {reason.label}", staff=False)
+
+    def refer(self, rng, partners, staff, when):
+        """Referrals to one to three of the hub's partners, as the routing decision sends them."""
+        chosen = rng.sample(partners, min(len(partners), rng.choice([1, 1, 2, 2, 3])))
+        for partner in chosen:
+            self.referrals.append({
+                "partner": partner, "status": Referral.Status.SENT, "sent_by": staff, "sent_at": when,
+                "message": "We think you could help with this; the submitter has agreed we share it.",
+            })
+        return chosen
+
+    def respond(self, rng, referral, until, *, must_accept_by=None):
+        """The partner's answer, as far as it got by `until`: viewed, then accepted or declined.
+
+        Returns when it was accepted (None if not). With `must_accept_by` it is accepted before then.
+        """
+        K, R = InquiryEvent.Kind, Referral.Status
+        partner, contacts = referral["partner"], referral["partner"].demo_contacts
+        contact = rng.choice(contacts) if contacts else None
+        who = f"{partner.name} ({contact.name})" if contact else partner.name
+        start = referral["sent_at"]
+        viewed_at = start + dt.timedelta(hours=rng.randint(1, 24 * 5))
+        answered_at = viewed_at + dt.timedelta(hours=rng.randint(1, 24 * 10))
+        if must_accept_by is not None:
+            span = (must_accept_by - start) / 3
+            viewed_at, answered_at = start + span, start + 2 * span
+        if viewed_at > until or (must_accept_by is None and rng.random() < 0.2):
+            return None  # not opened yet
+        referral.update(status=R.VIEWED, viewed_at=viewed_at)
+        self.event(K.REFERRAL_VIEWED, None, viewed_at, who, visible=False, staff=False)
+        if answered_at > until or (must_accept_by is None and rng.random() < 0.25):
+            return None  # opened, not answered yet
+        if must_accept_by is None and rng.random() < 0.45:
+            reason = rng.choice(list(DECLINES))
+            referral.update(status=R.DECLINED, declined_at=answered_at, declined_by=contact, decline_reason=reason,
+                            decline_details=DECLINES[reason])
+            self.event(K.REFERRAL_DECLINED, None, answered_at,
+                       f"{who}: {Referral.DeclineReason(reason).label}", visible=False, staff=False)
+            return None
+        referral.update(status=R.ACCEPTED, accepted_at=answered_at, accepted_by=contact)
+        self.event(K.REFERRAL_ACCEPTED, None, answered_at, f"{partner.name} will help you", staff=False)
+        return answered_at
+
+    def complete(self, rng, referral, when):
+        outcome = rng.choice(list(COMPLETIONS))
+        contact = referral.get("accepted_by")
+        referral.update(status=Referral.Status.COMPLETED, completed_at=when, completed_by=contact,
+                        outcome=outcome, outcome_details=COMPLETIONS[outcome])
+        self.event(InquiryEvent.Kind.REFERRAL_COMPLETED, None, when,
+                   f"{referral['partner'].name}: {Referral.Outcome(outcome).label}", staff=False)
 
 
-def _story(rng, *, now, hub, sent_at, submitter, team):
+def _story(rng, *, now, hub, sent_at, submitter, team, partners=()):
     story = _Story(now)
     S, K = Inquiry.Status, InquiryEvent.Kind
     lead = team[0]
@@ -316,23 +391,40 @@ def _story(rng, *, now, hub, sent_at, submitter, team):
     if not story.happened(decided_at):
         return story
     story.fields["decided_at"] = decided_at
-    decision = _pick(rng, {"routed": 35, "in_support": 20, "closed": 45})
+    # Support comes through partners: an inquiry is routed, and is in support once a partner accepts
+    # (signposting.services.referral_accept). A hub with no partners closes what it decides.
+    decision = _pick(rng, {"routed": 55, "closed": 45}) if partners else "closed"
     if decision == "closed":
         story.close(rng, decided_at, CLOSED_AT_DECISION, staff)
         return story
-    if decision == "routed":
-        story.fields["status"] = S.ROUTED
-        story.event(K.ROUTED, staff, decided_at, "Referred to partner organisations")
-        later = decided_at + dt.timedelta(days=rng.randint(10, 120), minutes=rng.randint(0, 300))
-        if not story.happened(later):
-            return story
-        if rng.random() < 0.7:
-            story.close(rng, later, CLOSED_AFTER_ROUTING, staff)
-            return story
-        decided_at = later  # support starts after the partners' answer
+    story.fields["status"] = S.ROUTED
+    chosen = story.refer(rng, partners, staff, decided_at)
+    story.event(K.ROUTED, staff, decided_at, "Referred to " + ", ".join(p.name for p in chosen))
+    # The hub closes an inquiry no partner took on, some weeks later (if that has happened by now).
+    hub_closes_at = decided_at + dt.timedelta(days=rng.randint(20, 120), minutes=rng.randint(0, 300))
+    until = min(now, hub_closes_at)
+    goes_to_support = rng.random() < 0.6
+    accepted = []
+    for n, referral in enumerate(story.referrals):
+        # The first partner takes it on in those that go to support; the others answer as they will.
+        accept_by = (decided_at + dt.timedelta(days=rng.randint(2, 15))) if goes_to_support and n == 0 else None
+        if accept_by is not None and not story.happened(accept_by):
+            accept_by = None
+        at = story.respond(rng, referral, until, must_accept_by=accept_by)
+        if at is not None:
+            accepted.append((at, referral))
+    if not accepted:
+        if story.happened(hub_closes_at):
+            story.close(rng, hub_closes_at, CLOSED_UNTAKEN, staff)
+        return story
+    support_from = min(at for at, _ in accepted)
     story.fields["status"] = S.IN_SUPPORT
-    story.event(K.SUPPORT_STARTED, staff, decided_at)
-    closed_at = decided_at + dt.timedelta(days=rng.randint(30, 240), minutes=rng.randint(0, 300))
+    story.event(K.SUPPORT_STARTED, None, support_from)  # by the acceptance, not a person
+    closed_at = support_from + dt.timedelta(days=rng.randint(30, 240), minutes=rng.randint(0, 300))
+    for at, referral in accepted:
+        done_at = at + (closed_at - at) * rng.uniform(0.5, 0.95)
+        if story.happened(done_at) and rng.random() < 0.75:
+            story.complete(rng, referral, done_at)
     if story.happened(closed_at):
         story.close(rng, closed_at, CLOSED_AFTER_SUPPORT, staff)
     return story
@@ -452,12 +544,24 @@ def _reserve_references(wanted):
 def _keeping_updated_at():
     """bulk_create calls pre_save, which would stamp every row's auto_now `updated_at` with now;
     seeded rows carry the time of their last event instead."""
-    field = Inquiry._meta.get_field("updated_at")
-    field.auto_now = False
+    fields = [model._meta.get_field("updated_at") for model in (Inquiry, Referral)]
+    for field in fields:
+        field.auto_now = False
     try:
         yield
     finally:
-        field.auto_now = True
+        for field in fields:
+            field.auto_now = True
+
+
+def _hub_partners(hubs):
+    """Each hub's active partners (its own and those serving every hub), each with its contacts."""
+    partners = list(Partner.objects.filter(is_active=True).prefetch_related("contacts", "hubs").order_by("pk"))
+    for partner in partners:
+        partner.demo_contacts = [c for c in partner.contacts.all() if c.receives_referrals] or list(
+            partner.contacts.all())
+    return {hub.pk: [p for p in partners if p.serves_all_hubs or any(h.pk == hub.pk for h in p.hubs.all())]
+            for hub in hubs}
 
 
 # --- The whole run ---------------------------------------------------------------------------------
@@ -478,6 +582,7 @@ def seed_demo(*, inquiries, hub_code=None, seed=1, now=None, batch_size=BATCH_SI
 
     teams = _ensure_teams(hubs)
     submitters = _submitters(max(1, min(MAX_SUBMITTERS, inquiries // 5)))
+    partners = _hub_partners(hubs)
     organisations = {hub.pk: [] for hub in hubs}
     for hub_id, name in HubOrganisation.objects.filter(hub__in=hubs).values_list("hub_id", "name"):
         organisations[hub_id].append(name)
@@ -490,12 +595,13 @@ def seed_demo(*, inquiries, hub_code=None, seed=1, now=None, batch_size=BATCH_SI
     counts = Counter()
     with transaction.atomic(), _keeping_updated_at():
         for batch in _batched(plan, batch_size):
-            rows, events, requests = [], [], []
+            rows, events, requests, referrals = [], [], [], []
             for sent_at, hub in batch:
                 year = london_date(sent_at).year
                 number, next_number[(hub, year)] = next_number[(hub, year)], next_number[(hub, year)] + 1
                 submitter = rng.choice(submitters)
-                story = _story(rng, now=now, hub=hub, sent_at=sent_at, submitter=submitter, team=teams[hub.pk])
+                story = _story(rng, now=now, hub=hub, sent_at=sent_at, submitter=submitter, team=teams[hub.pk],
+                               partners=partners[hub.pk])
                 created_at = story.events[0][2]
                 inquiry = Inquiry(
                     reference=f"{hub.code}-{year}-{number:05d}", hub=hub, submitter=submitter,
@@ -510,11 +616,15 @@ def seed_demo(*, inquiries, hub_code=None, seed=1, now=None, batch_size=BATCH_SI
                 requests += [InformationRequest(inquiry=inquiry, requested_by=by, question=question,
                                                 requested_at=asked, answer=answer, answered_at=answered)
                              for by, question, asked, answer, answered in story.requests]
+                referrals += [Referral(inquiry=inquiry, updated_at=max(v for k, v in fields.items() if k.endswith("_at")),
+                                       **fields) for fields in story.referrals]
                 counts[inquiry.status] += 1
             Inquiry.objects.bulk_create(rows, batch_size=batch_size)
             InquiryEvent.objects.bulk_create(events, batch_size=batch_size)
             InformationRequest.objects.bulk_create(requests, batch_size=batch_size)
+            Referral.objects.bulk_create(referrals, batch_size=batch_size)
             counts["events"] += len(events)
+            counts["referrals"] += len(referrals)
             counts["information requests"] += len(requests)
             if progress:
                 progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
@@ -532,7 +642,8 @@ def seed_demo(*, inquiries, hub_code=None, seed=1, now=None, batch_size=BATCH_SI
         # VACUUM cannot run inside a transaction (a test's, say); ANALYZE alone can.
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with connection.cursor() as cursor:
-            for table in ("intake_inquiry", "intake_inquiryevent", "intake_informationrequest", "hubportal_user"):
+            for table in ("intake_inquiry", "intake_inquiryevent", "intake_informationrequest", "hubportal_user",
+                          "signposting_referral"):
                 cursor.execute(f"{command} {table}")  # noqa: S608 - fixed words and table names
     counts["submitters"] = len(submitters)
     return counts
@@ -561,7 +672,8 @@ class Command(BaseCommand):
                              for s in (*Inquiry.OPEN_STATUSES, "closed"))
         self.stdout.write(self.style.SUCCESS(
             f"Created {inquiries:,} inquiries ({statuses}), {counts['events']:,} timeline events and "
-            f"{counts['information requests']:,} information requests from {counts['submitters']:,} submitters, "
+            f"{counts['information requests']:,} information requests, {counts['referrals']:,} referrals "
+            f"from {counts['submitters']:,} submitters, "
             f"{counts['cases']:,} cases in support with {counts['milestones']:,} milestones, "
             f"{counts['benefit actuals']:,} benefit actuals and {counts['surveys']:,} surveys "
             f"in {time.monotonic() - started:.1f} s."))
