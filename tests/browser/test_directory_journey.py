@@ -100,6 +100,7 @@ def test_a_hub_lead_adds_a_partner_service_the_matcher_suggests_and_records_an_i
     page.locator('[name="about-you-contact_name"]').fill("Alex Carter")
     page.locator('[name="about-you-organisation"]').fill("Dorset County Hospital NHS Foundation Trust")
     page.locator('[name="about-you-role"]').fill("Virtual ward lead")
+    page.locator('[name="about-you-sector"][value="nhs"]').check()
     page.get_by_role("button", name="Record the inquiry").click()
 
     inquiry = Inquiry.objects.get()

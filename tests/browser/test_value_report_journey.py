@@ -45,8 +45,11 @@ def test_a_hub_lead_publishes_the_report_and_the_network_lead_reads_it_across_hu
     assert_accessible(page)
 
     # A period the wrong way round says so next to the field, and keeps the page.
-    page.get_by_label("From", exact=True).fill("2026-03-01")
-    page.get_by_label("To", exact=True).fill("2026-01-01")
+    for name, (day, month, year) in {"From": ("1", "3", "2026"), "To": ("1", "1", "2026")}.items():
+        dates = page.get_by_role("group", name=name, exact=True)  # the NHS.UK date input: three boxes
+        dates.get_by_label("Day").fill(day)
+        dates.get_by_label("Month").fill(month)
+        dates.get_by_label("Year").fill(year)
     page.get_by_role("button", name="Show the report").click()
     expect(page.get_by_text("“To” must be the same as or after “From”").first).to_be_visible()
     assert_accessible(page)
