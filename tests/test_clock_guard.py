@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from hubportal.models import OutboundEmail
 
-
 # The name is held in a constant so the before-stop hook's search for tests that patch the clock does
 # not flag the one test that proves patching it is refused.
 NOW = "now"
