@@ -114,15 +114,17 @@ def test_the_figures_take_the_same_queries_whatever_the_number_of_cases(figures,
 def test_declines_and_hand_backs_are_counted_by_coded_reason(hub, hub_lead, submitter, django_assert_num_queries):
     partner = PartnerFactory(name="Wessex", hubs=[hub])
     contact = PartnerContactFactory(partner=partner, email="priya@wessex.example.org")
-    for n, outcome in enumerate(["no_capacity", "no_capacity", "out_of_scope", "hand_back"]):
-        inquiry = SubmittedFactory(submitter=submitter, hub=hub, reference=f"DOR-2026-{n + 100:05d}")
-        referral = signposting_services.referral_send(inquiry=inquiry, partner=partner, by=hub_lead)
-        if outcome == "hand_back":
-            signposting_services.referral_accept(referral=referral, contact=contact)
-            signposting_services.referral_hand_back(referral=referral, contact=contact, reason="no_capacity",
-                                                    details="Team moved")
-        else:
-            signposting_services.referral_decline(referral=referral, contact=contact, reason=outcome)
+    # Sent, declined and handed back inside the report's period, whatever date the suite runs on.
+    with time_machine.travel(dt.datetime(2026, 6, 1, 10, tzinfo=LONDON), tick=False):
+        for n, outcome in enumerate(["no_capacity", "no_capacity", "out_of_scope", "hand_back"]):
+            inquiry = SubmittedFactory(submitter=submitter, hub=hub, reference=f"DOR-2026-{n + 100:05d}")
+            referral = signposting_services.referral_send(inquiry=inquiry, partner=partner, by=hub_lead)
+            if outcome == "hand_back":
+                signposting_services.referral_accept(referral=referral, contact=contact)
+                signposting_services.referral_hand_back(referral=referral, contact=contact, reason="no_capacity",
+                                                        details="Team moved")
+            else:
+                signposting_services.referral_decline(referral=referral, contact=contact, reason=outcome)
     with django_assert_num_queries(2):
         rows = signposting_selectors.report_decline_reasons(hub_ids=[hub.pk], start=START, end=END)
     assert [(r["kind"], r["reason"], r["n"]) for r in rows] == [

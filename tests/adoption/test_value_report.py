@@ -34,7 +34,7 @@ from adoption.services import value_report_narrative_save
 from hubportal.models import Hub, HubMembership, NetworkLead, WebhookDelivery, WebhookEndpoint
 from hubportal.testing import sign_in_staff
 from hubportal.webhooks import VALUE_REPORT_PUBLISHED
-from hubportal.workdays import LONDON, working_days_between
+from hubportal.workdays import LONDON, is_working_day, working_days_between
 from intake.models import Inquiry
 from signposting.models import Referral, ReferralProgress
 from tests.factories import UserFactory
@@ -67,8 +67,12 @@ def partner_world(hub):
     uni = PartnerFactory(name="Bournemouth University", hubs=[hub])
     inquiries = list(Inquiry.objects.filter(hub=hub).exclude(status="draft").order_by("pk")[:4])
     # A Monday two months ago, so the unanswered referral is long past the target whatever today is.
+    # (and whose next two weeks hold no bank holiday, so "2 and 7 working days" stay so on any date).
     today = timezone.localdate()
-    monday = dt.datetime.combine(today - dt.timedelta(days=today.weekday() + 63), dt.time(10), tzinfo=LONDON)
+    day = today - dt.timedelta(days=today.weekday() + 63)
+    while not all(is_working_day(day + dt.timedelta(days=d)) for d in range(14) if (day + dt.timedelta(days=d)).weekday() < 5):
+        day -= dt.timedelta(days=7)
+    monday = dt.datetime.combine(day, dt.time(10), tzinfo=LONDON)
     Referral.objects.create(inquiry=inquiries[0], partner=wessex, sent_by=lead, sent_at=monday,
                             status="accepted", accepted_at=monday + dt.timedelta(days=2))
     Referral.objects.create(inquiry=inquiries[1], partner=wessex, sent_by=lead, sent_at=monday, status="declined",

@@ -101,7 +101,8 @@ class TestClosedInquiries:
 
     def test_it_never_touches_an_inquiry_under_legal_hold(self, hub, submitter, hub_lead):
         inquiry = _closed(hub, submitter)
-        inquiry_set_legal_hold(inquiry=inquiry, by=hub_lead, reason="Complaint to the ombudsman open")
+        with time_machine.travel(CLOSED_ON + dt.timedelta(days=1), tick=False):
+            inquiry_set_legal_hold(inquiry=inquiry, by=hub_lead, reason="Complaint to the ombudsman open")
         with time_machine.travel(dt.datetime(2027, 1, 1, tzinfo=dt.UTC), tick=False):
             retention_apply()
             inquiry.refresh_from_db()

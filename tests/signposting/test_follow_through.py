@@ -67,7 +67,8 @@ def test_the_partner_is_asked_once_chased_once_and_then_the_hub_leads_are_told(
     assert f"/partner/referrals/{accepted.public_id}/link/" in outbox[0].alternatives[0][0]
     # The emailed link opens the one-page progress update.
     link = re.search(r"(/partner/referrals/[^/]+/link/[^/\s]+/)", outbox[0].body).group(1)
-    opened = Client().post(link)
+    with time_machine.travel(at(dt.date(2026, 12, 2), 12), tick=False):
+        opened = Client().post(link)
     assert opened.status_code == 302
     assert opened["Location"] == reverse("signposting:referral_progress", args=[accepted.public_id])
     # The next request is planned an interval after this one; the chase 5 working days on, then the leads 5 more.
