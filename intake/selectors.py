@@ -10,6 +10,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from hubportal.paging import CappedCount, capped_count
 from hubportal.workdays import add_working_days
 
 from .models import Assessment, Attachment, Checklist, Inquiry, InquiryEvent
@@ -51,6 +52,8 @@ def attachment_get_for_submitter(*, user, public_id):
 # --- Hub staff ----------------------------------------------------------------------------------
 
 DASHBOARD_ITEMS = 5
+# A card counts up to here, then says "more than 1,000": the count's cost is bounded whatever the hub's size.
+DASHBOARD_COUNT_CAP = 1_000
 DUE_SOON_WORKING_DAYS = 2
 
 
@@ -128,8 +131,9 @@ def inquiry_dashboard(*, hub, user):
     for queue in QUEUES.values():
         rows = inquiry_queue(hub=hub, user=user, key=queue.key, today=today)
         items = list(rows.select_related("assignee")[:DASHBOARD_ITEMS])
+        count = CappedCount(capped_count(rows, DASHBOARD_COUNT_CAP), DASHBOARD_COUNT_CAP)
         result.append({"key": queue.key, "title": queue.title, "description": queue.description,
-                       "count": rows.count(), "items": items, "shows_return_date": queue.shows_return_date})
+                       "count": count, "items": items, "shows_return_date": queue.shows_return_date})
     return result
 
 

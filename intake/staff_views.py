@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hubportal.paging import CappedPaginator
 from hubportal.permissions import staff_hubs, staff_required, staff_view
 from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 from hubportal.workdays import working_days_between
@@ -137,7 +138,7 @@ def _list_context(request, membership, *, bulk_form=None, save_form=None):
     form = InquiryFilterForm(request.GET, hub=hub)
     filters = form.filters()
     rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     queue = selectors.QUEUES.get(filters.get("queue", ""))

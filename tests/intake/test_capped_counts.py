@@ -1,0 +1,59 @@
+"""Counts on the dashboard and the list stop at a cap, so their cost does not grow with the hub."""
+
+import pytest
+from django.urls import reverse
+
+from hubportal.paging import CappedCount, CappedPaginator, capped_count
+from intake import selectors, services
+from intake.models import Inquiry
+from tests.factories import DraftFactory
+
+
+def _submit(draft):
+    return services.inquiry_submit(inquiry=draft, by=draft.submitter)
+
+
+def submit_many(hub, n):
+    return [_submit(DraftFactory(hub=hub)) for _ in range(n)]
+
+
+@pytest.mark.django_db
+def test_capped_count_counts_exactly_up_to_the_cap_and_says_when_it_stopped(hub):
+    submit_many(hub, 4)
+    rows = selectors.hub_inquiries(hub)
+    assert capped_count(rows, cap=10) == 4
+    assert capped_count(rows, cap=3) == 4  # cap + 1: "more than 3"
+    exact, capped = CappedCount(capped_count(rows, 10), 10), CappedCount(capped_count(rows, 3), 3)
+    assert (exact, exact.capped) == (4, False)
+    assert (capped, capped.capped) == (3, True)
+
+
+@pytest.mark.django_db
+def test_the_list_says_more_than_the_cap_and_pages_up_to_it(lead_client, hub, monkeypatch):
+    submit_many(hub, 7)
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    monkeypatch.setattr("intake.staff_views.PAGE_SIZE", 2)
+    response = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]))
+    assert "<strong>More than 5</strong> inquiries" in response.content.decode()
+    page = response.context["page"]
+    assert (page.paginator.count, page.paginator.count.capped, page.paginator.num_pages) == (5, True, 3)
+
+
+@pytest.mark.django_db
+def test_the_list_gives_an_exact_count_under_the_cap(lead_client, hub):
+    submit_many(hub, 3)
+    response = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]))
+    assert "<strong>3</strong> inquiries" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_dashboard_card_says_more_than_its_cap(lead_client, hub, monkeypatch):
+    submit_many(hub, 4)
+    monkeypatch.setattr(selectors, "DASHBOARD_COUNT_CAP", 3)
+    response = lead_client.get(reverse("intake:staff_dashboard", args=[hub.slug]))
+    new = next(q for q in response.context["queues"] if q["key"] == "new")
+    assert (new["count"], new["count"].capped) == (3, True)
+    assert "New and unassigned: more than 3</h2>" in response.content.decode()
+    assert Inquiry.objects.filter(hub=hub).count() == 4
+
+
