@@ -10,6 +10,13 @@ from hubportal.models import Hub
 from hubportal.taxonomy import InnovationType, KindOfHelp, Sector, Stage, SupportNeed, Theme
 
 
+# An inquiry the hub still has work on (Inquiry.OPEN_STATUSES; also the queues' partial indexes).
+OPEN_STATUSES = ("submitted", "in_review", "awaiting_info", "routed", "in_support")
+# The staff list's sortable columns that have an index of their own (see Inquiry.Meta.indexes).
+LIST_ORDERS = [("sent", "submitted_at"), ("updated", "updated_at"), ("reference", "reference"), ("title", "title"),
+               ("status", "status"), ("organisation", "organisation"), ("kind", "kind_of_help")]
+
+
 class Inquiry(models.Model):
     """An innovation inquiry: one person's question to one hub."""
 
@@ -30,7 +37,7 @@ class Inquiry(models.Model):
         DUPLICATE = "duplicate", "Duplicate"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
-    OPEN_STATUSES = ("submitted", "in_review", "awaiting_info", "routed", "in_support")
+    OPEN_STATUSES = OPEN_STATUSES
 
     # Allowed status changes; every transition service checks this table.
     TRANSITIONS = {
@@ -125,14 +132,27 @@ class Inquiry(models.Model):
         indexes = [
             models.Index(fields=["submitter", "-updated_at"], name="inquiry_submitter_recent"),
             models.Index(fields=["hub", "status", "-submitted_at"], name="inquiry_hub_status"),
-            models.Index(fields=["hub", "-submitted_at"], name="inquiry_hub_submitted"),
-            models.Index(fields=["hub", "-updated_at"], name="inquiry_hub_updated"),
             models.Index(fields=["hub", "assignee", "status"], name="inquiry_hub_assignee"),
             models.Index(fields=["hub", "triage_due_on"], name="inquiry_hub_due"),
-            models.Index(fields=["hub", "kind_of_help"], name="inquiry_hub_kind"),
             models.Index(fields=["hub", "innovation_type"], name="inquiry_hub_type"),
             models.Index(fields=["hub", "stage"], name="inquiry_hub_stage"),
-            models.Index(fields=["hub", "organisation"], name="inquiry_hub_org"),
+            # The staff list's orders (issue 13): for each sortable column, the hub's sent inquiries in that
+            # order with the id as tie-break, read forwards or backwards, so a page of 25 reads 25 index
+            # entries at a hub of any size instead of sorting every row.
+            *[models.Index(fields=["hub", column, "id"], name=f"inquiry_list_{name}", condition=~Q(status="draft"))
+              for name, column in LIST_ORDERS],
+            # Each dashboard queue (intake.selectors.QUEUES) in its own order: a card's first five and its
+            # capped count read only that queue's rows.
+            models.Index(fields=["hub", "submitted_at", "id"], name="inquiry_queue_new",
+                         condition=Q(status="submitted", assignee__isnull=True)),
+            models.Index(fields=["hub", "assignee", "triage_due_on", "submitted_at", "id"], name="inquiry_queue_mine",
+                         condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["hub", "updated_at", "id"], name="inquiry_queue_awaiting",
+                         condition=Q(status="awaiting_info")),
+            models.Index(fields=["hub", "triage_due_on", "id"], name="inquiry_queue_triage",
+                         condition=Q(status="submitted", first_response_at__isnull=True)),
+            models.Index(fields=["hub", "parked_until", "id"], name="inquiry_queue_parked",
+                         condition=Q(status__in=OPEN_STATUSES, parked_until__isnull=False)),
             # The retention job's two questions: closed long ago and not yet anonymised; drafts untouched.
             models.Index(fields=["hub", "closed_at"], name="inquiry_retention_closed",
                          condition=Q(status="closed", anonymised_at__isnull=True)),

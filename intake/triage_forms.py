@@ -211,6 +211,8 @@ SORT_COLUMNS = {
     "assignee": ("Assignee", ("assignee__full_name",)),
     "sent": ("Sent", ("submitted_at",)),
 }
+# Columns no sent inquiry has empty (NULL): NOT NULL in the table, or required to send.
+NEVER_BLANK = {"reference", "title", "status", "organisation", "kind_of_help", "submitted_at", "updated_at"}
 # Orders without a column of their own, kept for links people have saved and the dashboard's.
 NAMED_SORTS = {"newest": "-sent", "oldest": "sent", "updated": None}
 
@@ -220,11 +222,14 @@ def sort_ordering(key):
     from django.db.models import F
 
     if key == "updated":
-        return (F("updated_at").desc(), "-pk")
+        return ("-updated_at", "-pk")
     key = NAMED_SORTS.get(key, key)
     descending = key.startswith("-")
     fields = SORT_COLUMNS[key.lstrip("-")][1]
-    order = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in fields]
+    # A column a sent inquiry always has is ordered plainly, so the hub's index on it (Inquiry.Meta's
+    # inquiry_list_*) reads forwards or backwards; only columns that can be blank say where blanks go.
+    order = [(f"-{name}" if descending else name) if name in NEVER_BLANK
+             else F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in fields]
     return (*order, "-pk" if descending else "pk")
 
 
