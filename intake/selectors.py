@@ -13,7 +13,7 @@ from django.utils import timezone
 from hubportal.paging import CappedCount, capped_count
 from hubportal.workdays import add_working_days
 
-from .models import Assessment, Attachment, Checklist, Inquiry, InquiryEvent
+from .models import SEARCH_HUB_WORD_PREFIX, Assessment, Attachment, Checklist, Inquiry, InquiryEvent
 
 
 def inquiry_list_for_submitter(*, user):
@@ -144,13 +144,19 @@ def _json_list_contains(rows, field, code):
     return rows.filter(**{f"{field}__icontains": f'"{code}"'})
 
 
-def inquiry_search(rows, text):
-    """Full-text search over title and text: PostgreSQL's websearch syntax, ranked; LIKE on SQLite."""
+def inquiry_search(rows, text, *, hub=None):
+    """Full-text search over title and text: PostgreSQL's websearch syntax, ranked; LIKE on SQLite.
+
+    With `hub`, the hub's own word in the document (services.SEARCH_DOCUMENT) is part of the query, so the
+    index answers "this hub's matches" by itself (the rows must still be that hub's: `rows` says so).
+    """
     text = text.strip()
     if not text:
         return rows
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config="english")
+        if hub is not None:
+            query = query & SearchQuery(f"{SEARCH_HUB_WORD_PREFIX}{hub.pk}", search_type="raw", config="simple")
         return rows.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
     words = [w for w in text.split() if w]
     for word in words:
@@ -195,7 +201,7 @@ def inquiry_filter(*, hub, user, filters):
                            triage_due_on__lt=timezone.localdate())
     sort = filters.get("sort")
     if filters.get("q"):
-        rows = inquiry_search(rows, filters["q"])
+        rows = inquiry_search(rows, filters["q"], hub=hub)
         if not sort and connection.vendor == "postgresql":
             return rows.order_by("-rank", "-submitted_at")
     if queue and not sort:

@@ -1,0 +1,40 @@
+"""Staff search asks the full-text index for "these words in this hub" (issue 13)."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from intake import services
+from intake.models import SEARCH_HUB_WORD_PREFIX, Inquiry
+from tests.factories import DraftFactory
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search is PostgreSQL's")]
+
+
+def send(hub, title):
+    draft = DraftFactory(hub=hub, title=title)
+    return services.inquiry_submit(inquiry=draft, by=draft.submitter)
+
+
+def test_the_document_carries_its_hubs_word_and_only_that_one(hub, other_hub):
+    mine = send(hub, "Remote monitoring of heart failure")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT array_to_string(tsvector_to_array(search_vector), ' ') FROM intake_inquiry "
+                       "WHERE id = %s", [mine.pk])
+        words = cursor.fetchone()[0].split()
+    assert f"{SEARCH_HUB_WORD_PREFIX}{hub.pk}" in words
+    assert f"{SEARCH_HUB_WORD_PREFIX}{other_hub.pk}" not in words
+    assert {"remot", "monitor"} <= set(words)
+
+
+def test_a_search_finds_this_hubs_matches_ranked_and_never_another_hubs(lead_client, hub, other_hub):
+    other_words = send(hub, "Falls sensors")  # the factory's text may mention monitoring: ranked lower
+    in_title = send(hub, "Remote monitoring for COPD")
+    elsewhere = send(other_hub, "Remote monitoring for COPD")
+    response = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]), {"q": "remote monitoring"})
+    found = [i.reference for i in response.context["page"].object_list]
+    assert found[0] == in_title.reference  # the title counts most
+    assert elsewhere.reference not in found
+    assert set(found) <= {in_title.reference, other_words.reference}
+    assert Inquiry.objects.filter(pk=elsewhere.pk, search_vector__isnull=False).exists()
