@@ -4,9 +4,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -144,20 +144,37 @@ def _json_list_contains(rows, field, code):
     return rows.filter(**{f"{field}__icontains": f'"{code}"'})
 
 
+class _HubWord(Func):
+    """The hub's own word ("hubid12") as a tsvector, exactly as the index inquiry_search_hub_gin spells it."""
+
+    template = "setweight(to_tsvector('simple'::regconfig, 'hubid'::text || (%(expressions)s)::text), 'D')"
+    output_field = SearchVectorField()
+
+
+def hub_search_document():
+    """The inquiry's full-text document with its hub's word: the expression the GIN index
+    inquiry_search_hub_gin is built on (intake migration 0020), so "these words in this hub" is one
+    index lookup instead of the words' matches in every hub intersected with all of the hub's rows."""
+    return Func(F("search_vector"), _HubWord(F("hub_id")), template="(%(expressions)s)", arg_joiner=" || ",
+                output_field=SearchVectorField())
+
+
 def inquiry_search(rows, text, *, hub=None):
     """Full-text search over title and text: PostgreSQL's websearch syntax, ranked; LIKE on SQLite.
 
-    With `hub`, the hub's own word in the document (services.SEARCH_DOCUMENT) is part of the query, so the
-    index answers "this hub's matches" by itself (the rows must still be that hub's: `rows` says so).
+    With `hub`, the hub's word is part of the query and of the document searched (hub_search_document), so
+    the index answers for that hub alone; `rows` must still be that hub's.
     """
     text = text.strip()
     if not text:
         return rows
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config="english")
-        if hub is not None:
-            query = query & SearchQuery(f"{SEARCH_HUB_WORD_PREFIX}{hub.pk}", search_type="raw", config="simple")
-        return rows.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+        if hub is None:
+            return rows.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+        query = query & SearchQuery(f"{SEARCH_HUB_WORD_PREFIX}{hub.pk}", search_type="raw", config="simple")
+        return (rows.annotate(document=hub_search_document()).filter(document=query)
+                .annotate(rank=SearchRank(hub_search_document(), query)))
     words = [w for w in text.split() if w]
     for word in words:
         rows = rows.filter(Q(title__icontains=word) | Q(problem__icontains=word)
@@ -170,7 +187,8 @@ def inquiry_filter(*, hub, user, filters):
     from .triage_forms import sort_ordering
 
     queue = filters.get("queue")
-    rows = (inquiry_queue(hub=hub, user=user, key=queue) if queue else hub_inquiries(hub)).select_related("assignee")
+    # The assignee in a query of its own: joined here, PostgreSQL would join every match before ranking them.
+    rows = (inquiry_queue(hub=hub, user=user, key=queue) if queue else hub_inquiries(hub)).prefetch_related("assignee")
     rows = rows.annotate(score=Subquery(
         Assessment.objects.filter(inquiry=OuterRef("pk"), is_current=True).order_by("-created_at")
         .values("score")[:1]))
