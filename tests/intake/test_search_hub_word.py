@@ -1,11 +1,13 @@
 """Staff search asks the full-text index for "these words in this hub" (issue 13)."""
 
 import pytest
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.urls import reverse
 
 from intake import services
 from intake.models import SEARCH_HUB_WORD_PREFIX, Inquiry
+from intake.selectors import hub_search_document
 from tests.factories import DraftFactory
 
 pytestmark = [pytest.mark.django_db,
@@ -17,15 +19,28 @@ def send(hub, title):
     return services.inquiry_submit(inquiry=draft, by=draft.submitter)
 
 
-def test_the_document_carries_its_hubs_word_and_only_that_one(hub, other_hub):
+def test_the_searched_document_carries_its_hubs_word_and_only_that_one(hub, other_hub):
     mine = send(hub, "Remote monitoring of heart failure")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT array_to_string(tsvector_to_array(search_vector), ' ') FROM intake_inquiry "
-                       "WHERE id = %s", [mine.pk])
-        words = cursor.fetchone()[0].split()
+    document = (Inquiry.objects.filter(pk=mine.pk).annotate(document=hub_search_document())
+                .values_list("document", flat=True).get())
+    words = {part.split(":")[0].strip("'") for part in document.split()}
     assert f"{SEARCH_HUB_WORD_PREFIX}{hub.pk}" in words
     assert f"{SEARCH_HUB_WORD_PREFIX}{other_hub.pk}" not in words
-    assert {"remot", "monitor"} <= set(words)
+    assert {"remot", "monitor"} <= words
+
+
+def test_the_searched_document_is_the_indexed_expression(hub):
+    # The selector's expression must be the migration's, word for word, or PostgreSQL cannot use the index.
+    send(hub, "Remote monitoring of heart failure")
+    query = SearchQuery("remote", config="english") & SearchQuery(f"{SEARCH_HUB_WORD_PREFIX}{hub.pk}",
+                                                                   search_type="raw", config="simple")
+    rows = Inquiry.objects.annotate(document=hub_search_document()).filter(document=query).values("pk")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = rows.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "inquiry_search_hub_gin" in plan, plan
 
 
 def test_a_search_finds_this_hubs_matches_ranked_and_never_another_hubs(lead_client, hub, other_hub):
