@@ -34,8 +34,9 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse
 
-# The default connection's depth of open atomic blocks when the report began, or None outside a report.
-_report_depth: ContextVar[int | None] = ContextVar("reads_from_replica", default=None)
+# Outside a report: None. Inside: the default connection (this thread's, kept here because looking it up
+# in `connections` costs more than the rest of the routing) and its depth of atomic blocks at the start.
+_report: ContextVar[tuple[Any, int] | None] = ContextVar("reads_from_replica", default=None)
 
 STICKY_COOKIE = "primary_reads_until"
 
@@ -48,12 +49,13 @@ def replica_alias() -> str | None:
 
 class ReportsReplicaRouter:
     def db_for_read(self, model: Any, **hints: Any) -> str:
-        depth = _report_depth.get()
-        if depth is None:
+        report = _report.get()
+        if report is None:
             # Explicit, not None: Django would otherwise follow an instance read from the replica.
             return DEFAULT_DB_ALIAS
+        default, depth = report
         alias = replica_alias()
-        if alias is None or len(connections[DEFAULT_DB_ALIAS].atomic_blocks) > depth:
+        if alias is None or len(default.atomic_blocks) > depth:
             return DEFAULT_DB_ALIAS
         return alias
 
@@ -70,11 +72,12 @@ class ReportsReplicaRouter:
 @contextmanager
 def replica_reads() -> Iterator[None]:
     """Reads inside go to the replica (when configured), by the rules above."""
-    token = _report_depth.set(len(connections[DEFAULT_DB_ALIAS].atomic_blocks))
+    default = connections[DEFAULT_DB_ALIAS]
+    token = _report.set((default, len(default.atomic_blocks)))
     try:
         yield
     finally:
-        _report_depth.reset(token)
+        _report.reset(token)
 
 
 def _stream_in_replica_reads(chunks: Any) -> Iterator[Any]:
