@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from hubportal.db_router import reads_from_replica
 from hubportal.permissions import hub_lead_view, network_lead_view, staff_view
 from intake.metrics_views import MetricsPeriodForm, horizontal_chart
 from intake.staff_views import csv_safe
@@ -113,6 +114,7 @@ def _bad_period(form) -> HttpResponse | None:
 
 @staff_view
 @require_GET
+@reads_from_replica
 def hub_value_report(request, membership):
     hub = membership.hub
     form, date_from, date_to = _period(request)
@@ -131,6 +133,7 @@ def hub_value_report(request, membership):
 
 @staff_view
 @require_GET
+@reads_from_replica
 def hub_value_report_csv(request, membership):
     form, date_from, date_to = _period(request)
     if bad := _bad_period(form):
@@ -142,6 +145,7 @@ def hub_value_report_csv(request, membership):
 
 @staff_view
 @require_GET
+@reads_from_replica
 def hub_value_report_pdf(request, membership):
     form, date_from, date_to = _period(request)
     if bad := _bad_period(form):
@@ -185,6 +189,7 @@ def _published(report: ValueReport) -> list[ValueReportNarrative]:
 
 @network_lead_view
 @require_GET
+@reads_from_replica
 def network_report(request, network_lead):
     form, report = _network_report(request, network_lead)
     return render(request, "adoption/value_report.html", _context(
@@ -195,6 +200,7 @@ def network_report(request, network_lead):
 
 @network_lead_view
 @require_GET
+@reads_from_replica
 def network_report_csv(request, network_lead):
     form, report = _network_report(request, network_lead)
     if bad := _bad_period(form):
@@ -204,6 +210,7 @@ def network_report_csv(request, network_lead):
 
 @network_lead_view
 @require_GET
+@reads_from_replica
 def network_report_pdf(request, network_lead):
     form, report = _network_report(request, network_lead)
     if bad := _bad_period(form):

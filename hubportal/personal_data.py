@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from .auth import auth_event
 from .models import DataExport, EmailLink, ErasureRequest, HubMembership, OutboundEmail, User
+from .storage import STORAGE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def personal_data_archive(*, email: str, output) -> dict[str, int]:
             try:
                 with field_file.open("rb") as stored:
                     archive.writestr(f"files/{path}", stored.read())
-            except OSError as error:
+            except STORAGE_ERRORS as error:
                 # Say so in the archive rather than fail the whole request for one unreadable file.
                 log.error("Subject access: could not read %s: %s", field_file.name, error)
                 data.setdefault("files_not_readable", []).append(path)

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import DataExport, EmailLink, Hub, OutboundEmail, StaffSignInFailure
+from .storage import STORAGE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ def storage_delete(storage, name: str) -> None:
     """Delete a stored file; one that cannot be deleted is logged (the row no longer points to it)."""
     try:
         storage.delete(name)
-    except OSError as error:
+    except STORAGE_ERRORS as error:
         log.error("Could not delete the stored file %s: %s", name, error)
 
 

@@ -124,6 +124,8 @@ MIDDLEWARE = [
     # After OTP (staff have a shorter idle time) and messages (it says why the person was signed out).
     "hubportal.middleware.IdleSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With a read replica: a browser that just changed something reads its reports from the primary.
+    "hubportal.db_router.ReplicaStickinessMiddleware",
 ]
 
 ROOT_URLCONF = "hubportal.urls"
@@ -169,6 +171,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# Through a pooler in transaction mode (PgBouncer's pool_mode=transaction) each transaction may run on a
+# different server connection, so nothing may outlive a transaction on the server. The only such thing
+# Django uses is the named (server-side) cursor that QuerySet.iterator() opens on PostgreSQL: switched off
+# here, iterator() then fetches through an ordinary cursor. Migrations connect directly, not through it.
+DATABASE_POOLER = env_str("DATABASE_POOLER", "")
+if DATABASE_POOLER not in ("", "transaction"):
+    raise ImproperlyConfigured(f"DATABASE_POOLER must be empty or 'transaction'; got {DATABASE_POOLER!r}")
+if DATABASE_POOLER == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# A streaming read replica of the default database for the report pages (hubportal.db_router): the
+# metrics, the value reports, the CSV exports and the figures API read there; everything else, and every
+# write, stays on default. Unset (the default): one database, as before.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)
+    if DATABASE_POOLER == "transaction":
+        DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+elif env_bool("DATABASE_REPLICA_TEST_MIRROR", False):
+    # The test settings only (pyproject's pytest env): a second alias on the default database, so the
+    # router's tests can count each alias's queries. Reports still read default unless a test says so.
+    DATABASES["replica"] = {**DATABASES["default"]}
+if "replica" in DATABASES:
+    # A test run never builds a second test database: the replica alias reads the default's.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Where reports read: "replica" when one is configured, else "default" (tests switch it per test).
+REPORTS_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
+# After a browser changes something, its report pages read the primary this long (s), so its own change
+# shows however far the replica lags (hubportal.db_router.ReplicaStickinessMiddleware). 0: never.
+DATABASE_REPLICA_STICKY_SECONDS = env_int("DATABASE_REPLICA_STICKY_SECONDS", 10)
+DATABASE_ROUTERS = ["hubportal.db_router.ReportsReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The metrics page's covering index (Index.include) matters on PostgreSQL; SQLite builds it without the
@@ -188,6 +223,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions live outside the web process, so any web process behind a load balancer serves any request.
+# SESSION_ENGINE: "db" (the default: the sessions table), "cache" (Redis only: a Redis restart signs
+# everyone out) or "cached_db" (read from Redis, written through to the table: survives a restart).
+# Redis is SESSION_REDIS_URL, else REDIS_URL, through Django's own Redis cache backend.
+SESSION_ENGINE = env_str("SESSION_ENGINE", "db")
+if SESSION_ENGINE not in ("db", "cache", "cached_db"):
+    raise ImproperlyConfigured(f"SESSION_ENGINE must be db, cache or cached_db; got {SESSION_ENGINE!r}")
+if SESSION_ENGINE != "db":
+    SESSION_REDIS_URL = env_str("SESSION_REDIS_URL", env_str("REDIS_URL", ""))
+    if not SESSION_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"SESSION_ENGINE={SESSION_ENGINE} needs SESSION_REDIS_URL or REDIS_URL "
+                                   "(redis://...).")
+    CACHES = {
+        # Nothing of ours caches; the default stays in-process so nothing else lands in Redis unasked.
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "sessions": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": SESSION_REDIS_URL,
+                     "KEY_PREFIX": "hubportal-session"},
+    }
+    SESSION_CACHE_ALIAS = "sessions"
+SESSION_ENGINE = f"django.contrib.sessions.backends.{SESSION_ENGINE}"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
@@ -273,11 +329,37 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
-STORAGES = {
+# Where attachments and data-export archives are kept. Every read and write goes through Django's
+# storage API (never a filesystem path), so web processes and workers on different machines share them
+# once this is shared storage. ATTACHMENT_STORAGE: "filesystem" (the default: MEDIA_ROOT, one machine or
+# a shared volume) or "s3" (any S3-compatible object store, through django-storages; credentials come
+# from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the machine's role, as boto3 finds them).
+ATTACHMENT_STORAGE = env_str("ATTACHMENT_STORAGE", "filesystem")
+if ATTACHMENT_STORAGE == "filesystem":
     # Attachments are never served from a public URL: only intake's download view reads them.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))),
-                            "base_url": "/not-public/"}},
+    _attachment_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                           "OPTIONS": {"location": str(Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))),
+                                       "base_url": "/not-public/"}}
+elif ATTACHMENT_STORAGE == "s3":
+    if not env_str("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    _attachment_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+        "region_name": env_str("AWS_S3_REGION_NAME") or None,
+        # Another S3-compatible store (MinIO, Ceph...): its address.
+        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+        # A prefix inside the bucket, so one bucket can serve several deployments.
+        "location": env_str("AWS_LOCATION", ""),
+        # Private objects, never a public URL: the download view streams them after its access check.
+        "default_acl": "private",
+        "querystring_auth": True,
+        # Our names are random; never silently replace an object that has one already.
+        "file_overwrite": False,
+    }}
+else:
+    raise ImproperlyConfigured(f"ATTACHMENT_STORAGE must be filesystem or s3; got {ATTACHMENT_STORAGE!r}")
+STORAGES = {
+    "default": _attachment_storage,
     "staticfiles": {
         # Hashed, compressed names in production (collectstatic); plain names in development and tests.
         "BACKEND": env_str("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -287,7 +369,8 @@ STORAGES = {
 # Serve straight from static/ without collectstatic (development, tests and their browser).
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
-MEDIA_ROOT = STORAGES["default"]["OPTIONS"]["location"]
+# Only the filesystem storage has a folder on this machine (created below).
+MEDIA_ROOT = STORAGES["default"]["OPTIONS"]["location"] if ATTACHMENT_STORAGE == "filesystem" else ""
 
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENTS_PER_INQUIRY = env_int("ATTACHMENTS_PER_INQUIRY", 5)
@@ -408,6 +491,9 @@ else:
         # Publishing with Redis down fails at once instead of retrying the connection for seconds
         # (CELERY_TASK_PUBLISH_RETRY does not cover connecting): the outbox sweep re-drives the row.
         "max_retries": 0,
+        # A worker started with -Q urgent,celery takes the urgent queue first whenever it has a message:
+        # kombu's default, round_robin, would serve the two queues in turn.
+        "queue_order_strategy": "priority",
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -491,5 +577,5 @@ LOGGING = {
     },
 }
 
-for folder in (VAR_DIR, Path(MEDIA_ROOT), Path(EMAIL_FILE_PATH)):
+for folder in (VAR_DIR, Path(EMAIL_FILE_PATH), *([Path(MEDIA_ROOT)] if MEDIA_ROOT else [])):
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from hubportal.api_tokens import api_error, api_token_view
+from hubportal.db_router import reads_from_replica
 
 from .metrics import hub_first_sent_on, hub_inquiries_per_week, hub_metrics
 from .metrics_views import MetricsPeriodForm
@@ -92,6 +93,7 @@ def metrics_json(metrics):
 
 @require_GET
 @api_token_view
+@reads_from_replica
 def metrics(request, token):
     date_from, date_to, refusal = _period(request)
     if refusal:
@@ -101,6 +103,7 @@ def metrics(request, token):
 
 @require_GET
 @api_token_view
+@reads_from_replica
 def metrics_weekly(request, token):
     """Inquiries sent per week (weeks begin on Monday), oldest first, `page_size` weeks a page."""
     date_from, date_to, refusal = _period(request)

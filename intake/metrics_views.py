@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from hubportal.date_input import DateInputField
+from hubportal.db_router import reads_from_replica
 from hubportal.permissions import staff_view
 
 from .metrics import hub_metrics, hub_metrics_rows
@@ -142,6 +143,7 @@ def weekly_chart(breakdown):
 
 @staff_view
 @require_GET
+@reads_from_replica
 def metrics(request, membership):
     hub = membership.hub
     form = MetricsPeriodForm(request.GET or None)
@@ -174,6 +176,7 @@ def _lay_review_figures(hub, date_from, date_to):
 
 @staff_view
 @require_GET
+@reads_from_replica
 def metrics_csv(request, membership):
     hub = membership.hub
     form = MetricsPeriodForm(request.GET or None)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from hubportal import webhooks
 from hubportal.models import HubMembership
+from hubportal.storage import STORAGE_ERRORS
 from hubportal.workdays import add_working_days
 
 from . import emails, reminders
@@ -286,7 +287,7 @@ def attachment_add(*, inquiry, by, upload, information_request=None):
                             information_request=information_request)
     try:
         attachment.file.save(stored_name, upload, save=False)
-    except OSError as error:
+    except STORAGE_ERRORS as error:
         # Django's FileSystemStorage leaves whatever it wrote before the error; the name is ours and random,
         # so the file at it can only be this upload's remains.
         _attachment_discard(attachment.file.storage, attachment.file.field.generate_filename(attachment, stored_name))
@@ -304,7 +305,7 @@ def attachment_add(*, inquiry, by, upload, information_request=None):
 def _attachment_discard(storage, name):
     try:
         storage.delete(name)
-    except OSError as error:
+    except STORAGE_ERRORS as error:
         # On a read-only or unreachable volume the partial file can't be removed either; say where it is.
         log.error("Could not remove the partial attachment %s: %s", name, error)
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hubportal.db_router import reads_from_replica
 from hubportal.paging import CappedPaginator
 from hubportal.permissions import staff_hubs, staff_required, staff_view
 from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
@@ -227,6 +228,7 @@ EXPORT_CHUNK = 2000
 
 @staff_view
 @require_GET
+@reads_from_replica
 def inquiry_export(request, membership):
     """The filtered list as CSV, streamed row by row so a large export never sits in memory."""
     hub = membership.hub

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hubportal import links
 from hubportal.auth import auth_event
+from hubportal.db_router import reads_from_replica
 from hubportal.models import EmailLink
 from hubportal.services import LinkRefused
 
@@ -99,16 +100,19 @@ def _paged(request, queryset, to_json):
 
 
 @require_GET
+@reads_from_replica
 def oruk_index(request):
     return _json(oruk.api_info())
 
 
 @require_GET
+@reads_from_replica
 def oruk_organizations(request):
     return _paged(request, oruk.organizations_queryset(), oruk.organization_json)
 
 
 @require_GET
+@reads_from_replica
 def oruk_organization(request, public_id):
     try:
         return _json(oruk.organization_detail(public_id))
@@ -117,6 +121,7 @@ def oruk_organization(request, public_id):
 
 
 @require_GET
+@reads_from_replica
 def oruk_services(request):
     try:
         services = oruk.services_queryset(request.GET)
@@ -126,6 +131,7 @@ def oruk_services(request):
 
 
 @require_GET
+@reads_from_replica
 def oruk_service(request, public_id):
     service = (PartnerService.objects.select_related("partner").prefetch_related("partner__hubs")
                .filter(public_id=public_id).first())
@@ -135,11 +141,13 @@ def oruk_service(request, public_id):
 
 
 @require_GET
+@reads_from_replica
 def oruk_taxonomies(request):
     return _paged(request, oruk.taxonomy_list(), lambda item: item)
 
 
 @require_GET
+@reads_from_replica
 def oruk_taxonomy(request, taxonomy_id):
     taxonomy = oruk.taxonomy_detail(taxonomy_id)
     if taxonomy is None:
@@ -148,12 +156,14 @@ def oruk_taxonomy(request, taxonomy_id):
 
 
 @require_GET
+@reads_from_replica
 def oruk_taxonomy_terms(request):
     terms = oruk.taxonomy_term_list(taxonomy_id=request.GET.get("taxonomy_id") or None)
     return _paged(request, terms, lambda item: item)
 
 
 @require_GET
+@reads_from_replica
 def oruk_taxonomy_term(request, term_id):
     term = oruk.taxonomy_term_detail(term_id)
     if term is None:

@@ -26,11 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-APP_SERVICES = ("migrate", "web", "worker", "beat")
-EXPECTED_SERVICES = {"postgres", "redis", "mailpit", *APP_SERVICES}
+APP_SERVICES = ("migrate", "web", "worker", "worker-urgent", "beat")
+WORKERS = ("worker", "worker-urgent")
+EXPECTED_SERVICES = {"postgres", "pgbouncer", "redis", "mailpit", *APP_SERVICES}
+DIRECT_DATABASE_URL = "postgres://hubportal:hubportal@postgres:5432/hubportal"
 EXPECTED_ENV = {
     "DEBUG": "0",
-    "DATABASE_URL": "postgres://hubportal:hubportal@postgres:5432/hubportal",
+    # Web, workers and beat through the pooler in transaction mode; migrate directly (below).
+    "DATABASE_URL": "postgres://hubportal:hubportal@pgbouncer:5432/hubportal",
+    "DATABASE_POOLER": "transaction",
     "REDIS_URL": "redis://redis:6379/0",
     "EMAIL_HOST": "mailpit",
     "EMAIL_PORT": "1025",
@@ -115,7 +119,12 @@ def test_app_services_share_one_environment():
     compose = load_compose()
     shared = compose["x-app-env"]
     for name in APP_SERVICES:
+        if name == "migrate":
+            continue
         assert compose["services"][name]["environment"] == shared, name
+    # Migrations take the same environment but connect straight to PostgreSQL, not through PgBouncer.
+    assert compose["services"]["migrate"]["environment"] == {**shared, "DATABASE_URL": DIRECT_DATABASE_URL,
+                                                              "DATABASE_POOLER": ""}
     assert {key: shared[key] for key in EXPECTED_ENV} == EXPECTED_ENV
     # A default for local compose, overridable from the shell or .env.
     assert re.fullmatch(r"\$\{SECRET_KEY:-[^}]+\}", shared["SECRET_KEY"])
@@ -132,6 +141,7 @@ def test_settings_accept_the_compose_environment(tmp_path):
     probe = (
         "import json, django; django.setup(); from django.conf import settings as s;"
         "print(json.dumps({'debug': s.DEBUG, 'engine': s.DATABASES['default']['ENGINE'],"
+        "'server_side_cursors_off': s.DATABASES['default'].get('DISABLE_SERVER_SIDE_CURSORS', False),"
         "'broker': s.CELERY_BROKER_URL, 'email': [s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT],"
         "'ssl_redirect': s.SECURE_SSL_REDIRECT, 'secure_cookies': [s.SESSION_COOKIE_SECURE,"
         "s.CSRF_COOKIE_SECURE], 'hosts': s.ALLOWED_HOSTS}))"
@@ -143,6 +153,7 @@ def test_settings_accept_the_compose_environment(tmp_path):
     assert seen == {
         "debug": False,
         "engine": "django.db.backends.postgresql",
+        "server_side_cursors_off": True,
         "broker": "redis://redis:6379/0",
         "email": ["django.core.mail.backends.smtp.EmailBackend", "mailpit", 1025],
         "ssl_redirect": False,
@@ -159,7 +170,18 @@ def test_web_waits_for_migrations_and_redis_and_checks_health():
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert "8000:8000" in web["ports"]
     assert "http://localhost:8000/healthz" in " ".join(web["healthcheck"]["test"])
-    assert "media:/data/media" in web["volumes"] and "media:/data/media" in services["worker"]["volumes"]
+    assert all("media:/data/media" in services[name]["volumes"] for name in ("web", *WORKERS))
+
+
+def test_web_workers_and_beat_wait_for_the_pooler_which_waits_for_postgres_in_transaction_mode():
+    services = load_compose()["services"]
+    pgbouncer = services["pgbouncer"]
+    assert pgbouncer["environment"]["POOL_MODE"] == "transaction"
+    assert pgbouncer["environment"]["DB_HOST"] == "postgres"
+    assert pgbouncer["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "pg_isready" in pgbouncer["healthcheck"]["test"]
+    for name in ("web", *WORKERS, "beat"):
+        assert services[name]["depends_on"]["pgbouncer"]["condition"] == "service_healthy", name
 
 
 # --- What the Dockerfile and compose commands name exists ----------------------------------------
@@ -179,7 +201,7 @@ def test_gunicorn_command_names_a_real_wsgi_application():
 
 
 def test_celery_commands_name_the_real_app_and_scheduler():
-    for service in ("worker", "beat"):
+    for service in (*WORKERS, "beat"):
         command = command_of(service)
         app_module = command[command.index("-A") + 1]
         assert importlib.import_module(f"{app_module}.celery").app.main == app_module
@@ -220,12 +242,13 @@ def test_dockerfile_copies_what_exists_and_installs_the_project_packages():
 
 def test_worker_and_beat_have_healthchecks_that_run_a_real_heartbeat_command():
     services = load_compose()["services"]
-    for name in ("worker", "beat"):
+    for name in (*WORKERS, "beat"):
         test = services[name]["healthcheck"]["test"]
         assert test[:3] == ["CMD", "python", "manage.py"]
         command, argument = test[3], test[4]
         assert command in get_commands(), f"{name}: no management command {command}"
-        assert argument == name
+        # Every worker writes the one "worker" heartbeat (hubportal/heartbeats.py).
+        assert argument == ("worker" if name in WORKERS else name)
 
 
 def test_the_worker_takes_the_urgent_queue_before_the_default_one():
@@ -235,3 +258,21 @@ def test_the_worker_takes_the_urgent_queue_before_the_default_one():
                     shlex.split(next(line for line in (ROOT / "Procfile").read_text().splitlines()
                                      if line.startswith("worker:")).split(":", 1)[1])):
         assert command[command.index("-Q") + 1] == f"{URGENT_QUEUE},{NORMAL_QUEUE}"
+
+
+def test_a_second_worker_takes_only_the_urgent_queue_and_redis_serves_queues_in_the_order_named(tmp_path):
+    from hubportal.outbox import URGENT_QUEUE
+
+    command = command_of("worker-urgent")
+    assert command[command.index("-Q") + 1] == URGENT_QUEUE
+    # Its own node name, so two workers on one host do not clash.
+    assert command[command.index("-n") + 1].startswith(f"{URGENT_QUEUE}@")
+    # With Redis (compose, production) kombu asks for -Q's queues in that order, not in turn.
+    probe = ("import json, django; django.setup(); from django.conf import settings as s;"
+             "print(json.dumps(s.CELERY_BROKER_TRANSPORT_OPTIONS.get('queue_order_strategy')))")
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "hubportal.settings",
+           "DEBUG": "1", "REDIS_URL": "redis://redis:6379/0", "VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == "priority"

@@ -102,3 +102,52 @@ def test_it_refuses_to_start_with_a_weak_secret_key_when_debug_is_off(weak_key):
 def test_it_accepts_a_short_secret_key_in_development():
     result = _manage("check", env={**PRODUCTION_ENV, "DEBUG": "1", "SECRET_KEY": "dev"})
     assert result.returncode == 0, result.stderr
+
+
+# --- Past one machine (issue 13) --------------------------------------------------------------------
+
+SCALED_ENV = {
+    **PRODUCTION_ENV,
+    "SESSION_ENGINE": "cached_db",
+    "ATTACHMENT_STORAGE": "s3",
+    "AWS_STORAGE_BUCKET_NAME": "frontdoor-attachments",
+    "AWS_S3_REGION_NAME": "eu-west-2",
+    "DATABASE_URL": "postgres://hubportal@pgbouncer:6432/hubportal",
+    "DATABASE_POOLER": "transaction",
+    "DATABASE_REPLICA_URL": "postgres://hubportal@standby:5432/hubportal",
+}
+
+
+def test_a_deployment_over_several_machines_passes_check_deploy_and_reads_as_configured():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=SCALED_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    probe = ("from django.conf import settings as s; from django.core.files.storage import storages;"
+             "d = storages['default']; print(s.SESSION_ENGINE, s.SESSION_CACHE_ALIAS,"
+             "s.CACHES['sessions']['LOCATION'], type(d).__name__, d.bucket_name, d.default_acl, d.file_overwrite,"
+             "s.REPORTS_DATABASE, s.DATABASES['replica']['HOST'], s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])")
+    result = _manage("shell", "-v", "0", "-c", probe, env=SCALED_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.contrib.sessions.backends.cached_db", "sessions", "redis://127.0.0.1:6379/0", "S3Storage",
+        "frontdoor-attachments", "private", "False", "replica", "standby", "True"]
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"SESSION_ENGINE": "file"}, "SESSION_ENGINE must be db, cache or cached_db"),
+    ({"SESSION_ENGINE": "cache", "REDIS_URL": ""}, "SESSION_ENGINE=cache needs SESSION_REDIS_URL or REDIS_URL"),
+    ({"ATTACHMENT_STORAGE": "s3"}, "ATTACHMENT_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME"),
+    ({"ATTACHMENT_STORAGE": "nfs"}, "ATTACHMENT_STORAGE must be filesystem or s3"),
+    ({"DATABASE_POOLER": "session"}, "DATABASE_POOLER must be empty or 'transaction'"),
+])
+def test_it_refuses_a_scaling_setting_it_cannot_honour(env, message):
+    result = _manage("check", env={**PRODUCTION_ENV, **env})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_by_default_sessions_are_in_the_database_and_attachments_on_the_filesystem():
+    probe = ("from django.conf import settings as s; from django.core.files.storage import storages;"
+             "print(s.SESSION_ENGINE, type(storages['default']).__name__)")
+    result = _manage("shell", "-v", "0", "-c", probe, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.contrib.sessions.backends.db", "FileSystemStorage"]
