@@ -52,19 +52,22 @@ def outbound_email_queue_name(template: str) -> str:
     return URGENT_QUEUE if outbound_email_is_urgent(template) else NORMAL_QUEUE
 
 
-def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False):
+def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False, enqueue=True):
     """Queue one email; call inside the transaction that causes it.
 
     Rules: the same key is queued once (a second call returns the existing row and enqueues
     nothing); the send is enqueued only when the surrounding transaction commits, on the urgent
-    queue for sign-in links and invitations (outbound_email_is_urgent).
+    queue for sign-in links and invitations (outbound_email_is_urgent). With enqueue=False the
+    caller enqueues it later (outbound_email_enqueue) once it has completed the row's context after
+    commit (intake's acknowledgement adds its signposting); the row is still the promise: if the
+    caller never does, the sweep (outbound_email_requeue_stale) sends it as it stands.
     """
     email, created = OutboundEmail.objects.get_or_create(
         key=key,
         defaults={"to": to, "template": template, "context": context, "hub": hub,
                   "has_secret": has_secret},
     )
-    if created:
+    if created and enqueue:
         transaction.on_commit(lambda: outbound_email_enqueue(email_id=email.pk, template=template))
     return email
 

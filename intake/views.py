@@ -185,8 +185,7 @@ def inquiry_check(request, public_id):
     missing = missing_steps(inquiry)
     if request.method == "POST":
         try:
-            inquiry = services.inquiry_submit(inquiry=inquiry, by=request.user,
-                                              signpost=lambda i: instant_signposting(inquiry=i).for_email())
+            inquiry = services.inquiry_submit(inquiry=inquiry, by=request.user)
         except services.InquiryIncomplete as incomplete:
             missing = incomplete.steps
         except services.InquiryNotEditable:
