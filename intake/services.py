@@ -14,7 +14,7 @@ from hubportal.models import HubMembership
 from hubportal.workdays import add_working_days
 
 from . import emails, reminders
-from .journey import missing_steps
+from .journey import STEPS, missing_steps
 from .models import (
     Assessment,
     AssessmentAnswer,
@@ -166,6 +166,12 @@ def _next_reference(hub):
     return f"{hub.code}-{year}-{number:05d}"
 
 
+# What inquiry_submit reads: whose draft, its state, the answers missing_steps checks, and the hub's
+# code (the reference), name (the timeline) and triage target.
+_SUBMIT_FIELDS = ("public_id", "status", "submitter_id", "hub__code", "hub__name", "hub__triage_target_working_days",
+                  *dict.fromkeys(name for step in STEPS for name in step.required))
+
+
 @transaction.atomic
 def inquiry_submit(*, inquiry, by):
     """Send a draft to its hub.
@@ -179,8 +185,10 @@ def inquiry_submit(*, inquiry, by):
     The follow-up is enqueued after commit; if that is lost, the reminder sweep runs it, and the
     outbox sweep sends the acknowledgement meanwhile (issue 13: docs/decisions.md).
     """
-    # Lock the draft: a double click or a second tab must not submit twice.
-    locked = Inquiry.objects.select_for_update(of=("self",)).select_related("hub").get(pk=inquiry.pk)
+    # Lock the draft: a double click or a second tab must not submit twice. Only the columns the
+    # checks and the writes below read (a whole inquiry and hub cost as much Python as the rest).
+    locked = (Inquiry.objects.select_for_update(of=("self",)).select_related("hub").only(*_SUBMIT_FIELDS)
+              .get(pk=inquiry.pk))
     if locked.submitter_id != by.pk or locked.status != Inquiry.Status.DRAFT:
         raise InquiryNotEditable()
     missing = missing_steps(locked)
