@@ -336,15 +336,53 @@ def _fire(port, plan, concurrency):
     return time.perf_counter() - started, latencies, results
 
 
+def _cpu_seconds(pids):
+    """User + system CPU seconds used so far by these processes (Linux /proc), 0 for one that is gone."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _worker_pids(master_pid):
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master_pid:
+                children.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return children
+
+
+def _database_backend_pids():
+    """The PostgreSQL backends serving the bench database, other than this process's own (same machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [pid for (pid,) in cursor.fetchall()]
+
+
 def _run_http(plan, *, concurrency, workers):
+    """Fire the plan at a gunicorn of our own. Besides the rate, the CPU each POST cost in gunicorn's workers,
+    in their PostgreSQL backends and in this client: on a machine other work shares, that is the steadier
+    figure (2 cores / CPU per POST is what the box would do alone)."""
     port = _free_port()
     server = _start_gunicorn(port, workers)
     try:
         warm, plan = plan[:WARM_UP], plan[WARM_UP:]
         _fire(port, warm, min(concurrency, 4))
+        web, database = _worker_pids(server.pid), _database_backend_pids()
+        cpu_before = (_cpu_seconds(web), _cpu_seconds(database), time.process_time())
         load_before = os.getloadavg()
         seconds, latencies, responses = _fire(port, plan, concurrency)
         load_after = os.getloadavg()
+        cpu_after = (_cpu_seconds(web), _cpu_seconds(database), time.process_time())
     finally:
         server.terminate()
         try:
@@ -356,6 +394,9 @@ def _run_http(plan, *, concurrency, workers):
         "seconds": round(seconds, 3), "posts_per_s": round(len(plan) / seconds, 1),
         "median_ms": round(statistics.median(latencies), 1), "p95_ms": round(_percentile(latencies, 0.95), 1),
         "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in load_after],
+        "cpu_ms_per_post": {part: round((after - before) * 1000 / len(plan), 2) for part, before, after
+                            in zip(("gunicorn workers", "postgresql backends", "client"), cpu_before, cpu_after,
+                                   strict=True)},
     }
 
 
