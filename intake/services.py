@@ -1,12 +1,15 @@
 """Writes on inquiries. Each state change is one function here; views and forms never change state."""
 
+import functools
 import logging
 import secrets
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import Query
 from django.urls import reverse
 from django.utils import timezone
 
@@ -207,7 +210,7 @@ def inquiry_submit(*, inquiry, by):
     fields = {"reference": locked.reference, "status": locked.status, "submitted_at": locked.submitted_at,
               "triage_due_on": locked.triage_due_on, "updated_at": locked.updated_at}
     if connection.vendor == "postgresql":
-        fields["search_vector"] = SEARCH_DOCUMENT  # the search document in the same UPDATE (inquiry_index_text)
+        fields["search_vector"] = _search_document_sql()  # the search document in the same UPDATE
     Inquiry.objects.filter(pk=locked.pk).update(**fields)
     # Queued now, the promise; the follow-up sends it once it has added the signposting (enqueue=False).
     emails.acknowledgement(inquiry=locked, enqueue=False)
@@ -354,6 +357,16 @@ SEARCH_DOCUMENT = (
     + SearchVector("problem", "proposed_innovation", weight="B", config="english")
     + SearchVector("who_benefits", "evidence", "organisation", weight="C", config="english")
 )
+
+
+@functools.cache
+def _search_document_sql():
+    """SEARCH_DOCUMENT compiled once to SQL: building the expression on each submit cost about 1.5 ms
+    of Python, more than PostgreSQL takes to compute it. The same SQL as inquiry_index_text's (a test says so)."""
+    query = Query(Inquiry)
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.compile(SEARCH_DOCUMENT.resolve_expression(query, allow_joins=False, for_save=True))
+    return RawSQL(sql, tuple(params), output_field=SearchVectorField())  # noqa: S611 - our expression, no input
 
 
 def inquiry_index_text(*, inquiry):
