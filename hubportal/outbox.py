@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.template.loader import render_to_string
@@ -52,21 +52,35 @@ def outbound_email_queue_name(template: str) -> str:
     return URGENT_QUEUE if outbound_email_is_urgent(template) else NORMAL_QUEUE
 
 
-def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False):
+def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False, enqueue=True):
     """Queue one email; call inside the transaction that causes it.
 
     Rules: the same key is queued once (a second call returns the existing row and enqueues
     nothing); the send is enqueued only when the surrounding transaction commits, on the urgent
-    queue for sign-in links and invitations (outbound_email_is_urgent).
+    queue for sign-in links and invitations (outbound_email_is_urgent). With enqueue=False the
+    caller enqueues it later (outbound_email_enqueue) once it has completed the row's context after
+    commit (intake's acknowledgement adds its signposting); the row is still the promise: if the
+    caller never does, the sweep (outbound_email_requeue_stale) sends it as it stands.
     """
-    email, created = OutboundEmail.objects.get_or_create(
-        key=key,
-        defaults={"to": to, "template": template, "context": context, "hub": hub,
-                  "has_secret": has_secret},
-    )
-    if created:
+    email, created = _outbound_email_create_or_get(
+        key=key, to=to, template=template, context=context, hub=hub, has_secret=has_secret)
+    if created and enqueue:
         transaction.on_commit(lambda: outbound_email_enqueue(email_id=email.pk, template=template))
     return email
+
+
+def _outbound_email_create_or_get(*, key, **fields):
+    """get_or_create the other way round: a key is nearly always new, so INSERT first (in a savepoint,
+    so a duplicate key leaves the caller's transaction usable) and read only on a conflict. One SELECT
+    of every column fewer on each email queued."""
+    try:
+        with transaction.atomic():
+            return OutboundEmail.objects.create(key=key, **fields), True
+    except IntegrityError:
+        existing = OutboundEmail.objects.filter(key=key).first()
+        if existing is None:
+            raise  # not the key: another constraint, which the caller must hear about
+        return existing, False
 
 
 def outbound_email_enqueue(*, email_id, template, countdown=None):

@@ -73,21 +73,57 @@ def reminders_send(*, now=None, dry_run=False, limit=5000):
         if handler is None:
             log.error("No handler for reminder kind %s", reminder.kind)
             continue
-        with transaction.atomic():
-            claimed = Reminder.objects.filter(pk=reminder.pk, done_at__isnull=True).update(done_at=now)
-            if not claimed:
-                continue  # another sweep has it
-            error = ""
-            try:
-                with transaction.atomic():
-                    outcome = handler(reminder) or "done"
-            except Exception as exc:  # noqa: BLE001 - any handler bug: record it, go on with the rest
-                log.exception("Reminder %s (%s/%s) failed", reminder.pk, reminder.kind, reminder.stage)
-                outcome = FAILED
-                error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
-            Reminder.objects.filter(pk=reminder.pk).update(outcome=outcome[:100], error=error)
-        results.append((reminder, outcome))
+        outcome = _reminder_handle(reminder, handler, now=now)
+        if outcome is not None:
+            results.append((reminder, outcome))
     return results
+
+
+def _reminder_handle(reminder, handler, *, now):
+    """Claim one due row and run its handler, in one transaction; None when someone else claimed it."""
+    with transaction.atomic():
+        claimed = Reminder.objects.filter(pk=reminder.pk, done_at__isnull=True, due_at__lte=now).update(done_at=now)
+        if not claimed:
+            return None  # another sweep (or the after-commit task) has it
+        error = ""
+        try:
+            with transaction.atomic():
+                outcome = handler(reminder) or "done"
+        except Exception as exc:  # noqa: BLE001 - any handler bug: record it, go on with the rest
+            log.exception("Reminder %s (%s/%s) failed", reminder.pk, reminder.kind, reminder.stage)
+            outcome = FAILED
+            error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+        Reminder.objects.filter(pk=reminder.pk).update(outcome=outcome[:100], error=error)
+    return outcome
+
+
+def reminder_send_now(*, reminder_id, now=None):
+    """Handle one reminder that is due now, as the sweep would: the work a request hands over after commit.
+
+    A service writes a reminder due at once (the row is the promise, in its transaction) and enqueues
+    this after commit, so the work starts within moments instead of at the next sweep. The claim is
+    the sweep's, so the task and the sweep, or the task delivered twice, run the handler once; a lost
+    task only means the sweep does it within the minute. Returns the outcome, or None.
+    """
+    now = now or timezone.now()
+    reminder = Reminder.objects.filter(pk=reminder_id, done_at__isnull=True).first()
+    if reminder is None:
+        return None
+    handler = _handlers.get(reminder.kind)
+    if handler is None:
+        log.error("No handler for reminder kind %s", reminder.kind)
+        return None
+    return _reminder_handle(reminder, handler, now=now)
+
+
+def reminder_enqueue(*, reminder_id):
+    """Hand a due-now reminder to Celery; a broker outage is logged, not raised (the sweep has the row)."""
+    from .tasks import send_reminder
+
+    try:
+        send_reminder.delay(reminder_id)
+    except Exception:  # noqa: BLE001 - any broker failure: the sweep handles the row within the minute
+        log.warning("Could not enqueue reminder %s; the sweep will handle it", reminder_id, exc_info=True)
 
 
 @transaction.atomic

@@ -42,6 +42,14 @@ def send_reminders():
 
 
 @shared_task(ignore_result=True)
+def send_reminder(reminder_id):
+    # Work a request handed over after commit (a reminder due at once); the sweep is its safety net.
+    from .reminders import reminder_send_now
+
+    return reminder_send_now(reminder_id=reminder_id)
+
+
+@shared_task(ignore_result=True)
 def send_digests():
     from .jobs import job_send_digests
 

@@ -1,14 +1,21 @@
 """Emails about inquiries: one small function per email. They carry links, never the inquiry's content."""
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 
-from hubportal.outbox import outbound_email_queue
+from hubportal.models import OutboundEmail
+from hubportal.outbox import outbound_email_enqueue, outbound_email_queue
 
 
-def acknowledgement(*, inquiry, resources=()):
+def _acknowledgement_key(inquiry_id):
+    return f"inquiry:{inquiry_id}:acknowledgement"
+
+
+def acknowledgement(*, inquiry, resources=(), enqueue=True):
+    """enqueue=False: inquiry_submit's follow-up adds the signposting, then sends it (acknowledgement_send)."""
     return outbound_email_queue(
-        key=f"inquiry:{inquiry.pk}:acknowledgement",
+        key=_acknowledgement_key(inquiry.pk),
         to=inquiry.submitter.email,
         template="inquiry_acknowledgement",
         context={
@@ -19,7 +26,24 @@ def acknowledgement(*, inquiry, resources=()):
             "signposting_resources": list(resources),
         },
         hub=inquiry.hub,
+        enqueue=enqueue,
     )
+
+
+def acknowledgement_send(*, inquiry, resources):
+    """Add the instant signposting to a queued acknowledgement, then send it after commit.
+
+    Only while no worker has touched it (queued, never attempted): if the outbox sweep already sent it
+    as it stood, it stays sent, once. Run twice, it writes the same list and the second send finds
+    nothing to claim.
+    """
+    email = OutboundEmail.objects.filter(key=_acknowledgement_key(inquiry.pk)).only("pk", "template", "context").first()
+    if email is None:
+        return None
+    OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.QUEUED, attempts=0).update(
+        context={**email.context, "signposting_resources": list(resources)})
+    transaction.on_commit(lambda: outbound_email_enqueue(email_id=email.pk, template=email.template))
+    return email
 
 
 def _staff_url(inquiry):

@@ -1,14 +1,16 @@
 """What each of intake's reminders does when its time comes. Registered in IntakeConfig.ready()."""
 
 
+from django.db import transaction
 from django.utils import timezone
 
 from hubportal import webhooks
-from hubportal.models import HubMembership
+from hubportal.models import HubMembership, Reminder
 from hubportal.reminders import (
     at_working_day,
     register,
     reminder_cancel,
+    reminder_enqueue,
     reminder_schedule,
 )
 
@@ -17,6 +19,7 @@ from .models import InformationRequest, Inquiry
 from .webhooks import inquiry_webhook_emit
 
 TRIAGE = "inquiry.triage"
+SUBMITTED = "inquiry.submitted"
 INFO = "inquiry.info"
 PARKED = "inquiry.parked"
 
@@ -42,6 +45,19 @@ def plan_triage(inquiry):
     for stage, days in (("due", target), ("overdue", target + 1)):
         reminder_schedule(kind=TRIAGE, subject=_subject(inquiry), stage=stage, hub=inquiry.hub,
                           due_at=at_working_day(inquiry.submitted_at, days))
+
+
+def plan_submitted_follow_up(inquiry):
+    """The work of a submission that need not hold the submitter's request (handle_submitted), due now.
+
+    Written in inquiry_submit's transaction, so it happens however the after-commit task fares: the
+    task normally runs it within moments, else the sweep does. One row per inquiry (the stage is
+    fixed), so a second submit could never plan it twice.
+    """
+    reminder = Reminder.objects.create(kind=SUBMITTED, subject=_subject(inquiry), stage="follow-up",
+                                       hub_id=inquiry.hub_id, due_at=inquiry.submitted_at)
+    transaction.on_commit(lambda: reminder_enqueue(reminder_id=reminder.pk))
+    return reminder
 
 
 def plan_information_request(request):
@@ -74,6 +90,22 @@ def plan_unpark(inquiry, until):
 def _inquiry(reminder):
     pk = int(reminder.subject.rsplit(":", 1)[1])
     return Inquiry.objects.select_related("hub", "assignee", "submitter").filter(pk=pk).first()
+
+
+def handle_submitted(reminder):
+    """After a submission commits: plan the triage reminders, tell the hub's channels, and send the
+    acknowledgement with the instant signposting (the matcher), each safe to run twice (the triage
+    reminders and webhook deliveries are keyed, the acknowledgement claimed before it is sent)."""
+    from signposting.selectors import instant_signposting_for_email  # signposting depends on intake
+
+    inquiry = _inquiry(reminder)
+    if inquiry is None or inquiry.submitted_at is None:
+        return "no longer applies"
+    plan_triage(inquiry)
+    inquiry_webhook_emit(inquiry=inquiry, event=webhooks.INQUIRY_SUBMITTED)
+    # Resources anyone may use (titles and links): listed as the inquiry was sent, whatever its status now.
+    emails.acknowledgement_send(inquiry=inquiry, resources=instant_signposting_for_email(inquiry=inquiry))
+    return "done"
 
 
 def handle_triage(reminder):
@@ -121,6 +153,7 @@ def handle_parked(reminder):
 
 
 def register_handlers():
+    register(SUBMITTED, handle_submitted)
     register(TRIAGE, handle_triage)
     register(INFO, handle_information_request)
     register(PARKED, handle_parked)

@@ -22,8 +22,9 @@ FRIDAY = dt.datetime(2026, 11, 20, 14, 0, tzinfo=LONDON)
 
 
 @pytest.fixture
-def sent(hub, submitter, hub_lead):
-    with time_machine.travel(FRIDAY, tick=False):
+def sent(hub, submitter, hub_lead, django_capture_on_commit_callbacks):
+    # With its after-commit follow-up, which plans the triage reminders (intake.reminders.handle_submitted).
+    with time_machine.travel(FRIDAY, tick=False), django_capture_on_commit_callbacks(execute=True):
         return services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=hub), by=submitter)
 
 
@@ -127,9 +128,10 @@ def test_a_parked_inquiry_comes_back_to_the_hub_lead_on_its_date(
 
 
 @pytest.mark.django_db
-def test_reminders_stay_at_nine_in_london_across_the_clock_change(hub, submitter):
+def test_reminders_stay_at_nine_in_london_across_the_clock_change(hub, submitter, django_capture_on_commit_callbacks):
     # Sent on Friday 23 October 2026 (BST); due the Friday after the clocks went back (GMT).
-    with time_machine.travel(dt.datetime(2026, 10, 23, 16, 0, tzinfo=LONDON), tick=False):
+    with (time_machine.travel(dt.datetime(2026, 10, 23, 16, 0, tzinfo=LONDON), tick=False),
+          django_capture_on_commit_callbacks(execute=True)):
         inquiry = services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=hub), by=submitter)
     due = Reminder.objects.get(subject=f"intake.inquiry:{inquiry.pk}", stage="due").due_at
     assert due.astimezone(LONDON) == at(dt.date(2026, 10, 30))

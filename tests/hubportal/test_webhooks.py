@@ -77,17 +77,22 @@ def verify(secret, headers, body, *, tolerance=300, now=None):
 # --- Events are queued with the change, sent after commit --------------------------------------------
 
 @pytest.mark.django_db
-def test_it_queues_a_new_inquiry_in_the_submit_transaction_and_sends_it_only_after_commit(
+def test_it_queues_a_new_inquiry_in_the_submissions_follow_up_and_sends_it_only_after_that_commits(
         hub, submitter, django_capture_on_commit_callbacks):
     with ScriptedServer() as receiver:
         endpoint = endpoint_for(hub, receiver.url + "/hook")
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             inquiry = submit(submitter, hub)
+        # The submit request only promises the follow-up (a reminder due now); the fan-out is after commit.
+        assert WebhookDelivery.objects.count() == 0
+        with django_capture_on_commit_callbacks(execute=False) as follow_up_callbacks:
+            for callback in callbacks:
+                callback()  # the follow-up task (eager in tests)
         delivery = WebhookDelivery.objects.get()
         assert (delivery.endpoint, delivery.event, delivery.status) == (endpoint, "inquiry.submitted", "queued")
         assert delivery.key == f"{endpoint.pk}:inquiry.submitted:intake.inquiry:{inquiry.pk}"
-        assert receiver.received == []  # nothing leaves before the commit
-        for callback in callbacks:
+        assert receiver.received == []  # nothing leaves before the follow-up commits
+        for callback in follow_up_callbacks:
             callback()
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("sent", 1, 200)

@@ -120,3 +120,148 @@ def test_your_inquiries_shows_the_reference_and_status_and_the_timeline(submitte
     assert "Sepsis screening app" in detail
     assert "You sent your inquiry to the hub" in detail
     assert re.search(r"Sent to Dorset Innovation Hub", detail)
+
+
+# --- Issue 13: the submit request does only what must be in it; the rest follows after commit -------
+
+@pytest.fixture
+def funding_guide():
+    from tests.partners.factories import ResourceFactory
+
+    return ResourceFactory(title="Funding calls this quarter", url="https://example.org/funding",
+                           support_needs=["funding"])
+
+
+@pytest.fixture
+def channel(hub, hub_lead):
+    from hubportal.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(hub=hub, name="Triage channel", kind=WebhookEndpoint.Kind.JSON,
+                                          url="https://example.org/hooks/triage", events=["inquiry.submitted"],
+                                          secret="s" * 64, created_by=hub_lead)
+
+
+def _acknowledgement(draft):
+    return OutboundEmail.objects.get(key=f"inquiry:{draft.pk}:acknowledgement")
+
+
+@pytest.mark.django_db
+def test_the_submit_makes_the_same_13_queries_whatever_the_hub_has_set_up(
+        submitter_client, submitter, hub, hub_lead, channel, funding_guide, django_assert_num_queries):
+    """Session, user, whose draft; then (one transaction) lock, timeline, follow-up, reference, inquiry,
+    acknowledgement (3: it inserts in a savepoint) and the savepoint pair the test's transaction adds.
+    A webhook channel and a directory to match used to add queries here; now the follow-up runs them."""
+    draft = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
+    with django_assert_num_queries(13):
+        response = _send(submitter_client, draft)
+    assert response["Location"] == reverse("intake:inquiry_submitted", args=[draft.public_id])
+    more = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
+    with django_assert_num_queries(13):
+        _send(submitter_client, more)
+
+
+@pytest.mark.django_db
+def test_the_request_writes_the_acknowledgement_and_the_follow_up_and_leaves_the_rest_for_after_commit(
+        submitter_client, submitter, hub, channel, funding_guide, django_capture_on_commit_callbacks):
+    from hubportal.models import Reminder, WebhookDelivery
+
+    draft = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _send(submitter_client, draft)
+    assert len(callbacks) == 1  # one task published: the follow-up (the acknowledgement waits for it)
+    acknowledgement = _acknowledgement(draft)
+    assert acknowledgement.status == OutboundEmail.Status.QUEUED
+    assert acknowledgement.context["signposting_resources"] == []
+    assert list(Reminder.objects.values_list("kind", "stage", "done_at")) == [("inquiry.submitted", "follow-up", None)]
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_follow_up_plans_triage_tells_the_channel_and_sends_the_acknowledgement_with_signposting(
+        submitter_client, submitter, hub, channel, funding_guide, outbox, django_capture_on_commit_callbacks):
+    from hubportal.models import Reminder, WebhookDelivery
+
+    draft = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _send(submitter_client, draft)
+    assert set(Reminder.objects.filter(kind="inquiry.triage").values_list("stage", flat=True)) == {"due", "overdue"}
+    assert Reminder.objects.get(kind="inquiry.submitted").outcome == "done"
+    assert WebhookDelivery.objects.get().key == f"{channel.pk}:inquiry.submitted:intake.inquiry:{draft.pk}"
+    assert _acknowledgement(draft).context["signposting_resources"] == [
+        {"title": "Funding calls this quarter", "url": "https://example.org/funding"}]
+    [message] = outbox
+    assert "Funding calls this quarter" in message.body
+
+
+@pytest.mark.django_db
+def test_the_follow_up_run_twice_plans_and_sends_each_thing_once(
+        submitter, hub, channel, funding_guide, outbox, django_capture_on_commit_callbacks):
+    from hubportal.models import Reminder, WebhookDelivery
+    from hubportal.reminders import reminder_send_now
+    from intake.reminders import handle_submitted
+
+    draft = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
+    with django_capture_on_commit_callbacks(execute=False):
+        services.inquiry_submit(inquiry=draft, by=submitter)  # the task is lost: nothing runs after commit
+    follow_up = Reminder.objects.get(kind="inquiry.submitted")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminder_send_now(reminder_id=follow_up.pk) == "done"
+        assert reminder_send_now(reminder_id=follow_up.pk) is None  # the task delivered twice: claimed once
+        handle_submitted(follow_up)  # a person retrying it from admin: every step is keyed or claimed
+    assert Reminder.objects.filter(kind="inquiry.triage").count() == 2
+    assert WebhookDelivery.objects.count() == 1
+    assert OutboundEmail.objects.filter(key__startswith=f"inquiry:{draft.pk}:").count() == 1
+    assert len(outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_lost_follow_up_is_run_by_the_reminder_sweep(
+        submitter, hub, channel, funding_guide, outbox, django_capture_on_commit_callbacks):
+    from hubportal.models import Reminder
+    from hubportal.reminders import reminders_send
+
+    draft = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
+    with django_capture_on_commit_callbacks(execute=False):
+        services.inquiry_submit(inquiry=draft, by=submitter)  # the broker was down at commit
+    with django_capture_on_commit_callbacks(execute=True):
+        results = reminders_send()
+    assert [(r.kind, outcome) for r, outcome in results] == [("inquiry.submitted", "done")]
+    assert Reminder.objects.filter(kind="inquiry.triage").count() == 2
+    [message] = outbox
+    assert "Funding calls this quarter" in message.body
+
+
+@pytest.mark.django_db
+def test_the_acknowledgement_goes_once_when_the_outbox_sweep_sends_it_before_the_follow_up(
+        submitter, hub, funding_guide, outbox, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from hubportal.outbox import outbound_email_requeue_stale
+    from hubportal.reminders import reminders_send
+
+    draft = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
+    with django_capture_on_commit_callbacks(execute=False):
+        services.inquiry_submit(inquiry=draft, by=submitter)
+    with django_capture_on_commit_callbacks(execute=True):
+        # Minutes later, the outbox sweep sends the acknowledgement as it stands (no signposting yet)...
+        assert outbound_email_requeue_stale(now=timezone.now() + dt.timedelta(minutes=3)) == 1
+        # ...and the follow-up, when it comes, neither rewrites it nor sends it again.
+        reminders_send()
+    assert len(outbox) == 1
+    assert "Funding calls this quarter" not in outbox[0].body
+    assert _acknowledgement(draft).status == OutboundEmail.Status.SENT
+
+
+@pytest.mark.django_db
+def test_the_submit_writes_the_same_search_document_as_inquiry_index_text(submitter, hub):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the search document is PostgreSQL's")
+    draft = DraftFactory(submitter=submitter, hub=hub, title="Falls sensor for care homes",
+                         evidence="A pilot in Poole")
+    services.inquiry_submit(inquiry=draft, by=submitter)
+    written = Inquiry.objects.values_list("search_vector", flat=True).get(pk=draft.pk)
+    services.inquiry_index_text(inquiry=draft)
+    assert written
+    assert Inquiry.objects.values_list("search_vector", flat=True).get(pk=draft.pk) == written
