@@ -410,7 +410,7 @@ def format_table(results: list[PageResult]) -> str:
         if not notes and r.rows is not None:
             notes = f"{r.rows:,} rows, {show(r.rows_per_s, 0)} rows/s"
         if r.memory:
-            notes += "; " + ", ".join(f"{key} {value:,.0f}" for key, value in r.memory.items())
+            notes += ("; " if notes else "") + ", ".join(f"{key} {value:,.0f}" for key, value in r.memory.items())
         lines.append(f"{r.page:<16} {r.mode:<9} {show(r.median_ms):>9} {show(r.p95_ms):>8} "
                      f"{r.queries if r.queries is not None else '-':>7} {show(r.sql_pct, 0):>6} "
                      f"{show(r.template_pct, 0):>6} {show(r.python_pct, 0):>6} {r.status or '-':>6}  {notes}")

@@ -278,9 +278,10 @@ class Command(BaseCommand):
 
         if options["http"] and pages:
             http_results = self._bench_http(hub, membership.user, options, pages)
-            queries = {result.url: result.queries for result in results}
+            in_process = {result.url: result for result in results}
             for result in http_results:
-                result.queries = queries.get(result.url)  # counted in process on the same URL
+                if result.url in in_process:  # counted in process on the same URL
+                    result.queries, result.rows = in_process[result.url].queries, in_process[result.url].rows
             self.stdout.write("\nOver HTTP (gunicorn, 2 sync workers, one request after another):")
             self.stdout.write(format_table(http_results))
             lines += [bench_line(result, **size) for result in http_results]
