@@ -65,6 +65,9 @@ class PageResult:
     sql_ms: list[float] = field(default_factory=list)
     template_ms: list[float] = field(default_factory=list)
     query_counts: list[int] = field(default_factory=list)
+    # This process's CPU time per request (time.thread_time): on a busy machine the wall clock waits
+    # for a CPU, this does not. PostgreSQL's own work is in another process, so it is not in here.
+    cpu_ms: list[float] = field(default_factory=list)
     queries: int | None = None  # over HTTP: copied from the in-process run of the same URL
     status: int | None = None
     rows: int | None = None  # CSV rows, header excluded
@@ -75,6 +78,10 @@ class PageResult:
     @property
     def median_ms(self) -> float | None:
         return statistics.median(self.timings_ms) if self.timings_ms else None
+
+    @property
+    def cpu_median_ms(self) -> float | None:
+        return statistics.median(self.cpu_ms) if self.cpu_ms else None
 
     @property
     def p95_ms(self) -> float | None:
@@ -274,10 +281,11 @@ def _measure_page(client: Client, page: str, url: str, repeats: int) -> PageResu
         with _instrumented() as split:
             for _ in range(repeats):
                 split.reset()
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 response = client.get(url, secure=True)
                 _drain(response)
                 result.timings_ms.append((time.perf_counter() - started) * 1000)
+                result.cpu_ms.append((time.thread_time() - cpu_started) * 1000)
                 result.sql_ms.append(split.sql * 1000)
                 result.template_ms.append(split.template * 1000)
                 result.query_counts.append(split.queries)
@@ -381,7 +389,8 @@ def bench_line(result: PageResult, *, inquiries: int, hubs: int) -> str:
         "status": result.status if not result.error else "error",
     }
     if result.mode == "inprocess":
-        figures.update(sql_pct=result.sql_pct, template_pct=result.template_pct, python_pct=result.python_pct)
+        figures.update(sql_pct=result.sql_pct, template_pct=result.template_pct, python_pct=result.python_pct,
+                       cpu_median_ms=result.cpu_median_ms)
     if result.rows is not None:
         figures.update(rows=result.rows, rows_per_s=result.rows_per_s)
     figures.update(result.memory)
@@ -398,7 +407,7 @@ def parse_bench_line(line: str) -> dict[str, str]:
 
 def format_table(results: list[PageResult]) -> str:
     """The human-readable table: one row per page."""
-    head = (f"{'page':<16} {'mode':<9} {'median ms':>9} {'p95 ms':>8} {'queries':>7} {'sql %':>6} "
+    head = (f"{'page':<16} {'mode':<9} {'median ms':>9} {'p95 ms':>8} {'cpu ms':>7} {'queries':>7} {'sql %':>6} "
             f"{'tmpl %':>6} {'py %':>6} {'status':>6}  notes")
     lines = [head, "-" * len(head)]
 
@@ -411,7 +420,7 @@ def format_table(results: list[PageResult]) -> str:
             notes = f"{r.rows:,} rows, {show(r.rows_per_s, 0)} rows/s"
         if r.memory:
             notes += ("; " if notes else "") + ", ".join(f"{key} {value:,.0f}" for key, value in r.memory.items())
-        lines.append(f"{r.page:<16} {r.mode:<9} {show(r.median_ms):>9} {show(r.p95_ms):>8} "
+        lines.append(f"{r.page:<16} {r.mode:<9} {show(r.median_ms):>9} {show(r.p95_ms):>8} {show(r.cpu_median_ms):>7} "
                      f"{r.queries if r.queries is not None else '-':>7} {show(r.sql_pct, 0):>6} "
                      f"{show(r.template_pct, 0):>6} {show(r.python_pct, 0):>6} {r.status or '-':>6}  {notes}")
     return "\n".join(lines)

@@ -51,6 +51,7 @@ def test_it_measures_every_page_in_process_and_ends_in_bench_lines_that_read_bac
         assert (figures["inquiries"], figures["hubs"], figures["mode"]) == (str(SMALL), "1", "inprocess")
         assert float(figures["median_ms"]) <= float(figures["p95_ms"])
         assert int(figures["queries"]) > 0
+        assert 0 < float(figures["cpu_median_ms"]) <= float(figures["p95_ms"]) * 1.1 + 1
         # Every request's time is split three ways, and the shares add up to the whole.
         shares = [float(figures[k]) for k in ("sql_pct", "template_pct", "python_pct")]
         assert sum(shares) == pytest.approx(100, abs=0.3) and float(figures["sql_pct"]) > 0
