@@ -311,9 +311,14 @@ class Command(BaseCommand):
         with gunicorn_server(env=dict(os.environ)) as server:
             self.stdout.write(f"gunicorn on {server.host}:{server.port}, workers {server.worker_pids()}, "
                               f"access log {server.log_path}")
-            return measure_http(host=server.host, port=server.port, session_cookie=cookie, urls=urls,
-                                repeats=options["repeats"], export_repeats=options["export_repeats"],
-                                worker_memory=server.worker_memory)
+            results = measure_http(host=server.host, port=server.port, session_cookie=cookie, urls=urls,
+                                   repeats=options["repeats"], export_repeats=options["export_repeats"],
+                                   worker_memory=server.worker_memory)
+            if any(result.error for result in results):
+                # A cut-off response is usually gunicorn's worker timeout (30 s): its log says so.
+                self.stdout.write("gunicorn's log, its errors:\n" + "\n".join(
+                    line for line in server.log_tail(2000).splitlines() if "CRITICAL" in line or "ERROR" in line))
+            return results
 
     def _bench_submit(self, options, size):
         bench_submit = _optional("devtools.bench_submit", "bench_submit")
