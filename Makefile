@@ -80,9 +80,11 @@ lint: install ## Ruff, and mypy (with django-stubs) on the typed modules
 migrations-check: install ## Fail when a model change has no migration
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
+# e.g. make bench BENCH_ARGS="--inquiries 1000000 --hubs 4 --http" (manage.py bench --help lists them all)
+BENCH_ARGS ?=
 bench: export DEBUG ?= 1
-bench: install ## Print performance figures (see docs/benchmarks.md)
-	$(PY) manage.py bench
+bench: install ## Print performance figures (see docs/benchmarks.md); options in BENCH_ARGS
+	$(PY) manage.py bench $(BENCH_ARGS)
 
 clean: ## Remove the venv, node modules, built assets and local data
 	rm -rf $(VENV) node_modules static/vendor staticfiles var

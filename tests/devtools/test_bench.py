@@ -1,48 +1,22 @@
-"""The benchmark's measuring function, on a small SQLite data set: it must time every page it
-promises and report what each answered (the real figures come from `make bench` on PostgreSQL)."""
+"""The benchmark command around the measurements (tests/devtools/test_bench_pages.py has those): a page
+that fails is reported, only PostgreSQL is measured, and the digest run leaves nothing behind."""
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from devtools.management.commands.bench import bench_pages, format_table, format_targets
+from devtools.bench_pages import (
+    PAGES,
+    bench_line,
+    format_table,
+    measure_inprocess,
+    parse_bench_line,
+)
 from devtools.management.commands.seed_demo import seed_demo
 
-PAGES = ["Dashboard home", "Filtered list", "Search", "Detail page", "CSV export", "Metrics page", "Value report",
-         "Value report PDF"]
-
 
 @pytest.mark.django_db
-def test_it_times_every_page_for_a_signed_in_hub_lead_and_counts_its_queries(hub, hub_lead):
-    seed_demo(inquiries=80, hub_code=hub.code, seed=2)
-
-    results = bench_pages(hub=hub, user=hub_lead, repeats=3, export_rows=25)
-
-    assert [page.name for page in results] == PAGES
-    for page in results:
-        assert (page.name, page.error, page.status) == (page.name, "", 200)
-        assert len(page.timings_ms) == 3 and all(ms > 0 for ms in page.timings_ms)
-        assert 0 < page.median_ms <= page.p95_ms == max(page.timings_ms)
-        assert page.queries > 0
-    urls = {page.name: page.url for page in results}
-    assert urls["Filtered list"] == "/staff/dorset/inquiries/?status=submitted&kind_of_help=new_idea&sort=due"
-    assert urls["Search"] == "/staff/dorset/inquiries/?q=remote+monitoring"
-    assert urls["Detail page"].startswith("/staff/dorset/inquiries/DOR-")
-    assert urls["CSV export"].startswith("/staff/dorset/inquiries/export.csv?submitted_from=")
-    # Everything sent since the day of the 25th newest: at least 25 rows, and not the whole hub.
-    assert 25 <= results[4].rows < 80
-
-    table = format_table(results)
-    assert table.splitlines()[0].split() == ["page", "median", "ms", "p95", "ms", "queries", "status", "notes"]
-    assert all(name in table for name in PAGES)
-    assert urls["Value report"].startswith("/staff/dorset/value-report/?from=")
-    assert urls["Value report PDF"].startswith("/staff/dorset/value-report.pdf?from=")
-    targets = format_targets(results)
-    assert targets.startswith("Dashboard, list, search and detail medians under 50 ms: ")
-    assert "Value report page under 300 ms: " in targets and "Value report PDF under 3 s: " in targets
-
-
-@pytest.mark.django_db
-def test_a_page_that_fails_is_reported_in_the_table_and_the_others_still_run(hub, hub_lead, monkeypatch):
+def test_a_page_that_fails_is_reported_in_the_table_and_its_line_and_the_others_still_run(hub, hub_lead,
+                                                                                          monkeypatch):
     from intake import metrics_views
 
     def broken(**kwargs):
@@ -50,17 +24,25 @@ def test_a_page_that_fails_is_reported_in_the_table_and_the_others_still_run(hub
 
     seed_demo(inquiries=10, hub_code=hub.code, seed=2)
     monkeypatch.setattr(metrics_views, "hub_metrics", broken)
-    results = bench_pages(hub=hub, user=hub_lead, repeats=1, export_rows=5)
+    results = measure_inprocess(hub=hub, user=hub_lead, repeats=1, export_repeats=1, export_rows=5)
 
-    metrics = results[5]
-    assert (metrics.name, metrics.error, metrics.timings_ms) == ("Metrics page", "RuntimeError: metrics are broken", [])
-    assert [page.status for page in results[:5] + results[6:]] == [200] * 7
-    assert "Metrics page (failed)" in format_targets(results)
+    metrics = results[PAGES.index("metrics")]
+    assert (metrics.page, metrics.error, metrics.timings_ms) == ("metrics", "RuntimeError: metrics are broken", [])
+    assert parse_bench_line(bench_line(metrics, inquiries=10, hubs=1))["status"] == "error"
+    assert [r.status for r in results if r.page != "metrics"] == [200] * (len(PAGES) - 1)
+    assert "RuntimeError: metrics are broken" in format_table(results)
 
 
 def test_it_refuses_a_database_that_is_not_postgresql():
     with pytest.raises(CommandError, match="needs PostgreSQL, not sqlite"):
         call_command("bench", database_url="sqlite:///tmp/bench.sqlite3")
+
+
+def test_it_refuses_more_than_a_million_inquiries_and_unknown_pages():
+    with pytest.raises(CommandError, match="between 1 and 1,000,000"):
+        call_command("bench", inquiries=1_000_001)
+    with pytest.raises(CommandError, match="Unknown pages: everything"):
+        call_command("bench", pages="dashboard,everything")
 
 
 @pytest.mark.django_db

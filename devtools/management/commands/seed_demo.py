@@ -566,10 +566,11 @@ def _hub_partners(hubs):
 
 # --- The whole run ---------------------------------------------------------------------------------
 
-def seed_demo(*, inquiries, hub_code=None, seed=1, now=None, batch_size=BATCH_SIZE, progress=None):
+def seed_demo(*, inquiries, hubs=None, hub_code=None, seed=1, now=None, batch_size=BATCH_SIZE, progress=None):
     """Create `inquiries` sent inquiries with their people, timelines and questions. Returns counts."""
     rng = random.Random(seed)
     now = now or timezone.now()
+    hubs_wanted = hubs  # BENCH PASS-THROUGH (see below)
     if not Hub.objects.exists():
         call_command("load_demo", stdout=io.StringIO())
     hubs = list(Hub.objects.filter(is_active=True).order_by("code"))
@@ -577,6 +578,12 @@ def seed_demo(*, inquiries, hub_code=None, seed=1, now=None, batch_size=BATCH_SI
         hubs = [hub for hub in hubs if hub.code == hub_code.upper()]
         if not hubs:
             raise CommandError(f"There is no active hub with the code {hub_code!r}")
+    # BENCH PASS-THROUGH (issue 13, branch bench): `hubs=N` spreads over the first N active hubs. The
+    # seed helper's version of seed_demo replaces this with one that also creates bench hubs.
+    if hubs_wanted:
+        if len(hubs) < hubs_wanted:
+            raise CommandError(f"Only {len(hubs)} active hubs exist, not {hubs_wanted}")
+        hubs = hubs[:hubs_wanted]
     if not hubs:
         raise CommandError("There are no active hubs to seed")
 
