@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from hubportal.models import HubTheme
-from intake.models import Inquiry
+from intake import staff_views
+from intake.models import Inquiry, InquiryAccess
 from tests.factories import SubmittedFactory, UserFactory
 
 EXPECTED = Path(__file__).parent / "data" / "inquiry_export_expected.csv"
@@ -95,3 +96,15 @@ def test_the_export_issues_the_same_queries_for_3_rows_as_for_60(lead_client, hu
     large, rows = _count_export_queries(lead_client, hub)
     assert rows == 60
     assert small == large
+@pytest.mark.django_db
+def test_the_export_reads_and_records_each_chunk_of_rows_in_a_fixed_number_of_queries(lead_client, hub,
+                                                                                      monkeypatch):
+    SubmittedFactory.create_batch(12, hub=hub)
+    one_chunk, _ = _count_export_queries(lead_client, hub)
+    InquiryAccess.objects.all().delete()
+    monkeypatch.setattr(staff_views, "EXPORT_CHUNK", 5)
+    three_chunks, rows = _count_export_queries(lead_client, hub)
+    assert rows == 12
+    # Per further chunk: one read of its rows and one insert into the access log.
+    assert three_chunks == one_chunk + 2 * 2
+    assert InquiryAccess.objects.filter(what="CSV export").count() == 12
