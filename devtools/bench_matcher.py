@@ -73,8 +73,9 @@ def build_directory(rng, *, partners, services_per_partner=2, resources, hub_cou
     hubs = [Hub.objects.create(name=f"Bench hub {code}", code=code, slug=f"bench-{code.lower()}",
                                email=f"bench-{code.lower()}@example.nhs.uk") for code in _free_codes(hub_count)]
     partner_rows = Partner.objects.bulk_create(
-        (Partner(name=f"Bench partner {hubs[0].code} {n:05d}",  # names are unique: hub codes are free kind=rng.choice(PartnerType.values), serves_all_hubs=n % 25 == 0,
-                 is_active=n % 40 != 0)
+        # Names are unique: the new hubs' code keeps them apart from any directory already there.
+        (Partner(name=f"Bench partner {hubs[0].code} {n:05d}", kind=rng.choice(PartnerType.values),
+                 serves_all_hubs=n % 25 == 0, is_active=n % 40 != 0)
          for n in range(partners)), batch_size=2000)
     Partner.hubs.through.objects.bulk_create(
         (Partner.hubs.through(partner_id=p.pk, hub_id=h.pk)
