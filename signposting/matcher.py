@@ -17,11 +17,11 @@ Ranking (documented for hub staff in signposting/README.md):
   an inactive partner, one that does not serve the hub, or a resource that is no longer offered.
 - Order: points, then the number of shared needs, then name. Ties are therefore stable.
 
-Bounded work: three queries whatever the directory's size (the hub's rules, candidate services with
-their partners, candidate resources), and a fourth only when a rule adds a partner that did not match
-on tags (does it serve the hub?). Candidates are found by SQL on the tag index, so only rows sharing a
-tag with the inquiry are read; rows are read straight from the cursor and made into matches only for
-the few that are shown.
+Bounded work (issue 13): four queries whatever the directory's size and the rules (the hub's rules,
+with whether each rule's partner takes the hub's referrals; candidate partners scored and ranked by
+the database, only the `limit` shown returned; the shown partners' matching services, for the
+reasons; candidate resources scored and ranked the same way). The points above are written once as
+SQL (_shared, _bonus), and the Python that is left works on the few rows shown.
 """
 
 import heapq
