@@ -25,15 +25,12 @@ SQL (_shared, _bonus), and the Python that is left works on the few rows shown.
 """
 
 import heapq
-import operator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import reduce
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Case, Exists, Max, OuterRef, Q, Value, When
-from django.db.models.functions import Collate, Lower
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from hubportal.taxonomy import (
@@ -53,7 +50,7 @@ from partners.models import (
     ServiceStatus,
 )
 
-from .models import Resource, RoutingRule, offered_resources
+from .models import Resource, RoutingRule
 
 NEED_POINTS = 3
 THEME_POINTS = 2
@@ -244,45 +241,82 @@ def _top(entries, limit):
 #
 # The database scores and orders the candidates and returns only the `limit` best, so the work in
 # Python is the same for 50 services or 50,000. The points are the module's rules written as SQL: a
-# LIKE per tag on tag_index (portable between SQLite and PostgreSQL, as tag_filter), summed.
+# LIKE per tag on tag_index (as tag_filter), summed. The two ranking queries are SQL text, standard
+# enough for SQLite and PostgreSQL: built with the ORM, compiling a CASE per tag three times cost more
+# CPU than the old Python loop on a 500-partner directory (issue 13, docs/benchmarks.md).
 
-def _shares(tag):
-    """1 when the row's tag_index holds the tag, else 0."""
-    return Case(When(tag_index__contains=f"|{tag}|", then=Value(1)), default=Value(0))
-
-
-def _shared(profile, per_group=False):
-    """SQL for (shared needs, shared themes, type listed, stage listed). per_group: over a partner's
-    services (GROUP BY partner), where a tag counts once however many of its services list it."""
-    def one(tag):
-        return Max(_shares(tag)) if per_group else _shares(tag)
-
-    def total(tags):
-        parts = [one(tag) for tag in sorted(tags)]
-        return reduce(operator.add, parts) if parts else Value(0)
-
-    return (total(profile.need_tags), total(profile.theme_tags),
-            one(profile.type_tag) if profile.innovation_type else Value(0),
-            one(profile.stage_tag) if profile.stage else Value(0))
+def _like(tag):
+    """A LIKE pattern finding "|tag|" in tag_index (escaped as Django's `contains` does)."""
+    escaped = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%|{escaped}|%"
 
 
-def _bonus(field_name, weights):
-    """The hub's add and boost rules' weights for the items they name, as SQL."""
-    if not weights:
-        return Value(0)
-    return Case(*[When(**{field_name: pk}, then=Value(weight)) for pk, weight in weights.items()], default=Value(0))
+def _shares(column, tag, per_group):
+    """SQL for 1 when the row's tag_index holds the tag, else 0. per_group: over a partner's services
+    (GROUP BY partner), where a tag counts once however many of its services list it."""
+    sql = f"CASE WHEN {column} LIKE %s ESCAPE '\\' THEN 1 ELSE 0 END"
+    return (f"MAX({sql})" if per_group else sql), [_like(tag)]
 
 
-def _name_order(field_name):
+def _total(column, tags, per_group):
+    parts, params = [], []
+    for tag in sorted(tags):
+        sql, more = _shares(column, tag, per_group)
+        parts.append(sql)
+        params += more
+    return ("(" + " + ".join(parts) + ")" if parts else "0"), params
+
+
+def _score(profile, column, *, per_group, local, bonus_column, bonus):
+    """(SQL, params) of the points, and of the number of shared needs (the second sort key)."""
+    needs, need_params = _total(column, profile.need_tags, per_group)
+    themes, theme_params = _total(column, profile.theme_tags, per_group)
+    has_type, type_params = _shares(column, profile.type_tag, per_group) if profile.innovation_type else ("0", [])
+    has_stage, stage_params = _shares(column, profile.stage_tag, per_group) if profile.stage else ("0", [])
+    bonus_sql, bonus_params = "0", []
+    if bonus:  # the hub's add and boost rules' weights for the items they name
+        bonus_sql = f"CASE {bonus_column} " + " ".join("WHEN %s THEN %s" for _ in bonus) + " ELSE 0 END"
+        bonus_params = [value for item in bonus.items() for value in item]
+    score = (f"{NEED_POINTS} * {needs} + {THEME_POINTS} * {themes} + {TYPE_POINTS} * {has_type} "
+             f"+ {STAGE_POINTS} * {has_stage} + CASE WHEN {local} THEN {LOCAL_POINTS} ELSE 0 END + {bonus_sql}")
+    return (score, need_params + theme_params + type_params + stage_params + bonus_params), (needs, need_params)
+
+
+def _tag_where(column, profile):
+    tags = sorted(profile.need_tags | profile.theme_tags)
+    return "(" + " OR ".join(f"{column} LIKE %s ESCAPE '\\'" for _ in tags) + ")", [_like(tag) for tag in tags]
+
+
+def _not_in(column, ids):
+    ids = sorted(ids)
+    return (f" AND {column} NOT IN ({', '.join(['%s'] * len(ids))})", ids) if ids else ("", [])
+
+
+def _name_order(column):
     """The name as the Python tie-break orders it (str.lower(), then code points). PostgreSQL's
     linguistic collations skip spaces and punctuation, so compare the lowered name byte by byte (UTF-8
     keeps code point order); SQLite compares bytes already."""
-    key = Lower(field_name)
-    return Collate(key, "C") if connection.vendor == "postgresql" else key
+    return f'LOWER({column}) COLLATE "C"' if connection.vendor == "postgresql" else f"LOWER({column})"
 
 
-def _sliced(queryset, limit):
-    return queryset if limit is None else queryset[:limit]
+def _fetch(sql, params, limit):
+    if limit is not None:
+        sql, params = sql + " LIMIT %s", [*params, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _uuid(value):
+    return value if isinstance(value, UUID) or value is None else UUID(value)
+
+
+def _date(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # --- Hub rules ---------------------------------------------------------------------------------------
@@ -357,22 +391,24 @@ def _ranked_partner_rows(profile, effects, limit):
     """The best `limit` candidate partners, ranked by the database: (id, name, kind, national, score)."""
     if not (profile.needs or profile.themes):
         return []
-    needs, themes, has_type, has_stage = _shared(profile, per_group=True)
-    listed_for_hub = Partner.hubs.through.objects.filter(hub_id=profile.hub_id).values("partner_id")
-    rows = (
-        PartnerService.objects.filter(profile.tag_filter(), status=ServiceStatus.ACTIVE, partner__is_active=True)
-        .filter(Q(partner_id__in=listed_for_hub) | Q(partner__serves_all_hubs=True))
-        .exclude(partner_id__in=effects.excluded_ids)
-        .values("partner_id", "partner__name", "partner__kind", "partner__serves_all_hubs")  # GROUP BY
-        .annotate(shared_needs=needs,
-                  score=NEED_POINTS * needs + THEME_POINTS * themes + TYPE_POINTS * has_type
-                  + STAGE_POINTS * has_stage
-                  + Case(When(partner__serves_all_hubs=False, then=Value(LOCAL_POINTS)), default=Value(0))
-                  + _bonus("partner_id", effects.bonus))
-        .order_by("-score", "-shared_needs", _name_order("partner__name"), "partner_id")
-        .values_list("partner_id", "partner__name", "partner__kind", "partner__serves_all_hubs", "score")
+    (score, score_params), (needs, need_params) = _score(
+        profile, "s.tag_index", per_group=True, local="NOT p.serves_all_hubs", bonus_column="s.partner_id",
+        bonus=effects.bonus)
+    tags, tag_params = _tag_where("s.tag_index", profile)
+    excluded, excluded_params = _not_in("s.partner_id", effects.excluded_ids)
+    # Only our own column names and SQL go into the text; every value is a parameter.
+    sql = (
+        f"SELECT s.partner_id, p.name, p.kind, p.serves_all_hubs, {score} AS score, "  # noqa: S608
+        f"{needs} AS shared_needs "
+        f"FROM {_table(PartnerService)} s INNER JOIN {_table(Partner)} p ON p.id = s.partner_id "
+        f"WHERE s.status = %s AND p.is_active AND {tags} AND (p.serves_all_hubs OR s.partner_id IN "
+        f"(SELECT h.partner_id FROM {_table(Partner.hubs.through)} h WHERE h.hub_id = %s)){excluded} "
+        "GROUP BY s.partner_id, p.name, p.kind, p.serves_all_hubs "
+        f"ORDER BY score DESC, shared_needs DESC, {_name_order('p.name')}, s.partner_id"
     )
-    return list(_sliced(rows, limit))
+    params = [*score_params, *need_params, ServiceStatus.ACTIVE.value, *tag_params, profile.hub_id,
+              *excluded_params]
+    return [row[:5] for row in _fetch(sql, params, limit)]
 
 
 def _describe_partners(matches, profile):
@@ -439,22 +475,30 @@ _RESOURCE_COLUMNS = ("pk", "public_id", "title", "url", "kind", "summary", "prov
 
 
 def _ranked_resource_rows(profile, effects, today, limit):
-    """The best `limit` candidate resources, ranked by the database: _RESOURCE_COLUMNS, then the score."""
+    """The best `limit` candidate resources, ranked by the database: _RESOURCE_COLUMNS, then the score.
+    Candidates are offered (active, before the review date and the deadline: models.offered_resources),
+    national or the hub's own, sharing a need or a theme."""
     if not (profile.needs or profile.themes):
         return []
-    needs, themes, has_type, has_stage = _shared(profile)
-    rows = (
-        offered_resources(today).filter(Q(hub__isnull=True) | Q(hub_id=profile.hub_id)).filter(profile.tag_filter())
-        .exclude(pk__in=effects.excluded_ids)
-        .annotate(shared_needs=needs,
-                  score=NEED_POINTS * needs + THEME_POINTS * themes + TYPE_POINTS * has_type
-                  + STAGE_POINTS * has_stage
-                  + Case(When(hub__isnull=False, then=Value(LOCAL_POINTS)), default=Value(0))
-                  + _bonus("pk", effects.bonus))
-        .order_by("-score", "-shared_needs", _name_order("title"), "pk")
-        .values_list(*_RESOURCE_COLUMNS, "score")
+    (score, score_params), (needs, need_params) = _score(
+        profile, "r.tag_index", per_group=False, local="r.hub_id IS NOT NULL", bonus_column="r.id",
+        bonus=effects.bonus)
+    tags, tag_params = _tag_where("r.tag_index", profile)
+    excluded, excluded_params = _not_in("r.id", effects.excluded_ids)
+    day = connection.ops.adapt_datefield_value(today)
+    # Only our own column names and SQL go into the text; every value is a parameter. The conditions
+    # are those of models.offered_resources(), which this must follow.
+    sql = (
+        "SELECT r.id, r.public_id, r.title, r.url, r.kind, r.summary, r.provider, r.deadline, r.hub_id, "  # noqa: S608
+        f"r.tag_index, {score} AS score, {needs} AS shared_needs FROM {_table(Resource)} r "
+        "WHERE r.is_active AND r.review_due_on >= %s AND (r.deadline IS NULL OR r.deadline >= %s) "
+        f"AND (r.hub_id IS NULL OR r.hub_id = %s) AND {tags}{excluded} "
+        f"ORDER BY score DESC, shared_needs DESC, {_name_order('r.title')}, r.id"
     )
-    return list(_sliced(rows, limit))
+    params = [*score_params, *need_params, day, day, profile.hub_id, *tag_params, *excluded_params]
+    return [(pk, _uuid(public_id), title, url, kind, summary, provider, _date(deadline), hub_id, tag_text, score)
+            for pk, public_id, title, url, kind, summary, provider, deadline, hub_id, tag_text, score, _needs
+            in _fetch(sql, params, limit)]
 
 
 def _resources(profile, rules, today, limit, excluded):
