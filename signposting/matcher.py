@@ -17,11 +17,11 @@ Ranking (documented for hub staff in signposting/README.md):
   an inactive partner, one that does not serve the hub, or a resource that is no longer offered.
 - Order: points, then the number of shared needs, then name. Ties are therefore stable.
 
-Bounded work: three queries whatever the directory's size (the hub's rules, candidate services with
-their partners, candidate resources), and a fourth only when a rule adds a partner that did not match
-on tags (does it serve the hub?). Candidates are found by SQL on the tag index, so only rows sharing a
-tag with the inquiry are read; rows are read straight from the cursor and made into matches only for
-the few that are shown.
+Bounded work (issue 13): four queries whatever the directory's size and the rules (the hub's rules,
+with whether each rule's partner takes the hub's referrals; candidate partners scored and ranked by
+the database, only the `limit` shown returned; the shown partners' matching services, for the
+reasons; candidate resources scored and ranked the same way). The points above are written once as
+SQL (_shared, _bonus), and the Python that is left works on the few rows shown.
 """
 
 import heapq
@@ -30,7 +30,7 @@ from datetime import date
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from hubportal.taxonomy import (
@@ -50,7 +50,7 @@ from partners.models import (
     ServiceStatus,
 )
 
-from .models import Resource, RoutingRule, offered_resources
+from .models import Resource, RoutingRule
 
 NEED_POINTS = 3
 THEME_POINTS = 2
@@ -230,13 +230,85 @@ class MatchResult:
     excluded: list = field(default_factory=list)
 
 
-def _rows(queryset):
-    """A values_list query's rows straight from the cursor, skipping Django's per-row converters (which
-    cost more than the matching itself). Callers convert the few values they show (_uuid, _date)."""
-    sql, params = queryset.query.sql_with_params()
+def _top(entries, limit):
+    """entries: (sort key tuple, item). The best `limit` (all, when None), best first."""
+    if limit is None:
+        return [item for _key, item in sorted(entries, key=lambda e: e[0])]
+    return [item for _key, item in heapq.nsmallest(limit, entries, key=lambda e: e[0])]
+
+
+# --- Ranking in SQL ----------------------------------------------------------------------------------
+#
+# The database scores and orders the candidates and returns only the `limit` best, so the work in
+# Python is the same for 50 services or 50,000. The points are the module's rules written as SQL: a
+# LIKE per tag on tag_index (as tag_filter), summed. The two ranking queries are SQL text, standard
+# enough for SQLite and PostgreSQL: built with the ORM, compiling a CASE per tag three times cost more
+# CPU than the old Python loop on a 500-partner directory (issue 13, docs/benchmarks.md).
+
+def _like(tag):
+    """A LIKE pattern finding "|tag|" in tag_index (escaped as Django's `contains` does)."""
+    escaped = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%|{escaped}|%"
+
+
+def _shares(column, tag, per_group):
+    """SQL for 1 when the row's tag_index holds the tag, else 0. per_group: over a partner's services
+    (GROUP BY partner), where a tag counts once however many of its services list it."""
+    sql = f"CASE WHEN {column} LIKE %s ESCAPE '\\' THEN 1 ELSE 0 END"
+    return (f"MAX({sql})" if per_group else sql), [_like(tag)]
+
+
+def _total(column, tags, per_group):
+    parts, params = [], []
+    for tag in sorted(tags):
+        sql, more = _shares(column, tag, per_group)
+        parts.append(sql)
+        params += more
+    return ("(" + " + ".join(parts) + ")" if parts else "0"), params
+
+
+def _score(profile, column, *, per_group, local, bonus_column, bonus):
+    """(SQL, params) of the points, and of the number of shared needs (the second sort key)."""
+    needs, need_params = _total(column, profile.need_tags, per_group)
+    themes, theme_params = _total(column, profile.theme_tags, per_group)
+    has_type, type_params = _shares(column, profile.type_tag, per_group) if profile.innovation_type else ("0", [])
+    has_stage, stage_params = _shares(column, profile.stage_tag, per_group) if profile.stage else ("0", [])
+    bonus_sql, bonus_params = "0", []
+    if bonus:  # the hub's add and boost rules' weights for the items they name
+        bonus_sql = f"CASE {bonus_column} " + " ".join("WHEN %s THEN %s" for _ in bonus) + " ELSE 0 END"
+        bonus_params = [value for item in bonus.items() for value in item]
+    score = (f"{NEED_POINTS} * {needs} + {THEME_POINTS} * {themes} + {TYPE_POINTS} * {has_type} "
+             f"+ {STAGE_POINTS} * {has_stage} + CASE WHEN {local} THEN {LOCAL_POINTS} ELSE 0 END + {bonus_sql}")
+    return (score, need_params + theme_params + type_params + stage_params + bonus_params), (needs, need_params)
+
+
+def _tag_where(column, profile):
+    tags = sorted(profile.need_tags | profile.theme_tags)
+    return "(" + " OR ".join(f"{column} LIKE %s ESCAPE '\\'" for _ in tags) + ")", [_like(tag) for tag in tags]
+
+
+def _not_in(column, ids):
+    ids = sorted(ids)
+    return (f" AND {column} NOT IN ({', '.join(['%s'] * len(ids))})", ids) if ids else ("", [])
+
+
+def _name_order(column):
+    """The name as the Python tie-break orders it (str.lower(), then code points). PostgreSQL's
+    linguistic collations skip spaces and punctuation, so compare the lowered name byte by byte (UTF-8
+    keeps code point order); SQLite compares bytes already."""
+    return f'LOWER({column}) COLLATE "C"' if connection.vendor == "postgresql" else f"LOWER({column})"
+
+
+def _fetch(sql, params, limit):
+    if limit is not None:
+        sql, params = sql + " LIMIT %s", [*params, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _uuid(value):
@@ -247,87 +319,132 @@ def _date(value):
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _top(entries, limit):
-    """entries: (sort key tuple, item). The best `limit` (all, when None), best first."""
-    if limit is None:
-        return [item for _key, item in sorted(entries, key=lambda e: e[0])]
-    return [item for _key, item in heapq.nsmallest(limit, entries, key=lambda e: e[0])]
+# --- Hub rules ---------------------------------------------------------------------------------------
+
+@dataclass
+class _RuleEffects:
+    """What a hub's applicable rules do to one kind of target (partners or resources)."""
+
+    excluded_ids: set = field(default_factory=set)
+    # For a target that matched on tags every add and boost rule applies: their weights summed, and
+    # their names in rule order.
+    bonus: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)
+    live: list = field(default_factory=list)  # the add and boost rules, in rule order
+
+
+def _rule_effects(rules, target, excluded, label):
+    effects = _RuleEffects()
+    mine = [rule for rule in rules if getattr(rule, f"{target}_id")]
+    for rule in mine:
+        if rule.action == RoutingRule.Action.EXCLUDE:
+            effects.excluded_ids.add(getattr(rule, f"{target}_id"))
+            excluded.append(Excluded(label(rule), rule.name))
+    for rule in mine:
+        pk = getattr(rule, f"{target}_id")
+        if rule.action == RoutingRule.Action.EXCLUDE or pk in effects.excluded_ids:
+            continue
+        effects.live.append(rule)
+        effects.bonus[pk] = effects.bonus.get(pk, 0) + rule.weight
+        effects.names.setdefault(pk, []).append(rule.name)
+    return effects
+
+
+def _added_without_tags(effects, target, ranked_ids, can_add):
+    """Targets an add rule suggests although they are not among the ranked rows: {pk: (rule, score,
+    names)}. In rule order, an add rule creates the suggestion (when can_add(rule)), and later add and
+    boost rules add to it; a boost before it found nothing to move up.
+
+    A target missing from the ranked rows either shares no tag (it belongs here) or ranked below the
+    `limit` shown. In the second case its tag score (2 or more, plus every rule's weight) beats the
+    score it gets here, which is then below every row shown: merged and cut to `limit`, it drops out.
+    """
+    added = {}
+    for rule in effects.live:
+        pk = getattr(rule, f"{target}_id")
+        if pk in ranked_ids:
+            continue
+        entry = added.get(pk)
+        if entry is None and rule.action == RoutingRule.Action.ADD and can_add(rule):
+            entry = added[pk] = [rule, 0, []]
+        if entry is None:
+            continue  # a boost only moves up what already matched
+        entry[1] += rule.weight
+        entry[2].append(rule.name)
+    return added
+
+
+def _rules(profile):
+    """The hub's active rules whose conditions the inquiry meets, with their partner and resource, and
+    whether the partner takes this hub's referrals (so an add rule needs no query of its own)."""
+    listed = Partner.hubs.through.objects.filter(partner_id=OuterRef("partner_id"), hub_id=OuterRef("hub_id"))
+    rules = (RoutingRule.objects.filter(hub_id=profile.hub_id, is_active=True)
+             .select_related("partner", "resource").annotate(partner_listed=Exists(listed)).order_by("pk"))
+    return [rule for rule in rules if rule.applies_to(needs=profile.needs, themes=profile.themes,
+                                                       innovation_type=profile.innovation_type,
+                                                       stage=profile.stage)]
 
 
 # --- Partners ----------------------------------------------------------------------------------------
 
-def _partner_candidates(profile):
+def _ranked_partner_rows(profile, effects, limit):
+    """The best `limit` candidate partners, ranked by the database: (id, name, kind, national, score)."""
     if not (profile.needs or profile.themes):
-        return {}
-    listed_for_hub = Partner.hubs.through.objects.filter(hub_id=profile.hub_id).values("partner_id")
-    rows = _rows(
-        PartnerService.objects.filter(profile.tag_filter(), status=ServiceStatus.ACTIVE, partner__is_active=True)
-        .filter(Q(partner_id__in=listed_for_hub) | Q(partner__serves_all_hubs=True))
-        .order_by()
-        .values_list("partner_id", "partner__public_id", "partner__name", "partner__kind", "partner__serves_all_hubs",
-                     "name", "tag_index", "eligibility_description")
+        return []
+    (score, score_params), (needs, need_params) = _score(
+        profile, "s.tag_index", per_group=True, local="NOT p.serves_all_hubs", bonus_column="s.partner_id",
+        bonus=effects.bonus)
+    tags, tag_params = _tag_where("s.tag_index", profile)
+    excluded, excluded_params = _not_in("s.partner_id", effects.excluded_ids)
+    # Only our own column names and SQL go into the text; every value is a parameter.
+    sql = (
+        f"SELECT s.partner_id, p.name, p.kind, p.serves_all_hubs, {score} AS score, "  # noqa: S608
+        f"{needs} AS shared_needs "
+        f"FROM {_table(PartnerService)} s INNER JOIN {_table(Partner)} p ON p.id = s.partner_id "
+        f"WHERE s.status = %s AND p.is_active AND {tags} AND (p.serves_all_hubs OR s.partner_id IN "
+        f"(SELECT h.partner_id FROM {_table(Partner.hubs.through)} h WHERE h.hub_id = %s)){excluded} "
+        "GROUP BY s.partner_id, p.name, p.kind, p.serves_all_hubs "
+        f"ORDER BY score DESC, shared_needs DESC, {_name_order('p.name')}, s.partner_id"
     )
-    need_tags, theme_tags, type_tag, stage_tag = (profile.need_tags, profile.theme_tags, profile.type_tag,
-                                                  profile.stage_tag)
-    matches = {}
-    for partner_id, public_id, name, kind, national, service_name, tag_text, eligibility in rows:
-        tags = set(tag_text.split("|"))
-        needs, themes = need_tags & tags, theme_tags & tags
-        if not (needs or themes):
+    params = [*score_params, *need_params, ServiceStatus.ACTIVE.value, *tag_params, profile.hub_id,
+              *excluded_params]
+    return [row[:5] for row in _fetch(sql, params, limit)]
+
+
+def _describe_partners(matches, profile):
+    """The matching services of the partners shown (one query): their names, eligibility and tags."""
+    if not matches:
+        return
+    services = (PartnerService.objects.filter(profile.tag_filter(), partner_id__in=list(matches),
+                                              status=ServiceStatus.ACTIVE)
+                .order_by().values_list("partner_id", "partner__public_id", "name", "tag_index",
+                                        "eligibility_description"))
+    for partner_id, public_id, name, tag_text, eligibility in services:
+        match = matches[partner_id]
+        if not match.tags.add(tag_text, profile):
             continue
-        match = matches.get(partner_id)
-        if match is None:
-            matches[partner_id] = PartnerMatch(
-                partner_id, public_id, name, kind, is_local=not national, services=[service_name],
-                tags=_Tags(set(needs), set(themes), type_tag in tags, stage_tag in tags),
-                eligibility=[(service_name, eligibility)] if eligibility else [])
-            continue
-        found = match.tags
-        found.needs |= needs
-        found.themes |= themes
-        found.has_type = found.has_type or type_tag in tags
-        found.has_stage = found.has_stage or stage_tag in tags
-        match.services.append(service_name)
+        match.public_id = public_id
+        match.services.append(name)
         if eligibility:
-            match.eligibility.append((service_name, eligibility))
-    for match in matches.values():
-        match.score = match.tags.points() + (LOCAL_POINTS if match.is_local else 0)
-    return matches
+            match.eligibility.append((name, eligibility))
 
 
-def _listed_for_hub(partner_ids, hub_id):
-    if not partner_ids:
-        return set()
-    return set(Partner.hubs.through.objects.filter(hub_id=hub_id, partner_id__in=partner_ids)
-               .values_list("partner_id", flat=True))
-
-
-def _apply_partner_rules(rules, matches, excluded, hub_id):
-    partner_rules = [r for r in rules if r.partner_id]
-    excluded_ids = set()
-    for rule in partner_rules:
-        if rule.action == RoutingRule.Action.EXCLUDE:
-            matches.pop(rule.partner_id, None)
-            excluded_ids.add(rule.partner_id)
-            excluded.append(Excluded(rule.partner.name, rule.name))
-    # Whether a partner to add (that did not match on tags) takes this hub's referrals: one query, and
-    # only when a rule adds such a partner.
-    to_add = {r.partner_id for r in partner_rules if r.action == RoutingRule.Action.ADD
-              and r.partner_id not in matches and r.partner_id not in excluded_ids and not r.partner.serves_all_hubs}
-    listed = _listed_for_hub(to_add, hub_id)
-    for rule in partner_rules:
-        if rule.action == RoutingRule.Action.EXCLUDE or rule.partner_id in excluded_ids:
-            continue
+def _partners(profile, rules, limit, excluded):
+    effects = _rule_effects(rules, "partner", excluded, lambda rule: rule.partner.name)
+    matches = {
+        partner_id: PartnerMatch(partner_id, None, name, kind, score=score, is_local=not national, tags=_Tags(),
+                                 rules=list(effects.names.get(partner_id, ())))
+        for partner_id, name, kind, national, score in _ranked_partner_rows(profile, effects, limit)
+    }
+    _describe_partners(matches, profile)
+    added = _added_without_tags(
+        effects, "partner", matches,
+        can_add=lambda rule: rule.partner.is_active and (rule.partner.serves_all_hubs or rule.partner_listed))
+    for partner_id, (rule, score, names) in added.items():
         partner = rule.partner
-        match = matches.get(rule.partner_id)
-        referable = partner.is_active and (partner.serves_all_hubs or partner.pk in listed)
-        if rule.action == RoutingRule.Action.ADD and match is None and referable:
-            match = matches[rule.partner_id] = PartnerMatch(partner.pk, partner.public_id, partner.name,
-                                                            partner.kind, is_local=not partner.serves_all_hubs)
-        if match is None:
-            continue  # a boost only moves up what already matched
-        match.score += rule.weight
-        match.rules.append(rule.name)
+        matches[partner_id] = PartnerMatch(partner_id, partner.public_id, partner.name, partner.kind, score=score,
+                                           rules=names, is_local=not partner.serves_all_hubs)
+    return _finish_partners(_rank_partners(matches, limit), profile)
 
 
 def _rank_partners(matches, limit):
@@ -338,7 +455,6 @@ def _rank_partners(matches, limit):
 def _finish_partners(partners, profile):
     """Write the shown partners' reasons."""
     for match in partners:
-        match.public_id = _uuid(match.public_id)
         reasons = [f"Hub rule: {name}" for name in match.rules]
         if match.tags is not None:
             match.services = sorted(set(match.services))
@@ -358,63 +474,58 @@ _RESOURCE_COLUMNS = ("pk", "public_id", "title", "url", "kind", "summary", "prov
                      "tag_index")
 
 
-def _resource_candidates(profile, today):
-    """{pk: [score, shared needs, row]}: plain rows while ranking; matches only for those shown."""
+def _ranked_resource_rows(profile, effects, today, limit):
+    """The best `limit` candidate resources, ranked by the database: _RESOURCE_COLUMNS, then the score.
+    Candidates are offered (active, before the review date and the deadline: models.offered_resources),
+    national or the hub's own, sharing a need or a theme."""
     if not (profile.needs or profile.themes):
-        return {}
-    rows = _rows(
-        offered_resources(today).filter(Q(hub__isnull=True) | Q(hub_id=profile.hub_id)).filter(profile.tag_filter())
-        .order_by().values_list(*_RESOURCE_COLUMNS)
+        return []
+    (score, score_params), (needs, need_params) = _score(
+        profile, "r.tag_index", per_group=False, local="r.hub_id IS NOT NULL", bonus_column="r.id",
+        bonus=effects.bonus)
+    tags, tag_params = _tag_where("r.tag_index", profile)
+    excluded, excluded_params = _not_in("r.id", effects.excluded_ids)
+    day = connection.ops.adapt_datefield_value(today)
+    # Only our own column names and SQL go into the text; every value is a parameter. The conditions
+    # are those of models.offered_resources(), which this must follow.
+    sql = (
+        "SELECT r.id, r.public_id, r.title, r.url, r.kind, r.summary, r.provider, r.deadline, r.hub_id, "  # noqa: S608
+        f"r.tag_index, {score} AS score, {needs} AS shared_needs FROM {_table(Resource)} r "
+        "WHERE r.is_active AND r.review_due_on >= %s AND (r.deadline IS NULL OR r.deadline >= %s) "
+        f"AND (r.hub_id IS NULL OR r.hub_id = %s) AND {tags}{excluded} "
+        f"ORDER BY score DESC, shared_needs DESC, {_name_order('r.title')}, r.id"
     )
-    need_tags, theme_tags, type_tag, stage_tag = (profile.need_tags, profile.theme_tags, profile.type_tag,
-                                                  profile.stage_tag)
+    params = [*score_params, *need_params, day, day, profile.hub_id, *tag_params, *excluded_params]
+    return [(pk, _uuid(public_id), title, url, kind, summary, provider, _date(deadline), hub_id, tag_text, score)
+            for pk, public_id, title, url, kind, summary, provider, deadline, hub_id, tag_text, score, _needs
+            in _fetch(sql, params, limit)]
+
+
+def _resources(profile, rules, today, limit, excluded):
+    effects = _rule_effects(rules, "resource", excluded, lambda rule: rule.resource.title)
     found = {}
-    for row in rows:
-        tags = set(row[9].split("|"))
-        needs, themes = need_tags & tags, theme_tags & tags
-        if not (needs or themes):
-            continue
-        score = (NEED_POINTS * len(needs) + THEME_POINTS * len(themes) + TYPE_POINTS * (type_tag in tags)
-                 + STAGE_POINTS * (stage_tag in tags) + LOCAL_POINTS * (row[8] is not None))
-        found[row[0]] = [score, len(needs), row, []]
-    return found
-
-
-def _apply_resource_rules(rules, found, today, excluded):
-    resource_rules = [r for r in rules if r.resource_id]
-    excluded_ids = set()
-    for rule in resource_rules:
-        if rule.action == RoutingRule.Action.EXCLUDE:
-            found.pop(rule.resource_id, None)
-            excluded_ids.add(rule.resource_id)
-            excluded.append(Excluded(rule.resource.title, rule.name))
-    for rule in resource_rules:
-        if rule.action == RoutingRule.Action.EXCLUDE or rule.resource_id in excluded_ids:
-            continue
-        resource = rule.resource
-        entry = found.get(rule.resource_id)
-        if rule.action == RoutingRule.Action.ADD and entry is None and resource.is_offered(today):
-            row = tuple(getattr(resource, column) for column in _RESOURCE_COLUMNS[:-1]) + ("",)
-            entry = found[rule.resource_id] = [0, 0, row, []]
-        if entry is None:
-            continue
-        entry[0] += rule.weight
-        entry[3].append(rule.name)
+    for *row, score in _ranked_resource_rows(profile, effects, today, limit):
+        tags = _Tags()
+        tags.add(row[9], profile)
+        found[row[0]] = (score, len(tags.needs), tuple(row), list(effects.names.get(row[0], ())), tags)
+    added = _added_without_tags(effects, "resource", found, can_add=lambda rule: rule.resource.is_offered(today))
+    for pk, (rule, score, names) in added.items():
+        row = tuple(getattr(rule.resource, column) for column in _RESOURCE_COLUMNS[:-1]) + ("",)
+        found[pk] = (score, 0, row, names, None)
+    return _finish_resources(found, profile, limit)
 
 
 def _finish_resources(found, profile, limit):
     """Rank the candidates and make matches, with their reasons, of the ones shown."""
-    ranked = _top([((-score, -needs, row[2].lower(), pk), (score, row, rules))
-                   for pk, (score, needs, row, rules) in found.items()], limit)
+    ranked = _top([((-score, -needs, row[2].lower(), pk), (score, row, rules, tags))
+                   for pk, (score, needs, row, rules, tags) in found.items()], limit)
     resources = []
-    for score, row, rules in ranked:
-        pk, public_id, title, url, kind, summary, provider, deadline, hub_id, tag_text = row
-        match = ResourceMatch(pk, _uuid(public_id), title, url, kind, summary, provider, _date(deadline),
+    for score, row, rules, tags in ranked:
+        pk, public_id, title, url, kind, summary, provider, deadline, hub_id, _tag_text = row
+        match = ResourceMatch(pk, public_id, title, url, kind, summary, provider, deadline,
                               score=score, rules=rules, is_local=hub_id is not None)
         reasons = [f"Hub rule: {name}" for name in rules]
-        if tag_text:
-            tags = _Tags()
-            tags.add(tag_text, profile)
+        if tags is not None:
             match.tags, match.needs = tags, tags.codes()[0]
             reasons += tags.reasons(profile)
             if match.is_local:
@@ -426,14 +537,6 @@ def _finish_resources(found, profile, limit):
     return resources
 
 
-def _rules(profile):
-    rules = (RoutingRule.objects.filter(hub_id=profile.hub_id, is_active=True)
-             .select_related("partner", "resource").order_by("pk"))
-    return [rule for rule in rules if rule.applies_to(needs=profile.needs, themes=profile.themes,
-                                                       innovation_type=profile.innovation_type,
-                                                       stage=profile.stage)]
-
-
 def inquiry_match(*, inquiry, partner_limit=10, resource_limit=10, partners=True, resources=True, today=None):
     """Ranked partners and resources for an inquiry, with reasons. Reads only; see the module's rules."""
     profile = Profile.of(inquiry)
@@ -443,11 +546,7 @@ def inquiry_match(*, inquiry, partner_limit=10, resource_limit=10, partners=True
     today = today or timezone.localdate()
     rules = _rules(profile)
     if partners:
-        matches = _partner_candidates(profile)
-        _apply_partner_rules(rules, matches, result.excluded, profile.hub_id)
-        result.partners = _finish_partners(_rank_partners(matches, partner_limit), profile)
+        result.partners = _partners(profile, rules, partner_limit, result.excluded)
     if resources:
-        found = _resource_candidates(profile, today)
-        _apply_resource_rules(rules, found, today, result.excluded)
-        result.resources = _finish_resources(found, profile, resource_limit)
+        result.resources = _resources(profile, rules, today, resource_limit, result.excluded)
     return result

@@ -59,10 +59,15 @@ def test_the_demo_skips_hubs_that_do_not_exist(db):
 
 @pytest.mark.django_db
 def test_the_benchmark_reports_figures_and_leaves_nothing_behind(hub):
+    from devtools.bench_matcher import DirectorySize
+
     before = (Hub.objects.count(), Partner.objects.count(), Resource.objects.count())
-    figures = bench_matcher(repeats=5)
-    assert (figures["partners"], figures["resources"], figures["calls"]) == (500, 2000, 5)
-    assert figures["queries_per_call"] <= 6
-    assert figures["median_ms"] > 0 and figures["p95_ms"] >= figures["median_ms"]
-    assert figures["partners_suggested_mean"] > 0
+    sizes = (DirectorySize("small", 50, 2, 200, target_ms=10), DirectorySize("large", 250, 2, 1000, target_ms=20))
+    small, large = bench_matcher(repeats=5, sizes=sizes)
+    assert [(f["size"], f["partners"], f["services"], f["resources"], f["calls"]) for f in (small, large)] == [
+        ("small", 50, 100, 200, 5), ("large", 250, 500, 1000, 5)]
+    assert small["queries"] == large["queries"] <= 6
+    for figures in (small, large):
+        assert figures["median_ms"] > 0 and figures["p95_ms"] >= figures["median_ms"]
+        assert figures["partners_suggested_mean"] > 0
     assert (Hub.objects.count(), Partner.objects.count(), Resource.objects.count()) == before

@@ -268,3 +268,28 @@ def test_the_instant_signposting_fragment_renders_nhsuk_markup(directory, evalua
     text = render_to_string("signposting/_instant_signposting_email.txt",
                             {"signposting_resources": instant_signposting_for_email(inquiry=evaluation_inquiry)})
     assert "Help you can use today" in text and directory["resources"]["call"].url in text
+
+
+@pytest.mark.django_db
+def test_the_matcher_issues_the_same_queries_on_a_directory_five_times_larger(hub):
+    """Issue 13: the bench's random directory (rules of every kind on partners and resources), at two
+    sizes; every sample inquiry costs the same number of queries at both."""
+    import random
+
+    from devtools.bench_matcher import build_directory, sample_inquiries
+
+    def counts(size):
+        rng = random.Random(13)
+        hubs = build_directory(rng, partners=size, resources=4 * size)
+        counted = []
+        for inquiry in sample_inquiries(rng, hubs, count=8):
+            with CaptureQueriesContext(connection) as queries:
+                result = inquiry_match(inquiry=inquiry)
+            counted.append(len(queries))
+            assert result.partners and result.resources
+        return counted
+
+    small = counts(50)  # a tenth of the bench's sizes: 50 partners, 100 services, 200 resources
+    large = counts(250)
+    assert small == large
+    assert set(small) == {4}
