@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -56,7 +57,7 @@ def rollup_counts(*, hub_ids: Sequence[int], dimensions: Iterable[str], date_fro
     dates, both inclusive; open-ended when None), summed over the period, except for the dimensions in
     `by_day`, which keep the day sent (the working-day medians need it). One query."""
     first, last = _bounds(date_from, date_to)
-    params = [list(hub_ids), list(dimensions), first, last]
+    params: list[Any] = [list(hub_ids), list(dimensions), first, last]
     sql = (f"SELECT hub_id, dimension, value, CASE WHEN dimension = ANY(%s) THEN day END AS sent_on, sum(n) "  # noqa: S608
            f"FROM ({_both_tables('hub_id, dimension, day, value, n')}) AS r "
            f"GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0")
@@ -67,7 +68,7 @@ def rollup_counts(*, hub_ids: Sequence[int], dimensions: Iterable[str], date_fro
 
 def rollup_per_week(*, hub_id: int, date_from: dt.date, date_to: dt.date) -> dict[dt.date, int]:
     """Inquiries sent per week (Monday -> count) from `date_from` to `date_to` inclusive. One query."""
-    params = [[hub_id], ["status_outcome"], date_from, date_to]
+    params: list[Any] = [[hub_id], ["status_outcome"], date_from, date_to]
     sql = (f"SELECT date_trunc('week', day)::date, sum(n) FROM ({_both_tables('day, n')}) AS r "  # noqa: S608
            f"GROUP BY 1 HAVING sum(n) <> 0")
     with connection.cursor() as cursor:
@@ -80,7 +81,7 @@ def rollup_top_values(*, hub_id: int, dimension: str, limit: int, date_from: dt.
     """The `limit` commonest values of a dimension in the period, most first, ties by value (as the live
     count orders them). One query."""
     first, last = _bounds(date_from, date_to)
-    params = [[hub_id], [dimension], first, last]
+    params: list[Any] = [[hub_id], [dimension], first, last]
     sql = (f"SELECT value, sum(n) FROM ({_both_tables('value, n')}) AS r "  # noqa: S608
            f"GROUP BY 1 HAVING sum(n) <> 0 ORDER BY 2 DESC, 1 LIMIT %s")
     with connection.cursor() as cursor:
