@@ -202,14 +202,13 @@ class _Figures:
                       ) -> tuple[dict[int, dict], dict[int, Counter], dict[int, Counter]]:
         """The same figures from intake's rollups (PostgreSQL): one query, reading rows in proportion to the
         days of the period, not to the inquiries (issue 13)."""
-        rows = rollup_counts(hub_ids=ids, dimensions=FUNNEL_DIMENSIONS, date_from=date_from, date_to=date_to,
-                             by_day=PAIRS)
+        rows = rollup_counts(hub_ids=ids, dimensions=FUNNEL_DIMENSIONS, date_from=date_from, date_to=date_to)
         per_hub: dict[int, list] = defaultdict(list)
         pairs: dict[str, dict[int, Counter]] = {d: defaultdict(Counter) for d in PAIRS}
-        for hub_id, dimension, value, sent_on, n in rows:
+        for hub_id, dimension, value, n in rows:
             per_hub[hub_id].append((dimension, value, n))
             if dimension in PAIRS:
-                pairs[dimension][hub_id][working_days_between(sent_on, dt.date.fromisoformat(value))] += n
+                pairs[dimension][hub_id][int(value)] += n
         funnel = {}
         for hub_id, hub_rows in per_hub.items():
             got = rollup_got(hub_rows, self.today)

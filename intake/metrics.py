@@ -31,10 +31,16 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from hubportal.taxonomy import KindOfHelp, Sector, Stage, SupportNeed, theme_lookup
-from hubportal.workdays import working_days_between
 
 from .models import Inquiry
-from .rollups import PAIRS, rollup_counts, rollup_per_week, rollup_top_values, rollups_available
+from .rollups import (
+    PAIRS,
+    rollup_counts,
+    rollup_per_week,
+    rollup_top_values,
+    rollups_available,
+    working_days_of,
+)
 from .selectors import hub_inquiries
 
 # COUNT(1), not COUNT(id): every column a query names can then come from one covering index
@@ -146,17 +152,8 @@ def _pairs(rows, end_field):
                 .annotate(n=Count("*")).order_by())
 
 
-def _median_working_days(pairs):
-    """Median working days from sending to an event, from (sent date, event date, count) pairs."""
-    # working_days_between counts the working days in (start, end], so it adds up: the days from
-    # one fixed date to the end, less those to the start. That is one call per distinct date (a few
-    # hundred) rather than one per pair (thousands at a large hub).
-    dates = {day for sent_on, ended_on, _ in pairs for day in (sent_on, ended_on)}
-    anchor = min(dates, default=None)
-    position = {day: working_days_between(anchor, day) for day in dates}
-    days = Counter()
-    for sent_on, ended_on, n in pairs:
-        days[position[ended_on] - position[sent_on]] += n
+def _timing(days):
+    """The median of {working days: count}, over how many."""
     return Timing(median=_weighted_median(days), count=sum(days.values()))
 
 
@@ -228,8 +225,8 @@ class _Counted:
     got: Counter
     weeks: dict
     organisations: list
-    first_response: list
-    decision: list
+    first_response: Counter  # {working days: inquiries}
+    decision: Counter
 
 
 def _count_live(hub, date_from, date_to, today, themes, first_week, last_week):
@@ -266,7 +263,8 @@ def _count_live(hub, date_from, date_to, today, themes, first_week, last_week):
     top = list(rows.values_list("organisation").annotate(n=Count("*")).order_by("-n", "organisation")
                [:TOP_ORGANISATIONS])
     return _Counted(got=got, weeks=_week_counts(rows, first_week, last_week), organisations=top,
-                    first_response=_pairs(rows, "first_response_at"), decision=_pairs(rows, "decided_at"))
+                    first_response=working_days_of(_pairs(rows, "first_response_at")),
+                    decision=working_days_of(_pairs(rows, "decided_at")))
 
 
 # The rollup dimensions hub_metrics reads whole; the organisations are read top ten only.
@@ -300,13 +298,14 @@ def rollup_got(rows, today):
 
 
 def _count_rollups(hub, date_from, date_to, today, themes, first_week, last_week):
-    """Every figure from the rollups (PostgreSQL; three queries)."""
-    rows = rollup_counts(hub_ids=[hub.pk], dimensions=COUNTED, date_from=date_from, date_to=date_to, by_day=PAIRS)
-    pairs = {dimension: [] for dimension in PAIRS}
-    for _hub, dimension, value, sent_on, n in rows:
+    """Every figure from the rollups (PostgreSQL; three queries, reading rows in proportion to the months
+    of the period and the distinct values of each figure)."""
+    rows = rollup_counts(hub_ids=[hub.pk], dimensions=COUNTED, date_from=date_from, date_to=date_to)
+    pairs = {dimension: Counter() for dimension in PAIRS}
+    for _hub, dimension, value, n in rows:
         if dimension in PAIRS:
-            pairs[dimension].append((sent_on, dt.date.fromisoformat(value), n))
-    got = rollup_got([(dimension, value, n) for _hub, dimension, value, _day, n in rows], today)
+            pairs[dimension][int(value)] += n
+    got = rollup_got([(dimension, value, n) for _hub, dimension, value, n in rows], today)
     # The weeks charted, within the period when one is given.
     start = max(first_week, date_from) if date_from else first_week
     end = min(last_week + dt.timedelta(days=6), date_to) if date_to else last_week + dt.timedelta(days=6)
@@ -367,8 +366,8 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         total=total,
         per_week=_per_week(counted.weeks, first_week, last_week),
         breakdowns=breakdowns, statuses=statuses, funnel=funnel, outcomes=outcomes,
-        first_response=_median_working_days(counted.first_response),
-        decision=_median_working_days(counted.decision),
+        first_response=_timing(counted.first_response),
+        decision=_timing(counted.decision),
         target=Target(working_days=hub.triage_target_working_days, within=got["within"], late=got["late"],
                       missed=got["missed"]),
         sources=sources,

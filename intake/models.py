@@ -687,6 +687,28 @@ class InquiryRollup(models.Model):
         return f"{self.dimension}={self.value} on {self.day}: {self.n}"
 
 
+class InquiryRollupMonth(models.Model):
+    """The same counts by calendar month sent, folded in with the day rows by the compaction, so a long
+    period reads one row per month and value, and days only at its ragged ends. Here the working-day
+    pairs (first_response, decision) are kept as the number of working days (`value`), counted in Python
+    with the bank holidays when folded: that is what bounds the medians' rows."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    dimension = models.CharField(max_length=30)
+    month = models.DateField()  # its first day
+    value = models.TextField(blank=True)
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "dimension", "month", "value"], name="inquiry_rollup_month_key",
+                                    include=["n"]),
+        ]
+
+    def __str__(self):
+        return f"{self.dimension}={self.value} in {self.month:%B %Y}: {self.n}"
+
+
 class InquiryRollupDelta(models.Model):
     """Append-only +1/-1 rows written by the triggers: appending never waits for another transaction, so
     concurrent submissions to one hub on one day do not queue on a shared counter row."""

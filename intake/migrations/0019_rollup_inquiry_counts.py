@@ -5,8 +5,8 @@ counts under; the triggers append the difference between the old row's keys and 
 +1/-1 rows to intake_inquiryrollupdelta, in the transaction that made the change. On other databases
 the tables exist but stay empty: intake.metrics counts the inquiries themselves there.
 
-The last step fills the rollups from the inquiries already there (intake.rollups.rollups_rebuild does
-the same) and schedules the compaction every minute.
+The install step fills the rollups from the inquiries already there (intake.rollups.rollups_rebuild),
+and the last schedules the compaction every minute.
 """
 
 import django.db.models.deletion
@@ -90,14 +90,6 @@ DROP FUNCTION IF EXISTS intake_inquiry_rollup_trigger();
 DROP FUNCTION IF EXISTS intake_inquiry_rollup_keys(intake_inquiry);
 """
 
-FILL = """
-INSERT INTO intake_inquiryrollup (hub_id, dimension, day, value, n)
-SELECT k.hub_id, k.dimension, k.day, k.value, count(*)
-FROM intake_inquiry AS i CROSS JOIN LATERAL intake_inquiry_rollup_keys(i) AS k
-WHERE i.status <> 'draft'
-GROUP BY 1, 2, 3, 4;
-"""
-
 COMPACT_TASK = "intake.tasks.compact_rollups"
 
 
@@ -106,7 +98,10 @@ def install(apps, schema_editor):
         return
     schema_editor.execute(KEYS)
     schema_editor.execute(TRIGGER)
-    schema_editor.execute(FILL)
+    # Count the inquiries already there (the day rows in SQL, the months' working days in Python).
+    from intake.rollups import rollups_rebuild
+
+    rollups_rebuild(using=schema_editor.connection.alias)
 
 
 def uninstall(apps, schema_editor):
@@ -162,6 +157,20 @@ class Migration(migrations.Migration):
             ],
             options={
                 'indexes': [models.Index(fields=['hub', 'dimension', 'day'], include=('value', 'n'), name='inquiry_rollup_delta_key')],
+            },
+        ),
+        migrations.CreateModel(
+            name='InquiryRollupMonth',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('dimension', models.CharField(max_length=30)),
+                ('month', models.DateField()),
+                ('value', models.TextField(blank=True)),
+                ('n', models.BigIntegerField()),
+                ('hub', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='hubportal.hub')),
+            ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('hub', 'dimension', 'month', 'value'), include=('n',), name='inquiry_rollup_month_key')],
             },
         ),
         migrations.RunPython(install, uninstall),

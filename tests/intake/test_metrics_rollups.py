@@ -17,7 +17,7 @@ from adoption.report import value_report, value_report_rows
 from hubportal.workdays import LONDON, add_working_days
 from intake import services
 from intake.metrics import hub_metrics, hub_metrics_rows
-from intake.models import Inquiry, InquiryRollup, InquiryRollupDelta
+from intake.models import Inquiry, InquiryRollup, InquiryRollupDelta, InquiryRollupMonth
 from intake.personal_data import erase
 from intake.rollups import rollups_compact, rollups_rebuild
 from signposting import services as signposting
@@ -96,8 +96,14 @@ def test_the_rollups_give_the_live_figures_after_seeding_and_after_compacting_an
     # One row per key once folded.
     assert InquiryRollup.objects.filter(hub=hub, dimension="status_outcome").count() == len(
         set(InquiryRollup.objects.filter(hub=hub, dimension="status_outcome").values_list("day", "value")))
+    # The months hold the medians' pairs as working days.
+    assert sum(InquiryRollupMonth.objects.filter(hub=hub, dimension="decision").values_list("n", flat=True)) == 30
+    assert all(value.lstrip("-").isdigit() for value in
+               InquiryRollupMonth.objects.filter(dimension__in=["decision", "first_response"])
+               .values_list("value", flat=True))
 
     InquiryRollup.objects.all().delete()  # damage them: a rebuild counts everything again
+    InquiryRollupMonth.objects.all().delete()
     assert sent_total(hub) == 0
     rollups_rebuild()
     assert figures(hub) == before
