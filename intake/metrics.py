@@ -1,8 +1,9 @@
 """What a hub can show its board: reads only, each one bounded in queries whatever the hub's size.
 
-On PostgreSQL the figures come from the rollups (intake.rollups, issue 13): counts per London day sent,
-kept by triggers in the transaction of every change, so the page reads rows in proportion to the days
-and distinct values of the period, not to the hub's inquiries, and is right the moment a change commits.
+On PostgreSQL the figures come from the rollups (intake.rollups, issue 13): counts per London month and
+day sent, kept by triggers in the transaction of every change, so the page reads rows in proportion to
+the months of the period and the distinct values of each figure, not to the hub's inquiries, and is
+right the moment a change commits.
 `hub_metrics` then makes four queries: the hub's themes; every count with the (sent date, answered date)
 pairs; the inquiries per week; and the ten commonest organisations.
 
