@@ -32,7 +32,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection, connections, transaction
+from django.db import connection, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from hubportal.workdays import working_days_between
 
@@ -48,6 +49,14 @@ Row = tuple[int, str, str, int]
 def rollups_available() -> bool:
     """Whether this database keeps rollups (PostgreSQL); elsewhere the figures are counted live."""
     return connection.vendor == "postgresql"
+
+
+def _reading() -> BaseDatabaseWrapper:
+    """The connection the ORM would read the rollups from (a read replica when a router sends reports
+    there), so a page's rollups and its other figures come from the same database."""
+    from .models import InquiryRollup
+
+    return connections[router.db_for_read(InquiryRollup)]
 
 
 def _month(day: dt.date) -> dt.date:
@@ -113,7 +122,7 @@ def rollup_counts(*, hub_ids: Sequence[int], dimensions: Iterable[str], date_fro
     """(hub id, dimension, value, count) for the inquiries sent from `date_from` to `date_to` (London
     dates, both inclusive; open-ended when None). For the pairs (first_response, decision) the value is the
     number of working days from sending. One query."""
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(_READ, _params(hub_ids, dimensions, date_from, date_to))
         fetched = cursor.fetchall()
     counts: Counter = Counter()
@@ -140,7 +149,7 @@ def rollup_per_week(*, hub_id: int, date_from: dt.date, date_to: dt.date) -> dic
           SELECT day, n FROM intake_inquiryrollupdelta
            WHERE hub_id = %(hub)s AND dimension = 'status_outcome' AND day >= %(first)s AND day <= %(last)s
         ) AS r GROUP BY 1 HAVING sum(n) <> 0"""
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(sql, {"hub": hub_id, "first": date_from, "last": date_to})
         return {week: int(n) for week, n in cursor.fetchall()}
 
@@ -151,7 +160,7 @@ def rollup_top_values(*, hub_id: int, dimension: str, limit: int, date_from: dt.
     count orders them). One query."""
     sql = f"SELECT value, sum(n) FROM ({_READ}) AS r(hub_id, dimension, value, day, n) " \
           "GROUP BY 1 HAVING sum(n) <> 0 ORDER BY 2 DESC, 1 LIMIT %(limit)s"  # noqa: S608 - a constant
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(sql, {**_params([hub_id], [dimension], date_from, date_to), "limit": limit})
         return [(value, int(n)) for value, n in cursor.fetchall()]
 
