@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from hubportal.models import Hub
 from hubportal.workdays import working_days_between
-from intake.metrics import Breakdown, Figure
+from intake.metrics import Breakdown, Figure, rollup_got
 from intake.models import Inquiry
+from intake.rollups import PAIRS, rollup_counts, rollups_available
 from signposting.models import Referral
 from signposting.selectors import (
     report_decline_reasons,
@@ -40,6 +41,8 @@ from .models import Barrier, BenefitLine, Case, ValueReportNarrative
 
 NETWORK = "network"
 ONE = Value(1)
+# What the front door's figures read from intake's rollups (intake.rollups lists the dimensions).
+FUNNEL_DIMENSIONS = ("status_outcome", "target", "awaiting_due", *PAIRS)
 
 
 # --- Periods -----------------------------------------------------------------------------------------
@@ -153,25 +156,14 @@ class _Figures:
         self.today = timezone.localdate()
         sent = (Inquiry.objects.filter(hub_id__in=ids, submitted_at__gte=start, submitted_at__lt=end)
                 .exclude(status=Inquiry.Status.DRAFT).order_by())
-        # One pass over the hub's sent rows, answered from intake's covering index (inquiry_hub_metrics) on
-        # PostgreSQL: so nothing here joins another table. Outcomes are those of the period's inquiries.
-        outcomes = {f"outcome:{code}": Count(ONE, filter=Q(status=Inquiry.Status.CLOSED, outcome=code))
-                    for code in [*Inquiry.Outcome.values, ""]}
-        self.funnel = {r["hub_id"]: r for r in sent.values("hub_id").annotate(
-            sent=Count(ONE),
-            responded=Count(ONE, filter=Q(first_response_at__isnull=False)),
-            decided=Count(ONE, filter=Q(decided_at__isnull=False)),
-            closed=Count(ONE, filter=Q(status=Inquiry.Status.CLOSED)),
-            within=Count(ONE, filter=Q(first_response_at__date__lte=F("triage_due_on"))),
-            late=Count(ONE, filter=Q(first_response_at__date__gt=F("triage_due_on"))),
-            missed=Count(ONE, filter=Q(first_response_at__isnull=True, triage_due_on__lt=self.today)),
-            **outcomes)}
+        if rollups_available():
+            self.funnel, self.first_response, self.decision = self._from_rollups(ids, date_from, date_to)
+        else:
+            self._count_live(sent)
         # A case starts after its inquiry was sent, so started_at >= start narrows the join (case_hub_started).
         self.supported = dict(Case.objects.filter(hub_id__in=ids, started_at__gte=start, inquiry__submitted_at__gte=start,
                                                   inquiry__submitted_at__lt=end)
                               .order_by().values_list("hub_id").annotate(n=Count(ONE)))
-        self.first_response = self._days(sent, "first_response_at")
-        self.decision = self._days(sent, "decided_at")
         self.case_ends = list(Case.objects.filter(hub_id__in=ids, ended_at__gte=start, ended_at__lt=end)
                               .order_by().values("hub_id", "status").annotate(n=Count(ONE)))
         self.partners = report_referrals_by_partner(hub_ids=ids, start=start, end=end)
@@ -188,6 +180,44 @@ class _Figures:
         self.in_kind = report_in_kind(hub_ids=ids, start=start, end=end)
         self.narratives = {n.hub_id: n for n in ValueReportNarrative.objects.filter(
             hub_id__in=ids, date_from=date_from, date_to=date_to)}
+
+    def _count_live(self, sent) -> None:
+        """The front door's figures from the inquiries themselves (SQLite): three queries."""
+        # One pass over the hub's sent rows. Outcomes are those of the period's inquiries.
+        outcomes = {f"outcome:{code}": Count(ONE, filter=Q(status=Inquiry.Status.CLOSED, outcome=code))
+                    for code in [*Inquiry.Outcome.values, ""]}
+        self.funnel = {r["hub_id"]: r for r in sent.values("hub_id").annotate(
+            sent=Count(ONE),
+            responded=Count(ONE, filter=Q(first_response_at__isnull=False)),
+            decided=Count(ONE, filter=Q(decided_at__isnull=False)),
+            closed=Count(ONE, filter=Q(status=Inquiry.Status.CLOSED)),
+            within=Count(ONE, filter=Q(first_response_at__date__lte=F("triage_due_on"))),
+            late=Count(ONE, filter=Q(first_response_at__date__gt=F("triage_due_on"))),
+            missed=Count(ONE, filter=Q(first_response_at__isnull=True, triage_due_on__lt=self.today)),
+            **outcomes)}
+        self.first_response = self._days(sent, "first_response_at")
+        self.decision = self._days(sent, "decided_at")
+
+    def _from_rollups(self, ids: list[int], date_from: dt.date, date_to: dt.date
+                      ) -> tuple[dict[int, dict], dict[int, Counter], dict[int, Counter]]:
+        """The same figures from intake's rollups (PostgreSQL): one query, reading rows in proportion to the
+        days of the period, not to the inquiries (issue 13)."""
+        rows = rollup_counts(hub_ids=ids, dimensions=FUNNEL_DIMENSIONS, date_from=date_from, date_to=date_to)
+        per_hub: dict[int, list] = defaultdict(list)
+        pairs: dict[str, dict[int, Counter]] = {d: defaultdict(Counter) for d in PAIRS}
+        for hub_id, dimension, value, n in rows:
+            per_hub[hub_id].append((dimension, value, n))
+            if dimension in PAIRS:
+                pairs[dimension][hub_id][int(value)] += n
+        funnel = {}
+        for hub_id, hub_rows in per_hub.items():
+            got = rollup_got(hub_rows, self.today)
+            funnel[hub_id] = {"sent": got["total"], "responded": got["responded"], "decided": got["decided"],
+                              "closed": got["closed"], "within": got["within"], "late": got["late"],
+                              "missed": got["missed"],
+                              **{f"outcome:{code}": got[f"closed_outcome:{code}"]
+                                 for code in [*Inquiry.Outcome.values, ""]}}
+        return funnel, pairs["first_response"], pairs["decision"]
 
     @staticmethod
     def _days(sent, end_field) -> dict[int, Counter]:

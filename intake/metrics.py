@@ -1,6 +1,13 @@
 """What a hub can show its board: reads only, each one bounded in queries whatever the hub's size.
 
-`hub_metrics` makes five queries however many inquiries a hub has:
+On PostgreSQL the figures come from the rollups (intake.rollups, issue 13): counts per London month and
+day sent, kept by triggers in the transaction of every change, so the page reads rows in proportion to
+the months of the period and the distinct values of each figure, not to the hub's inquiries, and is
+right the moment a change commits.
+`hub_metrics` then makes four queries: the hub's themes; every count with the (sent date, answered date)
+pairs; the inquiries per week; and the ten commonest organisations.
+
+On SQLite (the embedded default, small data) it counts the inquiries themselves, in five queries:
 
 1. one aggregate with a filtered COUNT per taxonomy code, status, outcome and funnel step (a single
    pass over the hub's rows; the JSON lists are counted with containment, as the list filter does);
@@ -10,13 +17,9 @@
    counts. Working days need the bank holidays, which the database does not know, so the medians
    are computed here from those pairs: thousands of rows at a very large hub, never one per inquiry.
 
-Each query reads only the hub's sent rows and a few narrow columns, so a covering index on
-(hub, submitted_at) including those columns lets PostgreSQL answer from the index alone: at 25,000
-inquiries a hub, the page takes about a third of the time it takes reading the rows themselves
-(docs/benchmarks.md).
-
-Every figure counts sent inquiries (drafts are the submitter's business), optionally only those sent
-between two dates (London dates, both inclusive).
+Both ways give the same figures (tests/intake/test_metrics_rollups.py proves it after every kind of
+change). Every figure counts sent inquiries (drafts are the submitter's business), optionally only those
+sent between two dates (London dates, both inclusive).
 """
 
 import datetime as dt
@@ -29,9 +32,16 @@ from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from hubportal.taxonomy import KindOfHelp, Sector, Stage, SupportNeed, theme_lookup
-from hubportal.workdays import working_days_between
 
 from .models import Inquiry
+from .rollups import (
+    PAIRS,
+    rollup_counts,
+    rollup_per_week,
+    rollup_top_values,
+    rollups_available,
+    working_days_of,
+)
 from .selectors import hub_inquiries
 
 # COUNT(1), not COUNT(id): every column a query names can then come from one covering index
@@ -136,20 +146,15 @@ def _weighted_median(counts):
     return sum(found) / len(found)
 
 
-def _median_working_days(rows, end_field):
-    """Median working days from sending to `end_field`, from (date, date, count) pairs."""
-    pairs = list(rows.filter(**{f"{end_field}__isnull": False})
-                 .values_list(TruncDate("submitted_at"), TruncDate(end_field))
-                 .annotate(n=Count("*")).order_by())
-    # working_days_between counts the working days in (start, end], so it adds up: the days from
-    # one fixed date to the end, less those to the start. That is one call per distinct date (a few
-    # hundred) rather than one per pair (thousands at a large hub).
-    dates = {day for sent_on, ended_on, _ in pairs for day in (sent_on, ended_on)}
-    anchor = min(dates, default=None)
-    position = {day: working_days_between(anchor, day) for day in dates}
-    days = Counter()
-    for sent_on, ended_on, n in pairs:
-        days[position[ended_on] - position[sent_on]] += n
+def _pairs(rows, end_field):
+    """(sent date, `end_field` date, count) for the inquiries that have reached `end_field`."""
+    return list(rows.filter(**{f"{end_field}__isnull": False})
+                .values_list(TruncDate("submitted_at"), TruncDate(end_field))
+                .annotate(n=Count("*")).order_by())
+
+
+def _timing(days):
+    """The median of {working days: count}, over how many."""
     return Timing(median=_weighted_median(days), count=sum(days.values()))
 
 
@@ -174,12 +179,14 @@ def _sent_in_period(hub, date_from, date_to):
     return rows
 
 
-def _per_week(rows, first, last):
-    counts = {}
+def _week_counts(rows, first, last):
+    """{Monday: inquiries sent that week} for the weeks `first` to `last`, counted live."""
     in_window = rows.filter(submitted_at__gte=_start_of(first), submitted_at__lt=_start_of(last + dt.timedelta(weeks=1)))
-    for week, n in (in_window.annotate(week=TruncWeek("submitted_at", output_field=DateField()))
-                    .values_list("week").annotate(n=Count("*")).order_by()):
-        counts[week] = n
+    return dict(in_window.annotate(week=TruncWeek("submitted_at", output_field=DateField()))
+                .values_list("week").annotate(n=Count("*")).order_by())
+
+
+def _per_week(counts, first, last):
     figures, week = [], first
     while week <= last:
         figures.append(Figure(label=f"{week.day} {week:%b %Y}", value=counts.get(week, 0), code=week.isoformat()))
@@ -192,7 +199,8 @@ def hub_inquiries_per_week(*, hub, first_week, last_week, date_from=None, date_t
     """Inquiries sent per week for every week from `first_week` to `last_week` (Mondays), in one
     grouped query, counting only those sent within the period as `hub_metrics` does. No week cap:
     the API pages through long series (intake/api.py)."""
-    return _per_week(_sent_in_period(hub, date_from, date_to), first_week, last_week).figures
+    counts = _week_counts(_sent_in_period(hub, date_from, date_to), first_week, last_week)
+    return _per_week(counts, first_week, last_week).figures
 
 
 def hub_first_sent_on(hub):
@@ -201,9 +209,7 @@ def hub_first_sent_on(hub):
     return timezone.localdate(first) if first else None
 
 
-def _organisations(rows, total):
-    top = list(rows.values_list("organisation").annotate(n=Count("*")).order_by("-n", "organisation")
-               [:TOP_ORGANISATIONS])
+def _organisations(top, total):
     figures = [Figure(label=name or NOT_GIVEN, value=n, code=name) for name, n in top]
     other = total - sum(n for _, n in top)
     if other:
@@ -213,11 +219,20 @@ def _organisations(rows, total):
                           "counted as Other.")
 
 
-def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
-    """The hub's figures for its board (see the module docstring for what each query does)."""
-    today = today or timezone.localdate()
-    rows = _sent_in_period(hub, date_from, date_to)
+@dataclass
+class _Counted:
+    """The raw figures, however they were counted: `got` holds every count hub_metrics names."""
 
+    got: Counter
+    weeks: dict
+    organisations: list
+    first_response: Counter  # {working days: inquiries}
+    decision: Counter
+
+
+def _count_live(hub, date_from, date_to, today, themes, first_week, last_week):
+    """Every figure from the hub's inquiries themselves (SQLite; five queries)."""
+    rows = _sent_in_period(hub, date_from, date_to)
     counts = {
         "total": Count("*"),
         "responded": Count(ONE, filter=Q(first_response_at__isnull=False)),
@@ -241,13 +256,76 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         counts[f"source:{code}"] = Count(ONE, filter=Q(source=code))
     for code in Inquiry.Outcome.values:
         counts[f"outcome:{code}"] = Count(ONE, filter=Q(outcome=code))
-    # The national themes and the hub's own priorities, retired ones too (issue 10).
-    themes = list(theme_lookup(hub).items())
     for code, _label in themes:
         counts[f"themes:{code}"] = Count(ONE, filter=_contains("themes", code))
     for code in SupportNeed.values:
         counts[f"support_needed:{code}"] = Count(ONE, filter=_contains("support_needed", code))
-    got = rows.aggregate(**counts)
+    got = Counter(rows.aggregate(**counts))
+    top = list(rows.values_list("organisation").annotate(n=Count("*")).order_by("-n", "organisation")
+               [:TOP_ORGANISATIONS])
+    return _Counted(got=got, weeks=_week_counts(rows, first_week, last_week), organisations=top,
+                    first_response=working_days_of(_pairs(rows, "first_response_at")),
+                    decision=working_days_of(_pairs(rows, "decided_at")))
+
+
+# The rollup dimensions hub_metrics reads whole; the organisations are read top ten only.
+COUNTED = ("status_outcome", "kind_of_help", "stage", "sector", "source", "themes", "support_needed",
+           "target", "awaiting_due", *PAIRS)
+
+
+def rollup_got(rows, today):
+    """The rollup rows of one hub (dimension, value, count) as the counts the live aggregate names
+    ("total", "status:closed", "themes:core20", ...). Shared with the value report."""
+    got = Counter()
+    for dimension, value, n in rows:
+        if dimension == "status_outcome":
+            status, outcome = value.split("|", 1)
+            got["total"] += n
+            got[f"status:{status}"] += n
+            got[f"outcome:{outcome}"] += n
+            if status == Inquiry.Status.CLOSED:
+                got["closed"] += n
+                got[f"closed_outcome:{outcome}"] += n
+        elif dimension == "target":
+            got[value] += n  # within, late
+        elif dimension == "awaiting_due":
+            if dt.date.fromisoformat(value) < today:
+                got["missed"] += n
+        elif dimension in PAIRS:
+            got["responded" if dimension == "first_response" else "decided"] += n
+        else:
+            got[f"{dimension}:{value}"] += n
+    return got
+
+
+def _count_rollups(hub, date_from, date_to, today, themes, first_week, last_week):
+    """Every figure from the rollups (PostgreSQL; three queries, reading rows in proportion to the months
+    of the period and the distinct values of each figure)."""
+    rows = rollup_counts(hub_ids=[hub.pk], dimensions=COUNTED, date_from=date_from, date_to=date_to)
+    pairs = {dimension: Counter() for dimension in PAIRS}
+    for _hub, dimension, value, n in rows:
+        if dimension in PAIRS:
+            pairs[dimension][int(value)] += n
+    got = rollup_got([(dimension, value, n) for _hub, dimension, value, n in rows], today)
+    # The weeks charted, within the period when one is given.
+    start = max(first_week, date_from) if date_from else first_week
+    end = min(last_week + dt.timedelta(days=6), date_to) if date_to else last_week + dt.timedelta(days=6)
+    weeks = rollup_per_week(hub_id=hub.pk, date_from=start, date_to=end) if start <= end else {}
+    top = rollup_top_values(hub_id=hub.pk, dimension="organisation", limit=TOP_ORGANISATIONS,
+                            date_from=date_from, date_to=date_to)
+    return _Counted(got=got, weeks=weeks, organisations=top, first_response=pairs["first_response"],
+                    decision=pairs["decision"])
+
+
+def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
+    """The hub's figures for its board (see the module docstring for what each query does)."""
+    today = today or timezone.localdate()
+    # The national themes and the hub's own priorities, retired ones too (issue 10).
+    themes = list(theme_lookup(hub).items())
+    first_week, last_week = metrics_weeks(date_from=date_from, date_to=date_to, today=today)
+    count = _count_rollups if rollups_available() else _count_live
+    counted = count(hub, date_from, date_to, today, themes, first_week, last_week)
+    got = counted.got
     total = got["total"]
 
     def breakdown(key, title, choices, *, by_size=True, rest_label=None, of=total, note=""):
@@ -261,14 +339,13 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
         return Breakdown(key, title, figures, note=note)
 
     several = "An inquiry may have several, so these add up to more than the number of inquiries."
-    first_week, last_week = metrics_weeks(date_from=date_from, date_to=date_to, today=today)
     breakdowns = [
         breakdown("kind_of_help", "Kind of help", KindOfHelp.choices, rest_label=NOT_GIVEN),
         breakdown("themes", "Theme", themes, note=several),
         breakdown("support_needed", "Support needed", SupportNeed.choices, note=several),
         breakdown("stage", "Stage", Stage.choices, by_size=False, rest_label=NOT_GIVEN),
         breakdown("sector", "Submitter's sector", Sector.choices, by_size=False, rest_label=NOT_GIVEN),
-        _organisations(rows, total),
+        _organisations(counted.organisations, total),
     ]
     # How inquiries arrive: the website, or recorded by staff from an email, a call or a meeting. Kept
     # apart from `breakdowns` (whose order callers and the API rely on); the page and CSV show it.
@@ -288,10 +365,10 @@ def hub_metrics(*, hub, date_from=None, date_to=None, today=None):
     metrics = HubMetrics(
         hub=hub, date_from=date_from, date_to=date_to, first_week=first_week, last_week=last_week,
         total=total,
-        per_week=_per_week(rows, first_week, last_week),
+        per_week=_per_week(counted.weeks, first_week, last_week),
         breakdowns=breakdowns, statuses=statuses, funnel=funnel, outcomes=outcomes,
-        first_response=_median_working_days(rows, "first_response_at"),
-        decision=_median_working_days(rows, "decided_at"),
+        first_response=_timing(counted.first_response),
+        decision=_timing(counted.decision),
         target=Target(working_days=hub.triage_target_working_days, within=got["within"], late=got["late"],
                       missed=got["missed"]),
         sources=sources,

@@ -679,3 +679,71 @@ class SavedSearch(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class InquiryRollup(models.Model):
+    """The hub's sent inquiries counted by London day sent and by each figure the metrics page and the
+    value report show (issue 13): one compacted row per (hub, dimension, day, value).
+
+    PostgreSQL only. Nothing in Python writes these rows: triggers on intake_inquiry append a delta row
+    per changed key (InquiryRollupDelta) in the same transaction as the change, whoever makes it (a
+    service, a conditional QuerySet.update(), a delete), and `intake.rollups.rollups_compact` folds the
+    deltas in here every minute. Readers sum both tables, so a figure is right the moment a change
+    commits. SQLite keeps counting the inquiries themselves (intake.metrics)."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    dimension = models.CharField(max_length=30)
+    day = models.DateField()
+    value = models.TextField(blank=True)
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            # Readers ask for one hub's dimension over a range of days: an index-only range scan.
+            models.UniqueConstraint(fields=["hub", "dimension", "day", "value"], name="inquiry_rollup_key",
+                                    include=["n"]),
+        ]
+
+    def __str__(self):
+        return f"{self.dimension}={self.value} on {self.day}: {self.n}"
+
+
+class InquiryRollupMonth(models.Model):
+    """The same counts by calendar month sent, folded in with the day rows by the compaction, so a long
+    period reads one row per month and value, and days only at its ragged ends. Here the working-day
+    pairs (first_response, decision) are kept as the number of working days (`value`), counted in Python
+    with the bank holidays when folded: that is what bounds the medians' rows."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    dimension = models.CharField(max_length=30)
+    month = models.DateField()  # its first day
+    value = models.TextField(blank=True)
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "dimension", "month", "value"], name="inquiry_rollup_month_key",
+                                    include=["n"]),
+        ]
+
+    def __str__(self):
+        return f"{self.dimension}={self.value} in {self.month:%B %Y}: {self.n}"
+
+
+class InquiryRollupDelta(models.Model):
+    """Append-only +1/-1 rows written by the triggers: appending never waits for another transaction, so
+    concurrent submissions to one hub on one day do not queue on a shared counter row."""
+
+    id = models.BigAutoField(primary_key=True)
+    hub = models.ForeignKey(Hub, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    dimension = models.CharField(max_length=30)
+    day = models.DateField()
+    value = models.TextField(blank=True)
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["hub", "dimension", "day"], name="inquiry_rollup_delta_key",
+                                include=["value", "n"])]
+
+    def __str__(self):
+        return f"{self.dimension}={self.value} on {self.day}: {self.n:+d}"

@@ -17,3 +17,12 @@ def fetch_mailboxes():
 def purge_access_log():
     """Delete access log rows older than ACCESS_LOG_RETENTION_DAYS (daily, from beat)."""
     return inquiry_access_purge()
+
+
+@shared_task(ignore_result=True)
+def compact_rollups():
+    """Beat, every minute: fold the metrics rollups' delta rows into one row per key, so reads stay short
+    (intake.rollups.rollups_compact)."""
+    from .rollups import rollups_compact
+
+    return rollups_compact()

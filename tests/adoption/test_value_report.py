@@ -36,6 +36,7 @@ from hubportal.testing import sign_in_staff
 from hubportal.webhooks import VALUE_REPORT_PUBLISHED
 from hubportal.workdays import LONDON, is_working_day, working_days_between
 from intake.models import Inquiry
+from intake.rollups import rollups_available
 from signposting.models import Referral, ReferralProgress
 from tests.factories import UserFactory
 from tests.hubportal.test_staff_sign_in import code_for
@@ -210,7 +211,8 @@ def test_it_makes_the_same_number_of_queries_for_one_hub_or_all_and_however_much
     partner_world(hubs[0])
     with CaptureQueriesContext(connection) as large:
         value_report(hubs=hubs[:1], date_from=FROM, date_to=TO)
-    assert len(small) == len(large) == len(network) == 19
+    # On PostgreSQL the front door's funnel and two timings are one read of intake's rollups (issue 13).
+    assert len(small) == len(large) == len(network) == (17 if rollups_available() else 19)
 
 
 @pytest.mark.django_db
