@@ -192,8 +192,7 @@ def inquiry_filter(*, hub, user, filters):
     from .triage_forms import sort_ordering
 
     queue = filters.get("queue")
-    # The assignee in a query of its own: joined here, PostgreSQL would join every match before ranking them.
-    rows = (inquiry_queue(hub=hub, user=user, key=queue) if queue else hub_inquiries(hub)).prefetch_related("assignee")
+    rows = (inquiry_queue(hub=hub, user=user, key=queue) if queue else hub_inquiries(hub)).select_related("assignee")
     rows = rows.annotate(score=Subquery(
         Assessment.objects.filter(inquiry=OuterRef("pk"), is_current=True).order_by("-created_at")
         .values("score")[:1]))
@@ -224,7 +223,8 @@ def inquiry_filter(*, hub, user, filters):
                            triage_due_on__lt=timezone.localdate())
     sort = filters.get("sort")
     if filters.get("q"):
-        rows = inquiry_search(rows, filters["q"], hub=hub)
+        # The assignee in a query of its own: joined, PostgreSQL would join every match before ranking them.
+        rows = inquiry_search(rows, filters["q"], hub=hub).select_related(None).prefetch_related("assignee")
         if not sort and connection.vendor == "postgresql":
             return rows.order_by("-rank", "-submitted_at")
     if queue and not sort:

@@ -31,7 +31,9 @@ def test_it_relies_on_the_holidays_package_moving_boxing_day_2026_to_monday_28()
 def test_it_brings_an_inquiry_parked_until_a_holiday_weekend_back_on_the_next_working_day(
         client, hub, submitter, hub_lead, outbox, django_capture_on_commit_callbacks):
     with time_machine.travel(BEFORE_CHRISTMAS, tick=False):
-        inquiry = services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=hub), by=submitter)
+        # The submission's follow-up (acknowledgement, triage reminders) runs on commit, as in production.
+        with django_capture_on_commit_callbacks(execute=True):
+            inquiry = services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=hub), by=submitter)
         lead_client = sign_in_staff(client, hub_lead)
         url = reverse("intake:staff_inquiry_decide", args=[hub.slug, inquiry.reference, "park"])
         response = lead_client.post(url, {"version": inquiry.version, "until": SATURDAY.isoformat(),
