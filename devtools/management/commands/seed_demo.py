@@ -19,7 +19,6 @@ transaction (all or nothing). Inquiries get their search document as they go in.
 tuples become model instances for bulk_create. At the end `_after_bulk_load` analyses what was loaded.
 """
 
-import collections
 import datetime as dt
 import functools
 import io
@@ -28,6 +27,7 @@ import multiprocessing
 import os
 import random
 import time
+import traceback
 from collections import Counter
 from contextlib import contextmanager
 
@@ -784,28 +784,8 @@ def _generate(job):
 BLANK_REFERRAL_TEXT = {"decline_reason", "decline_details", "outcome", "outcome_details", "close_reason"}
 
 
-def _results(jobs, workers):
-    """Each job's result, in order: generated here, or by `workers` forked processes a few jobs ahead.
-
-    The jobs are made here, one at a time as results are taken (making one reserves ids, which uses
-    this process's database connection; the workers never touch the database).
-    """
-    if not workers:
-        for job in jobs:
-            yield _generate(job)
-        return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending = collections.deque()
-        for job in jobs:
-            pending.append(pool.apply_async(_generate, (job,)))
-            if len(pending) > 2 * workers:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
-
-
 class _CopyWriter:
-    """PostgreSQL: every batch goes in with COPY.
+    """PostgreSQL: every batch goes in with COPY, on the connection of the process that made it.
 
     Inquiries go through a temporary table, so their search document is computed as they go in (one
     INSERT ... SELECT, with the expression the portal uses) rather than by an UPDATE afterwards that
@@ -814,46 +794,147 @@ class _CopyWriter:
     Foreign keys: the constraint triggers would check each of ~20 million references one row at a time
     at commit (and lock each parent row once per child), most of the time of a large load. Instead the
     rows the seed points at that it did not make (users, hubs, partners, their contacts, stages) are
-    locked once, FOR KEY SHARE as the triggers would, at the start; the rows it makes point only at
-    rows made in the same batch, from ids reserved for them, so they are right by construction (and
-    any failure rolls everything back). With that, row triggers are switched off for this transaction
-    (session_replication_role, which needs a superuser: without one the triggers run, only slower).
-    A trigger-kept rollup is then brought up to date by `_after_bulk_load`.
+    locked once, FOR KEY SHARE as the triggers would, by the parent process for the whole run
+    (_hold_references); the rows a batch makes point only at rows made in the same batch, from ids
+    reserved for them, so they are right by construction (and any failure rolls everything back).
+    With that, row triggers are switched off for the transaction (session_replication_role, which
+    needs a superuser: without one the triggers run, only slower). A trigger-kept rollup is then
+    brought up to date by `_after_bulk_load`.
     """
 
     STAGING = "seed_demo_inquiry"
 
-    def __init__(self, cursor, context):
+    def __init__(self, cursor, insert):
         self.cursor, self.tables = cursor, _tables()
-        _hold_references(cursor, context)
+        self.insert, self.params = insert
+        self.seconds = Counter()  # writing each table, for the figures in docs/benchmarks.md
+        cursor.execute("SAVEPOINT seed_demo_settings")
         try:
-            with transaction.atomic():
-                cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute("RELEASE SAVEPOINT seed_demo_settings")
             self.without_triggers = True
         except DatabaseError:
+            cursor.execute("ROLLBACK TO SAVEPOINT seed_demo_settings")
             self.without_triggers = False
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.STAGING} (LIKE intake_inquiry)")
         cursor.execute(f"TRUNCATE {self.STAGING}")
+
+    @classmethod
+    def insert_sql(cls):
+        """The INSERT ... SELECT from the staging table, with the portal's search document (made in the
+        parent, where Django compiles it; the writer processes use it as text)."""
         query = Inquiry.objects.all().query
         compiler = query.get_compiler(connection=connection)
-        sql, self.params = compiler.compile(SEARCH_DOCUMENT.resolve_expression(query))
+        sql, params = compiler.compile(SEARCH_DOCUMENT.resolve_expression(query))
         sql = sql.replace(f"{connection.ops.quote_name(Inquiry._meta.db_table)}.", "")
-        columns = ", ".join(connection.ops.quote_name(c) for c in self.tables["inquiry"].copy_columns)
-        self.insert = (f"INSERT INTO intake_inquiry ({columns}, search_vector) "  # noqa: S608 - our own words
-                       f"SELECT {columns}, {sql} FROM {self.STAGING}")
+        columns = ", ".join(connection.ops.quote_name(c) for c in _tables()["inquiry"].copy_columns)
+        return (f"INSERT INTO intake_inquiry ({columns}, search_vector) "  # noqa: S608 - our own words
+                f"SELECT {columns}, {sql} FROM {cls.STAGING}"), params
 
     def write(self, data):
+        started = time.monotonic()
         copy_into(self.cursor, self.tables["inquiry"], data["inquiry"], into=self.STAGING)
         self.cursor.execute(self.insert, self.params)
         self.cursor.execute(f"TRUNCATE {self.STAGING}")
+        self.seconds["inquiry"] += time.monotonic() - started
         for key in COLUMNS:
             if key != "inquiry":
+                started = time.monotonic()
                 copy_into(self.cursor, self.tables[key], data[key])
+                self.seconds[key] += time.monotonic() - started
 
     def close(self):
         # Back to normal for whatever else the transaction does (a test's, say).
         if self.without_triggers:
             self.cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
+def _writer_process(jobs, results, decision, connection_params, insert):
+    """A worker: generates batches and COPYs them on its own connection, in one transaction that it
+    commits only when the parent says every worker has written everything (or rolls back)."""
+    import psycopg2
+
+    try:
+        db = psycopg2.connect(**connection_params)
+        with db.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+            writer = _CopyWriter(cursor, insert)
+            while (job := jobs.get()) is not None:
+                data, counts, unused = _generate(job)
+                writer.write(data)
+                results.put(("batch", counts, unused))
+            writer.close()
+            results.put(("written", writer.seconds, None))
+            if decision.get() == "commit":
+                db.commit()
+                results.put(("committed", None, None))
+            else:
+                db.rollback()
+        db.close()
+    except BaseException:  # noqa: BLE001 - whatever it was, the parent must hear of it
+        results.put(("failed", traceback.format_exc(), None))
+
+
+def _load_in_parallel(jobs, workers, *, counts, ids, progress):
+    """Batches made and written by `workers` processes, each on its own connection and transaction,
+    all committed once all have written (a failure anywhere rolls every one back).
+
+    Writing in parallel uses both cores for the database too: inserting an inquiry updates some 27
+    indexes, which is most of a large load. The parent reserves ids and hands out jobs, at most two
+    per worker ahead, and takes back the ids a batch did not use.
+    """
+    context = multiprocessing.get_context("fork")
+    job_queue, results = context.Queue(maxsize=2 * workers), context.Queue()
+    decisions = [context.Queue() for _ in range(workers)]
+    params = connection.get_connection_params()
+    processes = [context.Process(target=_writer_process, args=(job_queue, results, decisions[n], params,
+                                                                _CopyWriter.insert_sql()), daemon=True)
+                 for n in range(workers)]
+    for process in processes:
+        process.start()
+
+    def take(kind_wanted):
+        kind, first, second = results.get()
+        if kind == "failed":
+            raise CommandError(f"A seed worker failed; nothing was written:\n{first}")
+        if kind == "batch":
+            counts.update(first)
+            for key, spare in second.items():
+                ids[key].give_back(spare)
+            if progress:
+                progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
+        elif kind == "written":
+            counts.update({f"seconds writing {key}": seconds / workers for key, seconds in first.items()})
+        return kind == kind_wanted
+
+    outcome = "rollback"
+    try:
+        outstanding = 0
+        for job in jobs:
+            while outstanding >= 2 * workers:
+                outstanding -= take("batch")
+            job_queue.put(job)
+            outstanding += 1
+        for _ in processes:
+            job_queue.put(None)
+        written = 0
+        while written < workers:
+            written += take("written")
+        outcome = "commit"
+    finally:
+        if outcome == "commit":
+            for queue in decisions:
+                queue.put(outcome)
+            committed = 0
+            while committed < workers:
+                committed += take("committed")
+        for process in processes:
+            # A worker that has not committed is stopped: its connection closes and the server rolls
+            # its transaction back.
+            process.join(timeout=60 if outcome == "commit" else 0)
+            if process.is_alive():
+                process.terminate()
+                process.join()
 
 
 def _hold_references(cursor, context):
@@ -879,6 +960,7 @@ class _OrmWriter:
 
     def __init__(self, batch_size):
         self.batch_size, self.tables = batch_size, _tables()
+        self.seconds = Counter()
 
     def write(self, rows):
         for key, table in self.tables.items():
@@ -962,18 +1044,29 @@ def seed_demo(*, inquiries, hubs=None, hub_code=None, seed=1, now=None, batch_si
 
     counts = Counter()
     with transaction.atomic(), _keeping_updated_at(), connection.cursor() as cursor:
-        writer = _CopyWriter(cursor, _CONTEXT) if copy else _OrmWriter(batch_size)
-        for data, batch_counts, unused in _results(jobs(), workers):
-            writer.write(data)
-            for key, spare in unused.items():
-                ids[key].give_back(spare)
-            counts.update(batch_counts)
-            if progress:
-                progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
-        writer.close()
+        if copy:
+            _hold_references(cursor, _CONTEXT)
+        if workers:
+            _load_in_parallel(jobs(), workers, counts=counts, ids=ids, progress=progress)
+        else:
+            writer = _CopyWriter(cursor, _CopyWriter.insert_sql()) if copy else _OrmWriter(batch_size)
+            for job in jobs():
+                data, batch_counts, unused = _generate(job)
+                writer.write(data)
+                for key, spare in unused.items():
+                    ids[key].give_back(spare)
+                counts.update(batch_counts)
+                if progress:
+                    progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
+            writer.close()
+            counts.update({f"seconds writing {key}": seconds for key, seconds in writer.seconds.items()})
+        committed = time.monotonic()
     _CONTEXT.clear()
 
+    counts["seconds committing"] = time.monotonic() - committed
+    analysed = time.monotonic()
     _after_bulk_load([table.name for table in _tables().values()] + ["hubportal_user"])
+    counts["seconds analysing"] = time.monotonic() - analysed
     counts["submitters"] = len(submitters)
     return counts
 
