@@ -612,25 +612,33 @@ def _hub_partners(hubs):
 
 # --- Hubs ------------------------------------------------------------------------------------------
 
+BENCH_HUBS = 78  # BAA to BCZ: hub codes are three capitals, and BDC is a demo hub's
+
+
+def _bench_code(n):
+    return f"B{chr(ord('A') + (n - 1) // 26)}{chr(ord('A') + (n - 1) % 26)}"
+
+
 def _bench_hubs(count):
-    """`count` more active hubs (B01, B02, ... "Bench hub 01"), each with a lead, organisations and a
-    triage checklist like the demo hubs', for measuring a network of many hubs. The leads get no
-    usable password (a bench signs them in through a session), which spares a password hash each."""
+    """`count` more active hubs ("Bench hub 01" with the code BAA, "Bench hub 02" BAB, ...), each with a
+    lead, organisations and a triage checklist like the demo hubs', for measuring a network of many
+    hubs. The leads get no usable password (a bench signs them in through a session), which spares a
+    password hash each."""
     from .load_demo import CHECKLISTS
     from .load_demo import Command as LoadDemo
 
-    taken = set(Hub.objects.filter(code__regex=r"^B[0-9]{2}$").values_list("code", flat=True))
-    numbers = [n for n in range(1, 100) if f"B{n:02d}" not in taken][:count]
+    taken = set(Hub.objects.values_list("code", flat=True))
+    numbers = [n for n in range(1, BENCH_HUBS + 1) if _bench_code(n) not in taken][:count]
     if len(numbers) < count:
-        raise CommandError("There is room for 99 bench hubs (B01 to B99)")
-    leads = _ensure_users([(f"lead.b{n:02d}@example.nhs.uk",
+        raise CommandError(f"There is room for {BENCH_HUBS} bench hubs (BAA to BCZ)")
+    leads = _ensure_users([(f"lead.bench{n:02d}@example.nhs.uk",
                             f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_NAMES[(n * 13) % len(LAST_NAMES)]}")
                            for n in numbers])
-    slug, name, criteria = CHECKLISTS["DOR"]
+    _, _, criteria = CHECKLISTS["DOR"]
     for n, lead in zip(numbers, leads, strict=True):
-        hub = Hub.objects.create(code=f"B{n:02d}", slug=f"bench-hub-{n:02d}", name=f"Bench hub {n:02d}",
+        hub = Hub.objects.create(code=_bench_code(n), slug=f"bench-hub-{n:02d}", name=f"Bench hub {n:02d}",
                                  area_description=f"Bench integrated care system {n:02d}",
-                                 email=f"innovation.b{n:02d}@example.nhs.uk")
+                                 email=f"innovation.bench{n:02d}@example.nhs.uk")
         HubMembership.objects.create(hub=hub, user=lead, role=HubMembership.Role.LEAD)
         HubOrganisation.objects.bulk_create([HubOrganisation(hub=hub, name=f"Bench {n:02d} {kind}") for kind in (
             "Hospitals NHS Foundation Trust", "Community Health NHS Trust", "Integrated Care Board", "Council")])
@@ -1078,7 +1086,7 @@ class Command(BaseCommand):
         parser.add_argument("--inquiries", type=int, default=1000, help="How many inquiries to create")
         parser.add_argument("--hub", help="Only this hub (its three-letter code, e.g. DOR)")
         parser.add_argument("--hubs", type=int, help="Spread them evenly over this many active hubs, adding "
-                                                     "bench hubs (B01, B02, ...) if there are fewer")
+                                                     "bench hubs (BAA, BAB, ...) if there are fewer")
         parser.add_argument("--seed", type=int, default=1, help="Random seed: the same seed gives the same data")
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
         parser.add_argument("--workers", type=int, help="Processes generating rows (PostgreSQL; default 2 "
