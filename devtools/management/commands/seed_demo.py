@@ -868,7 +868,9 @@ def _writer_process(jobs, results, decision, connection_params, insert):
             cursor.execute("SET TIME ZONE 'UTC'")
             writer = _CopyWriter(cursor, insert)
             while (job := jobs.get()) is not None:
+                started = time.monotonic()
                 data, counts, unused = _generate(job)
+                writer.seconds["generating"] += time.monotonic() - started
                 writer.write(data)
                 results.put(("batch", counts, unused))
             writer.close()
@@ -912,7 +914,9 @@ def _load_in_parallel(jobs, workers, *, counts, ids, progress):
             if progress:
                 progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
         elif kind == "written":
-            counts.update({f"seconds writing {key}": seconds / workers for key, seconds in first.items()})
+            # Each worker's own seconds, averaged: the two work side by side.
+            counts.update({f"seconds {key if key == 'generating' else 'writing ' + key}": seconds / workers
+                           for key, seconds in first.items()})
         return kind == kind_wanted
 
     outcome = "rollback"
@@ -1026,6 +1030,7 @@ def seed_demo(*, inquiries, hubs=None, hub_code=None, seed=1, now=None, batch_si
         organisations[hub_id].append(name)
 
     # Where and when first, in date order, so each hub's references rise with time.
+    planning = time.monotonic()
     plan = _plan(rng, now, chosen, inquiries)
     years = [sent_at.astimezone(LONDON).year for sent_at, _ in plan]
     next_number = _reserve_references(Counter((hub, year) for (_, hub), year in zip(plan, years, strict=True)))
@@ -1050,7 +1055,7 @@ def seed_demo(*, inquiries, hubs=None, hub_code=None, seed=1, now=None, batch_si
             yield (batch_no, batch, ids["inquiry"].take(n), ids["case"].take(n), ids["benefit_line"].take(2 * n),
                    ids["benefit_follow_up"].take(3 * n))
 
-    counts = Counter()
+    counts = Counter({"seconds planning": time.monotonic() - planning})
     with transaction.atomic(), _keeping_updated_at(), connection.cursor() as cursor:
         if copy:
             _hold_references(cursor, _CONTEXT)
@@ -1059,7 +1064,9 @@ def seed_demo(*, inquiries, hubs=None, hub_code=None, seed=1, now=None, batch_si
         else:
             writer = _CopyWriter(cursor, _CopyWriter.insert_sql()) if copy else _OrmWriter(batch_size)
             for job in jobs():
+                started = time.monotonic()
                 data, batch_counts, unused = _generate(job)
+                writer.seconds["generating"] += time.monotonic() - started
                 writer.write(data)
                 for key, spare in unused.items():
                     ids[key].give_back(spare)
@@ -1067,7 +1074,8 @@ def seed_demo(*, inquiries, hubs=None, hub_code=None, seed=1, now=None, batch_si
                 if progress:
                     progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
             writer.close()
-            counts.update({f"seconds writing {key}": seconds for key, seconds in writer.seconds.items()})
+            counts.update({f"seconds {key if key == 'generating' else 'writing ' + key}": seconds
+                           for key, seconds in writer.seconds.items()})
         committed = time.monotonic()
     _CONTEXT.clear()
 
@@ -1112,3 +1120,7 @@ class Command(BaseCommand):
             f"{counts['cases']:,} cases in support with {counts['milestones']:,} milestones, "
             f"{counts['benefit actuals']:,} benefit actuals and {counts['surveys']:,} surveys "
             f"in {time.monotonic() - started:.1f} s."))
+        if verbosity >= 2:
+            self.stdout.write("Where the time went (per worker): " + ", ".join(
+                f"{key.removeprefix('seconds ')} {value:.1f} s" for key, value in sorted(counts.items())
+                if key.startswith("seconds ")))
