@@ -48,7 +48,7 @@ run: install ## Migrate, load demo data and start web, worker and beat (embedded
 	  "    administrator admin@example.nhs.uk (Django admin at /admin/)" \
 	  "    the code: DEBUG=1 $(PY) manage.py demo_code lead.dorset@example.nhs.uk" \
 	  "  Partner contacts sign in at /partner/sign-in/ by emailed link, e.g. ig.team@dorset.icb.example.nhs.uk" \
-	  "  More inquiries: DEBUG=1 $(PY) manage.py seed_demo --inquiries 2000" \
+	  "  More inquiries: DEBUG=1 $(PY) manage.py seed_demo --inquiries 2000 (--hubs N: over N hubs)" \
 	  "" > var/banner.txt
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 

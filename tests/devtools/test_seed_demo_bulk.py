@@ -1,0 +1,145 @@
+"""seed_demo's bulk path (issue 13): COPY on PostgreSQL (bulk_create on SQLite), --hubs, bench hubs,
+ids from the sequences, and the invariants a load that bypasses the services and triggers must keep."""
+
+import datetime as dt
+import io
+from collections import Counter, defaultdict
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import F, Q, TextField
+from django.db.models.functions import Cast
+
+from adoption.models import BenefitActual, Case, Milestone, StageVisit, Survey
+from devtools.management.commands.seed_demo import seed_demo
+from hubportal.models import Hub, HubMembership
+from intake import services
+from intake.models import InformationRequest, Inquiry, InquiryEvent
+from intake.selectors import inquiry_search
+from intake.services import SEARCH_DOCUMENT
+from signposting.models import Referral
+from tests.factories import DraftFactory
+
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+on_postgresql = pytest.mark.skipif("connection.vendor != 'postgresql'")
+
+
+def reference_number(reference):
+    return int(reference.rsplit("-", 1)[1])
+
+
+def assert_seeded_rows_hold_together(total, *, one_seed=True):
+    """What the services and the foreign-key triggers would have guaranteed, checked set by set.
+
+    `one_seed`: references rise with the time sent (two seeds date their inquiries over the same
+    months, each numbering after the other)."""
+    assert Inquiry.objects.count() == total
+    references = list(Inquiry.objects.values_list("reference", flat=True))
+    assert len(set(references)) == total
+    # Per hub and year, numbers rise with the time sent.
+    by_hub_year = defaultdict(list)
+    for reference in Inquiry.objects.order_by("submitted_at", "pk").values_list("reference", flat=True):
+        by_hub_year[reference.rsplit("-", 1)[0]].append(reference_number(reference))
+    for numbers in by_hub_year.values():
+        assert len(set(numbers)) == len(numbers)
+        assert numbers == sorted(numbers) or not one_seed
+    # Every inquiry has its timeline, starting with its creation and its sending.
+    assert not Inquiry.objects.filter(events__isnull=True).exists()
+    assert InquiryEvent.objects.filter(kind=InquiryEvent.Kind.SUBMITTED).values("inquiry").distinct().count() == total
+    # Referrals go to partners serving the inquiry's hub.
+    assert Referral.objects.exists()
+    assert not Referral.objects.filter(~Q(partner__hubs=F("inquiry__hub")) & Q(partner__serves_all_hubs=False)).exists()
+    # Every reference between seeded rows lands (the triggers that would check it were off on PostgreSQL).
+    assert not InquiryEvent.objects.filter(inquiry__isnull=True).exists()
+    assert not InformationRequest.objects.filter(inquiry__isnull=True).exists()
+    assert Case.objects.filter(inquiry__hub=F("hub")).count() == Case.objects.count() > 0
+    assert not StageVisit.objects.exclude(stage__hub=F("case__hub")).exists()
+    assert not Milestone.objects.filter(case__isnull=True).exists()
+    assert not BenefitActual.objects.exclude(line__case=F("follow_up__case")).exists()
+    assert not Survey.objects.exclude(hub=F("case__hub")).exists()
+    assert not Inquiry.objects.filter(assignee__isnull=False).exclude(assignee__hub_memberships__hub=F("hub")).exists()
+    assert Inquiry.objects.filter(status=Inquiry.Status.IN_SUPPORT).count() == Case.objects.filter(
+        inquiry__status=Inquiry.Status.IN_SUPPORT).count()
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_it_spreads_inquiries_evenly_over_the_hubs_asked_for_adding_bench_hubs_with_their_teams(submitter):
+    counts = seed_demo(inquiries=300, hubs=6, seed=21, batch_size=70)
+
+    # The four demo hubs and two bench hubs, fifty inquiries each.
+    per_hub = Counter(Inquiry.objects.values_list("hub__code", flat=True))
+    assert per_hub == {"BAA": 50, "BAB": 50, "BDC": 50, "CAP": 50, "DOR": 50, "MAN": 50}
+    bench = Hub.objects.get(code="BAA")
+    assert bench.name == "Bench hub 01" and bench.is_active and bench.organisations.count() == 4
+    assert Counter(HubMembership.objects.filter(hub=bench).values_list("role", flat=True)) == {"lead": 1, "member": 3}
+    assert bench.checklists.filter(is_active=True).exists()
+    assert_seeded_rows_hold_together(300)
+    assert counts[Inquiry.Status.CLOSED] + counts[Inquiry.Status.IN_SUPPORT] > 150
+    assert counts["events"] == InquiryEvent.objects.count()
+    assert counts["cases"] == Case.objects.count()
+
+    # The counters moved on: a submission now takes the number after the seeded ones.
+    dorset = Hub.objects.get(code="DOR")
+    year = NOW.year
+    highest = max(reference_number(r) for r in Inquiry.objects.filter(reference__startswith=f"DOR-{year}-")
+                  .values_list("reference", flat=True))
+    sent = services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=dorset), by=submitter)
+    assert sent.reference == f"DOR-{year}-{highest + 1:05d}"
+
+    # Search finds seeded inquiries (the search document is the one the portal computes).
+    found = inquiry_search(Inquiry.objects.filter(hub=dorset), "remote monitoring")
+    assert found.exists()
+    assert all("remote monitoring" in " ".join([i.title, i.problem, i.proposed_innovation]).lower()
+               for i in found)
+    if connection.vendor == "postgresql":
+        assert Inquiry.objects.annotate(document=Cast(SEARCH_DOCUMENT, TextField()),
+                                        stored=Cast("search_vector", TextField())).filter(
+            document=F("stored")).count() == 301
+
+
+@pytest.mark.django_db
+def test_asking_for_fewer_hubs_than_exist_uses_the_first_by_code_and_makes_none():
+    call_command("load_demo", stdout=io.StringIO())
+    seed_demo(inquiries=90, hubs=3, seed=22, now=NOW)
+
+    assert Counter(Inquiry.objects.values_list("hub__code", flat=True)) == {"BDC": 30, "CAP": 30, "DOR": 30}
+    assert Hub.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_hubs_and_a_hub_code_together_or_no_hubs_are_refused():
+    call_command("load_demo", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="not both"):
+        seed_demo(inquiries=5, hubs=2, hub_code="DOR")
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("seed_demo", inquiries=5, hubs=0)
+    assert Inquiry.objects.count() == 0
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_the_load_leaves_the_triggers_on_for_the_rest_of_the_transaction():
+    seed_demo(inquiries=50, hub_code=None, seed=23, now=NOW)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_writer_processes_write_what_one_process_writes_for_the_same_seed():
+    # Worker processes commit on their own connections, hence a test that really commits.
+    seed_demo(inquiries=240, hub_code="MAN", seed=24, now=NOW, workers=2, batch_size=40)
+    first = list(Inquiry.objects.order_by("pk").values_list("title", "submitted_at", "status", "organisation"))
+    events = InquiryEvent.objects.count()
+
+    seed_demo(inquiries=240, hub_code="MAN", seed=24, now=NOW, workers=0, batch_size=40)
+
+    second = list(Inquiry.objects.order_by("pk").values_list("title", "submitted_at", "status", "organisation"))[240:]
+    assert second == first
+    assert InquiryEvent.objects.count() == 2 * events
+    assert_seeded_rows_hold_together(480, one_seed=False)
