@@ -138,6 +138,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["hub", "status", "stage"], name="case_hub_board"),
             models.Index(fields=["hub", "started_at"], name="case_hub_started"),
+            # A hub's cases by id alone: the value report joins benefits and visits to them (issue 11/13).
+            models.Index(fields=["hub", "id"], name="case_hub_ids"),
         ]
 
     def __str__(self):

@@ -154,6 +154,9 @@ class Inquiry(models.Model):
                          condition=Q(status="submitted", first_response_at__isnull=True)),
             models.Index(fields=["hub", "parked_until", "id"], name="inquiry_queue_parked",
                          condition=Q(status__in=OPEN_STATUSES, parked_until__isnull=False)),
+            # A hub's inquiry ids from the index alone (an index-only scan): the value report's referral
+            # figures join referrals to the hub's inquiries through it instead of reading 25,000 rows.
+            models.Index(fields=["hub", "id"], name="inquiry_hub_ids"),
             # The retention job's two questions: closed long ago and not yet anonymised; drafts untouched.
             models.Index(fields=["hub", "closed_at"], name="inquiry_retention_closed",
                          condition=Q(status="closed", anonymised_at__isnull=True)),
