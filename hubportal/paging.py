@@ -36,5 +36,5 @@ class CappedPaginator(Paginator):
     cap = COUNT_CAP
 
     @cached_property
-    def count(self) -> CappedCount:  # type: ignore[override]
+    def count(self) -> CappedCount:
         return CappedCount(capped_count(self.object_list, self.cap), self.cap)

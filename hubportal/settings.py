@@ -491,9 +491,10 @@ else:
         # Publishing with Redis down fails at once instead of retrying the connection for seconds
         # (CELERY_TASK_PUBLISH_RETRY does not cover connecting): the outbox sweep re-drives the row.
         "max_retries": 0,
-        # A worker started with -Q urgent,celery takes the urgent queue first whenever it has a message:
-        # kombu's default, round_robin, would serve the two queues in turn.
-        "queue_order_strategy": "priority",
+        # No queue_order_strategy: kombu's "priority" orders the queues as a Python set does (by hash seed),
+        # so it put `celery` first in some runs (commit 25fac32). Its default, round robin, takes the urgent
+        # queue in turn, so a sign-in link waits behind at most what is in hand; the worker-urgent service
+        # (docker-compose) takes only `urgent` for when every other slot is busy.
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

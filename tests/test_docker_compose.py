@@ -260,14 +260,14 @@ def test_the_worker_takes_the_urgent_queue_before_the_default_one():
         assert command[command.index("-Q") + 1] == f"{URGENT_QUEUE},{NORMAL_QUEUE}"
 
 
-def test_a_second_worker_takes_only_the_urgent_queue_and_redis_serves_queues_in_the_order_named(tmp_path):
+def test_a_second_worker_takes_only_the_urgent_queue_and_redis_serves_queues_in_turn(tmp_path):
     from hubportal.outbox import URGENT_QUEUE
 
     command = command_of("worker-urgent")
     assert command[command.index("-Q") + 1] == URGENT_QUEUE
     # Its own node name, so two workers on one host do not clash.
     assert command[command.index("-n") + 1].startswith(f"{URGENT_QUEUE}@")
-    # With Redis (compose, production) kombu asks for -Q's queues in that order, not in turn.
+    # kombu's "priority" queue order goes by hash seed (commit 25fac32): the settings leave round robin.
     probe = ("import json, django; django.setup(); from django.conf import settings as s;"
              "print(json.dumps(s.CELERY_BROKER_TRANSPORT_OPTIONS.get('queue_order_strategy')))")
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "hubportal.settings",
@@ -275,4 +275,4 @@ def test_a_second_worker_takes_only_the_urgent_queue_and_redis_serves_queues_in_
     result = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True,
                             timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == "priority"
+    assert json.loads(result.stdout.strip().splitlines()[-1]) is None
