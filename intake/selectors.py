@@ -5,8 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
-from django.db import connection
-from django.db.models import Count, F, Func, OuterRef, Q, Subquery
+from django.db import connection, connections
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -164,19 +164,23 @@ def hub_search_document():
                 output_field=SearchVectorField())
 
 
-def inquiry_search(rows, text, *, hub=None):
-    """Full-text search over title and text: PostgreSQL's websearch syntax, ranked; LIKE on SQLite.
+def inquiry_search(rows, text, *, hub):
+    """A hub's full-text search over title and text: PostgreSQL's websearch syntax, ranked; LIKE on SQLite.
 
-    With `hub`, the hub's word is part of the query and of the document searched (hub_search_document), so
-    the index answers for that hub alone; `rows` must still be that hub's.
+    The hub's word is part of the query and of the document searched (hub_search_document), so the index
+    answers for that hub alone; `rows` must still be that hub's.
     """
     text = text.strip()
     if not text:
         return rows
     if connection.vendor == "postgresql":
+        # Words that are all stop words ("the", "and") make an empty query, and "nothing AND the hub's word"
+        # would be every inquiry of the hub: such a search finds nothing, as it did before.
+        with connections[rows.db].cursor() as cursor:
+            cursor.execute("SELECT numnode(websearch_to_tsquery('english', %s))", [text])
+            if not cursor.fetchone()[0]:
+                return rows.annotate(rank=Value(0.0)).none()  # the list orders by rank
         query = SearchQuery(text, search_type="websearch", config="english")
-        if hub is None:
-            return rows.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
         query = query & SearchQuery(f"{SEARCH_HUB_WORD_PREFIX}{hub.pk}", search_type="raw", config="simple")
         return (rows.annotate(document=hub_search_document()).filter(document=query)
                 .annotate(rank=SearchRank(hub_search_document(), query)))

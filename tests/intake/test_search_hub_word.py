@@ -53,3 +53,10 @@ def test_a_search_finds_this_hubs_matches_ranked_and_never_another_hubs(lead_cli
     assert elsewhere.reference not in found
     assert set(found) <= {in_title.reference, other_words.reference}
     assert Inquiry.objects.filter(pk=elsewhere.pk, search_vector__isnull=False).exists()
+
+
+def test_a_search_of_only_stop_words_finds_nothing_rather_than_the_whole_hub(lead_client, hub):
+    send(hub, "The remote monitoring of the heart")
+    response = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]), {"q": "the and"})
+    assert list(response.context["page"].object_list) == []
+    assert "<strong>0</strong> inquiries" in response.content.decode()
