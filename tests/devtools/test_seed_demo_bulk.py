@@ -90,7 +90,7 @@ def test_it_spreads_inquiries_evenly_over_the_hubs_asked_for_adding_bench_hubs_w
     assert sent.reference == f"DOR-{year}-{highest + 1:05d}"
 
     # Search finds seeded inquiries (the search document is the one the portal computes).
-    found = inquiry_search(Inquiry.objects.filter(hub=dorset), "remote monitoring")
+    found = inquiry_search(Inquiry.objects.filter(hub=dorset), "remote monitoring", hub=dorset)
     assert found.exists()
     assert all("remote monitoring" in " ".join([i.title, i.problem, i.proposed_innovation]).lower()
                for i in found)
