@@ -53,7 +53,9 @@ def test_a_dashboard_card_says_more_than_its_cap(lead_client, hub, monkeypatch):
     response = lead_client.get(reverse("intake:staff_dashboard", args=[hub.slug]))
     new = next(q for q in response.context["queues"] if q["key"] == "new")
     assert (new["count"], new["count"].capped) == (3, True)
-    assert "New and unassigned: more than 3</h2>" in response.content.decode()
+    page = response.content.decode()
+    assert "New and unassigned: more than 3</h2>" in page
+    assert "See all (more than 3)<span" in page
     assert Inquiry.objects.filter(hub=hub).count() == 4
 
 
