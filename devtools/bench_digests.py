@@ -74,7 +74,7 @@ def _give_partners_waiting_referrals(partners, Referral):
                      .order_by("-submitted_at")[:len(partners)])
     sender = User.objects.filter(hub_memberships__isnull=False).first()
     Referral.objects.bulk_create(
-        Referral(inquiry=inquiry, partner=partner, sent_by=sender) for inquiry, partner in zip(inquiries, partners, strict=False))
+        Referral(inquiry=inquiry, hub_id=inquiry.hub_id, partner=partner, sent_by=sender) for inquiry, partner in zip(inquiries, partners, strict=False))
 
 
 def format_digest_figures(figures):

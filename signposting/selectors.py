@@ -215,25 +215,25 @@ def partner_names(partner_ids):
 # --- The value report's referral figures (issue 11, part B reads these; one query each) ---------------
 
 def report_decline_reasons(*, hub_ids, start, end):
-    """Declines and hand-backs in [start, end), by hub and coded reason: [{inquiry__hub_id, kind, reason, n}]
+    """Declines and hand-backs in [start, end), by hub and coded reason: [{hub_id, kind, reason, n}]
     with kind "declined" or "handed_back". Two aggregate queries."""
-    declined = (Referral.objects.filter(inquiry__hub_id__in=hub_ids, declined_at__gte=start, declined_at__lt=end)
-                .order_by().values("inquiry__hub_id", "decline_reason").annotate(n=Count("pk")))
-    handed = (Referral.objects.filter(inquiry__hub_id__in=hub_ids, handed_back_at__gte=start, handed_back_at__lt=end)
-              .order_by().values("inquiry__hub_id", "hand_back_reason").annotate(n=Count("pk")))
-    rows = [{"inquiry__hub_id": r["inquiry__hub_id"], "kind": "declined", "reason": r["decline_reason"], "n": r["n"]}
+    declined = (Referral.objects.filter(hub_id__in=hub_ids, declined_at__gte=start, declined_at__lt=end)
+                .order_by().values("hub_id", "decline_reason").annotate(n=Count("pk")))
+    handed = (Referral.objects.filter(hub_id__in=hub_ids, handed_back_at__gte=start, handed_back_at__lt=end)
+              .order_by().values("hub_id", "hand_back_reason").annotate(n=Count("pk")))
+    rows = [{"hub_id": r["hub_id"], "kind": "declined", "reason": r["decline_reason"], "n": r["n"]}
             for r in declined]
-    rows += [{"inquiry__hub_id": r["inquiry__hub_id"], "kind": "handed_back", "reason": r["hand_back_reason"],
+    rows += [{"hub_id": r["hub_id"], "kind": "handed_back", "reason": r["hand_back_reason"],
               "n": r["n"]} for r in handed]
-    return sorted(rows, key=lambda r: (r["inquiry__hub_id"], r["kind"], r["reason"]))
+    return sorted(rows, key=lambda r: (r["hub_id"], r["kind"], r["reason"]))
 
 
 def report_referrals_by_partner(*, hub_ids, start, end):
     """Referrals sent in [start, end), per hub and partner: how many were sent, accepted, declined, handed
-    back, and progress updates asked for and given: [{inquiry__hub_id, partner_id, partner__name, sent,
+    back, and progress updates asked for and given: [{hub_id, partner_id, partner__name, sent,
     accepted, declined, handed_back, progress_asked, progress_given}]. One query."""
-    return list(Referral.objects.filter(inquiry__hub_id__in=hub_ids, sent_at__gte=start, sent_at__lt=end)
-                .order_by().values("inquiry__hub_id", "partner_id", "partner__name")
+    return list(Referral.objects.filter(hub_id__in=hub_ids, sent_at__gte=start, sent_at__lt=end)
+                .order_by().values("hub_id", "partner_id", "partner__name")
                 .annotate(sent=Count("pk", distinct=True),
                           accepted=Count("pk", distinct=True, filter=Q(accepted_at__isnull=False)),
                           declined=Count("pk", distinct=True, filter=Q(declined_at__isnull=False)),
@@ -241,7 +241,7 @@ def report_referrals_by_partner(*, hub_ids, start, end):
                           progress_asked=Count("progress_updates", distinct=True),
                           progress_given=Count("progress_updates", distinct=True,
                                                filter=Q(progress_updates__answered_at__isnull=False)))
-                .order_by("inquiry__hub_id", "partner__name"))
+                .order_by("hub_id", "partner__name"))
 
 
 def partner_records(partner_ids):
@@ -257,10 +257,10 @@ def referrals_to_partner_for_hub(*, partner, hub):
 
 def report_in_kind(*, hub_ids, start, end):
     """In-kind support partners recorded in progress updates answered in [start, end), per hub and partner:
-    [{referral__inquiry__hub_id, referral__partner__name, updates, hours, value}] (Decimals). One query."""
+    [{referral__hub_id, referral__partner__name, updates, hours, value}] (Decimals). One query."""
     given = Q(in_kind_hours__isnull=False) | Q(in_kind_value__isnull=False) | ~Q(in_kind_description="")
-    return list(ReferralProgress.objects.filter(given, referral__inquiry__hub_id__in=hub_ids,
+    return list(ReferralProgress.objects.filter(given, referral__hub_id__in=hub_ids,
                                                 answered_at__gte=start, answered_at__lt=end)
-                .order_by().values("referral__inquiry__hub_id", "referral__partner__name")
+                .order_by().values("referral__hub_id", "referral__partner__name")
                 .annotate(updates=Count("pk"), hours=Sum("in_kind_hours"), value=Sum("in_kind_value"))
-                .order_by("referral__inquiry__hub_id", "referral__partner__name"))
+                .order_by("referral__hub_id", "referral__partner__name"))

@@ -51,6 +51,8 @@ def assert_seeded_rows_hold_together(total, *, one_seed=True):
     # Referrals go to partners serving the inquiry's hub.
     assert Referral.objects.exists()
     assert not Referral.objects.filter(~Q(partner__hubs=F("inquiry__hub")) & Q(partner__serves_all_hubs=False)).exists()
+    # Each carries its inquiry's hub (the value report reads referrals by it).
+    assert not Referral.objects.exclude(hub=F("inquiry__hub")).exists()
     # Every reference between seeded rows lands (the triggers that would check it were off on PostgreSQL).
     assert not InquiryEvent.objects.filter(inquiry__isnull=True).exists()
     assert not InformationRequest.objects.filter(inquiry__isnull=True).exists()

@@ -20,6 +20,15 @@ def referral(inquiry, partner, partner_contact, hub_lead):
     return services.referral_send(inquiry=inquiry, partner=partner, by=hub_lead, message="Please evaluate")
 
 
+@pytest.mark.django_db
+def test_a_referral_carries_its_inquirys_hub(referral, inquiry, partner, hub_lead):
+    assert Referral.objects.get(pk=referral.pk).hub_id == inquiry.hub_id
+    # However it is made: a referral saved without a hub takes its inquiry's.
+    other = Referral(inquiry=inquiry, partner=partner, sent_by=hub_lead, status=Referral.Status.DECLINED)
+    other.save()
+    assert Referral.objects.get(pk=other.pk).hub_id == inquiry.hub_id
+
+
 def _events(inquiry, kind):
     return list(InquiryEvent.objects.filter(inquiry=inquiry, kind=kind))
 

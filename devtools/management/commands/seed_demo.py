@@ -682,7 +682,7 @@ COLUMNS = {
     "information_request": (InformationRequest, [
         "inquiry_id", "requested_by_id", "question", "requested_at", "answer", "answered_at"]),
     "referral": (Referral, [
-        "inquiry_id", "updated_at", "partner_id", "status", "sent_by_id", "sent_at", "message", "viewed_at",
+        "inquiry_id", "hub_id", "updated_at", "partner_id", "status", "sent_by_id", "sent_at", "message", "viewed_at",
         "accepted_at", "accepted_by_id", "declined_at", "declined_by_id", "decline_reason", "decline_details",
         "completed_at", "completed_by_id", "outcome", "outcome_details", "closed_at", "close_reason"]),
     "case": (Case, ["id", "inquiry_id", "hub_id", "stage_id", "status", "started_at", "stage_entered_at",
@@ -699,7 +699,7 @@ COUNTED = {"event": "events", "information_request": "information requests", "re
            "case": "cases", "milestone": "milestones", "benefit_line": "benefit lines",
            "benefit_actual": "benefit actuals", "survey": "surveys"}
 REFERRAL_FIELDS = [name[:-3] if name.endswith("_by_id") or name == "partner_id" else name
-                   for name in COLUMNS["referral"][1][2:]]
+                   for name in COLUMNS["referral"][1][3:]]
 
 
 @functools.cache
@@ -772,7 +772,7 @@ def _generate(job):
                                        for by, question, asked, answer, answered in story.requests]
         for fields in story.referrals:
             values = [fields.get(name) for name in REFERRAL_FIELDS]
-            out["referral"].append((inquiry_id, max(v for k, v in fields.items() if k.endswith("_at")), *(
+            out["referral"].append((inquiry_id, hub_id, max(v for k, v in fields.items() if k.endswith("_at")), *(
                 v.pk if isinstance(v, models.Model) else ("" if v is None and name in BLANK_REFERRAL_TEXT else v)
                 for name, v in zip(REFERRAL_FIELDS, values, strict=True))))
         support_at = next((when for kind, _, when, _, _ in events if kind == K.SUPPORT_STARTED), None)
