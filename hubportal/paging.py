@@ -15,7 +15,9 @@ COUNT_CAP = 10_000
 
 def capped_count(rows, cap: int = COUNT_CAP) -> int:
     """How many rows there are, counting no further than cap + 1 (so "cap + 1" means "more than cap")."""
-    return rows.order_by()[: cap + 1].count()
+    # Only the key is selected: the list's annotations (a checklist score subquery per row, a search
+    # rank) and joins are work the count does not need (6.4 -> 1 ms at 250,000 a hub). Filters on them stay.
+    return rows.order_by().values("pk")[: cap + 1].count()
 
 
 class CappedCount(int):

@@ -159,3 +159,21 @@ def test_beat_runs_the_purge_daily_and_the_task_purges(inquiry):
     InquiryAccess.objects.create(inquiry=inquiry, actor_kind="staff", who="A", what="case page",
                                  created_at=timezone.now() - dt.timedelta(days=10 * 365))
     assert purge_access_log() == 1
+
+
+def test_deleting_an_inquiry_or_a_user_still_reaches_their_rows_without_database_keys(client, hub_member, inquiry):
+    # The keys carry no database constraint (the export's cost, intake 0023): Django's collector does
+    # what the constraint's ON DELETE would have done.
+    sign_in_staff(client, hub_member)
+    client.get(_case(inquiry))
+    [row] = InquiryAccess.objects.filter(inquiry=inquiry)
+    assert row.user_id == hub_member.pk
+    client.logout()
+    hub_member.delete()
+    row.refresh_from_db()
+    assert row.user_id is None and row.who  # the row still says who it was
+    other = SubmittedFactory(hub=inquiry.hub)
+    InquiryAccess.objects.create(inquiry=other, actor_kind=InquiryAccess.Actor.STAFF, who="Someone", what="case page")
+    other.delete()
+    assert not InquiryAccess.objects.filter(inquiry_id=other.pk).exists()
+    assert InquiryAccess.objects.filter(pk=row.pk).exists()

@@ -59,3 +59,17 @@ def test_a_dashboard_card_says_more_than_its_cap(lead_client, hub, monkeypatch):
     assert Inquiry.objects.filter(hub=hub).count() == 4
 
 
+
+
+@pytest.mark.django_db
+def test_the_capped_count_selects_only_the_key_not_the_lists_annotations(hub, hub_lead):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    submit_many(hub, 3)
+    rows = selectors.inquiry_filter(hub=hub, user=hub_lead, filters={"status": ["submitted"], "sort": "due"})
+    with CaptureQueriesContext(connection) as queries:
+        assert capped_count(rows, cap=10) == 3
+    [count] = queries.captured_queries
+    # The checklist score (a subquery per row) and the assignee's join are the list's, not the count's.
+    assert "intake_assessment" not in count["sql"] and "hubportal_user" not in count["sql"]
