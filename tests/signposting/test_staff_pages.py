@@ -283,6 +283,8 @@ def test_the_panel_issues_the_same_queries_however_many_referrals_and_questions(
 
     referral = services.referral_send(inquiry=inquiry, partner=partner, by=hub_lead)
     services.referral_ask(referral=referral, contact=partner_contact, question="When?")
+    # Answered, so the contacts who answered are read here too (one query for all, when there are any).
+    services.referral_decline(referral=referral, contact=partner_contact, reason="out_of_scope")
     small = render()
     for n in range(6):
         other = PartnerFactory(name=f"Partner {n}", hubs=[hub])
@@ -292,3 +294,29 @@ def test_the_panel_issues_the_same_queries_however_many_referrals_and_questions(
         services.referral_ask(referral=sent, contact=contact, question="Why?")
         services.referral_decline(referral=sent, contact=contact, reason="no_capacity")
     assert render() == small
+
+
+@pytest.mark.django_db
+def test_the_panel_names_who_answered_and_what_was_re_routed_from_and_to(inquiry, partner, partner_contact,
+                                                                         other_partner, hub_lead):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.partners.factories import PartnerContactFactory
+
+    PartnerContactFactory(partner=other_partner)
+    first = services.referral_send(inquiry=inquiry, partner=partner, by=hub_lead)
+    services.referral_decline(referral=first, contact=partner_contact, reason="no_capacity")
+    second = services.referral_reroute(referral=first, partner=other_partner, by=hub_lead)
+    with CaptureQueriesContext(connection) as queries:
+        panel = triage_panel(inquiry=inquiry, membership=_membership(hub_lead))
+        html = render_to_string("signposting/_triage_panel.html",
+                                {"inquiry": inquiry, "membership": _membership(hub_lead), "panel": panel})
+    by_pk = {r.pk: r for r in panel.referrals}
+    assert by_pk[first.pk].declined_by == partner_contact and by_pk[first.pk].rerouted_to.pk == second.pk
+    assert by_pk[second.pk].rerouted_from.pk == first.pk and by_pk[second.pk].declined_by is None
+    assert f"by {partner_contact.name}" in html
+    assert f"Re-routed to {other_partner.name}" in html and f"instead of {partner.name}" in html
+    # Read from the referrals already fetched: no query per referral for contacts or re-routes.
+    assert not [q for q in queries.captured_queries
+                if '"signposting_referral"."id" =' in q["sql"] or '"partners_partnercontact"."id" =' in q["sql"]]
