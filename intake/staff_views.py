@@ -13,7 +13,9 @@ from array import array
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, TextField
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -270,14 +272,33 @@ def _from_json(read):
     return lambda text: read(None if text is None else json.loads(text))
 
 
-def _export_formatters(hub):
+# The date-time columns, which PostgreSQL writes as the cells themselves (_database_uk_datetime).
+_DATETIME_COLUMNS = tuple(name for _, name, read in EXPORT_COLUMNS if read is _uk_datetime)
+
+
+def _database_uk_datetime(name):
+    """The cell _uk_datetime writes, made by PostgreSQL: London time as "DD/MM/YYYY HH:MM", NULL for none.
+    Python then builds no timezone-aware datetime per cell, nor converts and formats it (about a third
+    of the export's Python time for its three date-time columns)."""
+    return Func(Value(timezone.get_current_timezone_name()), F(name), output_field=TextField(),
+                template="to_char(timezone(%(expressions)s), 'DD/MM/YYYY HH24:MI')")
+
+
+def _given_text(column):
+    return [text or "" for text in column]
+
+
+def _export_formatters(hub, *, database_dates=False):
     """One function per column, turning a column of values into its cells (the same as csv_safe(read(v))
-    cell by cell, the rule EXPORT_COLUMNS states, which the byte-for-byte test holds them to)."""
+    cell by cell, the rule EXPORT_COLUMNS states, which the byte-for-byte test holds them to).
+    database_dates: the date-time columns come as their cells already (_database_uk_datetime)."""
     from hubportal.taxonomy import theme_lookup
 
     formatters = []
     for _heading, field_name, read in EXPORT_COLUMNS:
-        if field_name == "themes":
+        if field_name in _DATETIME_COLUMNS and database_dates:
+            formatters.append(_given_text)
+        elif field_name == "themes":
             # Themes: the national ones and this hub's own priorities, retired ones too (issue 10).
             formatters.append(_remembered(_from_json(_labels(theme_lookup(hub).items()))))
         elif field_name in _JSON_COLUMNS:
@@ -302,13 +323,23 @@ def _export_chunks(rows, chunk_size):
     lose the list's order (newest first, by due date, by checklist score...), which the export keeps.
     A row deleted between the two reads is left out; one changed meanwhile shows its new values.
     """
+    postgresql = connections[rows.db].vendor == "postgresql"
     as_text = {f"{name}_json": Cast(name, output_field=TextField()) for name in _JSON_COLUMNS}
-    fields = [f"{name}_json" if name in _JSON_COLUMNS else name for _, name, _ in EXPORT_COLUMNS]
+    if postgresql:
+        as_text |= {f"{name}_uk": _database_uk_datetime(name) for name in _DATETIME_COLUMNS}
+    fields = [f"{name}_json" if name in _JSON_COLUMNS else f"{name}_uk" if postgresql and name in _DATETIME_COLUMNS
+              else name for _, name, _ in EXPORT_COLUMNS]
     order = array("q", rows.values_list("pk", flat=True).iterator(chunk_size=10 * chunk_size))
+    table = connections[rows.db].ops.quote_name(Inquiry._meta.db_table)
     for start in range(0, len(order), chunk_size):
         wanted = order[start:start + chunk_size]
-        found = {row[-1]: row for row in Inquiry.objects.filter(pk__in=wanted).order_by().annotate(**as_text)
-                 .values_list(*fields, "pk")}
+        if postgresql:
+            # One array parameter: "pk IN (...)" made Django prepare 2,000 parameters a chunk.
+            chunk = Inquiry.objects.filter(RawSQL(f'{table}."id" = ANY(%s)', (list(wanted),),  # noqa: S611 (our table, values as a parameter)
+                                                  output_field=BooleanField()))
+        else:
+            chunk = Inquiry.objects.filter(pk__in=wanted)
+        found = {row[-1]: row for row in chunk.order_by().annotate(**as_text).values_list(*fields, "pk")}
         yield [found[pk] for pk in wanted if pk in found]
 
 
@@ -321,7 +352,7 @@ def inquiry_export(request, membership):
     hub = membership.hub
     filters = InquiryFilterForm(request.GET, hub=hub).filters()
     rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
-    formatters = _export_formatters(hub)
+    formatters = _export_formatters(hub, database_dates=connections[rows.db].vendor == "postgresql")
     chunk_size = EXPORT_CHUNK
 
     def lines():
