@@ -150,7 +150,23 @@ class Case(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
-class StageVisit(models.Model):
+class _OfTheCasesHub(models.Model):
+    """A row of a case that also carries the case's hub (copied when the row is made; a case never
+    changes hub), so the value report reads one hub's rows by index instead of joining every hub's to
+    the hub's cases (issue 11 at a network of 1,000,000 inquiries)."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.hub_id is None and self.case_id is not None:
+            self.hub_id = self.case.hub_id
+        super().save(*args, **kwargs)
+
+
+class StageVisit(_OfTheCasesHub):
     """A case's time in one stage: time in stage and stage progression for the value report."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="visits")
@@ -162,7 +178,8 @@ class StageVisit(models.Model):
         ordering = ["entered_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["case"], condition=Q(left_at__isnull=True),
                                                name="one_current_stage_visit")]
-        indexes = [models.Index(fields=["stage", "entered_at"], name="stage_visit_stage")]
+        indexes = [models.Index(fields=["stage", "entered_at"], name="stage_visit_stage"),
+                   models.Index(fields=["hub", "left_at"], name="stage_visit_hub_left")]
 
     def __str__(self):
         return f"{self.case} in {self.stage} from {self.entered_at:%Y-%m-%d}"
@@ -195,7 +212,7 @@ class GateDecision(models.Model):
         return f"{self.get_decision_display()} ({self.case})"
 
 
-class Milestone(models.Model):
+class Milestone(_OfTheCasesHub):
     """A thing a case must reach in a stage, by a date, with an owner; reminded like other deadlines."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -212,7 +229,8 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["due_on", "pk"]
-        indexes = [models.Index(fields=["case", "due_on"], name="milestone_case_due")]
+        indexes = [models.Index(fields=["case", "due_on"], name="milestone_case_due"),
+                   models.Index(fields=["hub", "due_on"], name="milestone_hub_due")]
 
     def __str__(self):
         return self.title
@@ -251,7 +269,7 @@ class BenefitLine(models.Model):
         return f"{self.measure} ({self.get_unit_display()})"
 
 
-class BenefitFollowUp(models.Model):
+class BenefitFollowUp(_OfTheCasesHub):
     """One follow-up of a case's benefits, N months after it entered the benefits stage."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -264,6 +282,7 @@ class BenefitFollowUp(models.Model):
     class Meta:
         ordering = ["due_on", "pk"]
         constraints = [models.UniqueConstraint(fields=["case", "months"], name="follow_up_once_per_month")]
+        indexes = [models.Index(fields=["hub", "due_on"], name="follow_up_hub_due")]
 
     def __str__(self):
         return f"{self.months}-month follow-up of {self.case}"

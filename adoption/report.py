@@ -368,7 +368,7 @@ def hub_report(figures: _Figures, hubs: list[Hub], *, label: str, code: str) -> 
                             note="Progress, hold, park, stop (and close) and resume, from the stage decided on."))
 
     visits: dict[tuple, dict] = {}
-    for r in _of(figures.time_in_stage, ids, "case__hub_id"):
+    for r in _of(figures.time_in_stage, ids, "hub_id"):
         entry = visits.setdefault((r["stage__position"], r["stage__name"]),
                                   {"visits": 0, "still_in": 0, "spent": dt.timedelta(0), "longest": dt.timedelta(0)})
         entry["visits"] += r["visits"]
@@ -400,19 +400,19 @@ def hub_report(figures: _Figures, hubs: list[Hub], *, label: str, code: str) -> 
     # Benefits: baseline, target and latest actual, summed where measure and unit agree, then by unit.
     units = dict(BenefitLine.Unit.choices)
     fields = ("lines", "baseline", "target", "actual")
-    summed = _sum_by(_of(figures.benefits, ids, "case__hub_id"), ("measure", "unit"), fields)
+    summed = _sum_by(_of(figures.benefits, ids, "hub_id"), ("measure", "unit"), fields)
     rows = [(f"{measure} ({units.get(unit, unit)})", [_number(r[f]) for f in fields])
             for (measure, unit), r in sorted(summed.items())]
     sections.append(Section("benefits", "Benefits: baseline, actual and target", ["Lines", "Baseline", "Target", "Actual"],
                             rows, note="Lines with an actual recorded at a follow-up due in the period (the latest), "
                                        "summed where the measure and unit agree."))
     # By unit, from the same rows (sums add up; one query fewer than report_benefit_units).
-    summed = _sum_by(_of(figures.benefits, ids, "case__hub_id"), ("unit",), fields)
+    summed = _sum_by(_of(figures.benefits, ids, "hub_id"), ("unit",), fields)
     rows = [(units.get(unit, unit), [_number(r[f]) for f in fields]) for (unit,), r in sorted(summed.items())]
     sections.append(Section("benefit_units", "Benefits summed by unit", ["Lines", "Baseline", "Target", "Actual"], rows,
                             note="Every measure in the same unit added together."))
-    follow = _sum_by(_of(figures.follow_ups, ids, "case__hub_id"), (), ("due", "recorded")).get((), {})
-    miles = _sum_by(_of(figures.milestones, ids, "case__hub_id"), (), ("due", "reached", "overdue")).get((), {})
+    follow = _sum_by(_of(figures.follow_ups, ids, "hub_id"), (), ("due", "recorded")).get((), {})
+    miles = _sum_by(_of(figures.milestones, ids, "hub_id"), (), ("due", "reached", "overdue")).get((), {})
     sections.append(Section("follow_through", "Follow-ups and milestones", ["Number"], [
         ("Benefit follow-ups due in the period", [follow.get("due") or 0]),
         ("Benefit follow-ups recorded", [follow.get("recorded") or 0]),

@@ -52,12 +52,13 @@ def case_rows(rng, *, now, out, ids, inquiry_id, hub_id, path, support_at, statu
                         email, closed_at, reached, review_on))
     for index in range(reached + 1):
         left = entries[index + 1] if index < reached else closed_at
-        out["stage_visit"].append((case_id, path[index].pk, entries[index], left))
+        out["stage_visit"].append((case_id, path[index].pk, entries[index], left, hub_id))
     for title in rng.sample(MILESTONES, 2):
         due = (entries[-1] + dt.timedelta(days=rng.randint(14, 120))).date()
         done = due < now.date() and rng.random() < 0.7
         out["milestone"].append((case_id, path[reached].pk, title, "Project lead", due,
-                                 dt.datetime.combine(due, dt.time(12), tzinfo=dt.UTC) if done else None, entries[-1]))
+                                 dt.datetime.combine(due, dt.time(12), tzinfo=dt.UTC) if done else None, entries[-1],
+                                 hub_id))
     if reached >= 1:
         lines = []
         for measure, unit, baseline, target in rng.sample(BENEFITS, 2):
@@ -78,7 +79,7 @@ def case_rows(rng, *, now, out, ids, inquiry_id, hub_id, path, support_at, statu
                                  * Decimal(str(round(rng.uniform(0.6, 1.2), 2))))
                         value = (baseline + (target - baseline) * share).quantize(Decimal("0.01"))
                         out["benefit_actual"].append((follow_up_id, line_id, value, email, recorded_at))
-                out["benefit_follow_up"].append((follow_up_id, case_id, months, due, recorded_at))
+                out["benefit_follow_up"].append((follow_up_id, case_id, months, due, recorded_at, hub_id))
     if closed_at is not None:
         answered = rng.random() < 0.6
         out["survey"].append((case_id, hub_id, closed_at,

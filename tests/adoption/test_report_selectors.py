@@ -133,3 +133,16 @@ def test_declines_and_hand_backs_are_counted_by_coded_reason(hub, hub_lead, subm
         partners = signposting_selectors.report_referrals_by_partner(hub_ids=[hub.pk], start=START, end=END)
     assert [(r["partner__name"], r["sent"], r["accepted"], r["declined"], r["handed_back"]) for r in partners] == [
         ("Wessex", 4, 1, 3, 1)]
+
+
+@pytest.mark.django_db
+def test_a_cases_visits_milestones_and_follow_ups_carry_its_hub(figures, hub):
+    from django.db.models import F
+
+    from adoption.models import Milestone, StageVisit
+
+    # Made by the services (and the seed, tests/devtools/test_seed_demo_bulk.py): the report reads them by hub.
+    assert BenefitFollowUp.objects.exists() and StageVisit.objects.exists()
+    for model in (StageVisit, Milestone, BenefitFollowUp):
+        assert set(model.objects.values_list("hub_id", flat=True)) <= {hub.pk}
+        assert not model.objects.exclude(hub_id=F("case__hub_id")).exists()

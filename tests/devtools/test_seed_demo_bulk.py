@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import F, Q, TextField
 from django.db.models.functions import Cast
 
-from adoption.models import BenefitActual, Case, Milestone, StageVisit, Survey
+from adoption.models import BenefitActual, BenefitFollowUp, Case, Milestone, StageVisit, Survey
 from devtools.management.commands.seed_demo import seed_demo
 from hubportal.models import Hub, HubMembership
 from intake import services
@@ -58,6 +58,9 @@ def assert_seeded_rows_hold_together(total, *, one_seed=True):
     assert not InformationRequest.objects.filter(inquiry__isnull=True).exists()
     assert Case.objects.filter(inquiry__hub=F("hub")).count() == Case.objects.count() > 0
     assert not StageVisit.objects.exclude(stage__hub=F("case__hub")).exists()
+    # Rows of a case carry the case's hub (the value report reads them by it).
+    for model in (StageVisit, Milestone, BenefitFollowUp):
+        assert not model.objects.exclude(hub=F("case__hub")).exists(), model
     assert not Milestone.objects.filter(case__isnull=True).exists()
     assert not BenefitActual.objects.exclude(line__case=F("follow_up__case")).exists()
     assert not Survey.objects.exclude(hub=F("case__hub")).exists()
