@@ -366,3 +366,24 @@ class ValueReportNarrative(models.Model):
     @property
     def is_published(self):
         return self.published_at is not None
+
+
+class ValueReportSnapshot(models.Model):
+    """The value report's figures for a set of hubs and a period, as worked out at `computed_at` (issue 13:
+    a hub of 250,000 inquiries takes about a second to work them out). The pages show that time and use
+    a snapshot for at most settings.VALUE_REPORT_MAX_AGE_MINUTES, and only on the day it was made (the
+    figures judge "overdue" against today). `figures` is adoption.report's own JSON encoding, never pickle."""
+
+    hubs_key = models.CharField(max_length=500)  # the hubs' ids, sorted, comma-separated
+    date_from = models.DateField()
+    date_to = models.DateField()
+    computed_on = models.DateField()
+    computed_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hubs_key", "date_from", "date_to"],
+                                               name="value_report_snapshot_once")]
+
+    def __str__(self):
+        return f"Value report figures of hubs {self.hubs_key}, {self.date_from} to {self.date_to}"

@@ -109,6 +109,8 @@ class ValueReport:
     total: HubReport  # the hub itself, or the network summed
     per_hub: list[HubReport]  # side by side (empty for one hub)
     comparison: Section | None = None
+    # When the figures were worked out (a snapshot's time, or now); the pages say it.
+    as_at: dt.datetime | None = None
 
     @property
     def is_network(self) -> bool:
@@ -148,9 +150,21 @@ def _share(part: int, whole: int) -> float | None:
 class _Figures:
     """The raw rows of every query, for all the hubs at once; `hub_report` cuts them per hub or sums them."""
 
-    def __init__(self, *, hubs: list[Hub], date_from: dt.date, date_to: dt.date):
+    # What a snapshot keeps (ValueReportSnapshot.figures): every attribute but the hubs, today and narratives.
+    KEPT = ("funnel", "first_response", "decision", "supported", "case_ends", "partners", "partner_days",
+            "declines", "cases_by_stage", "progression", "time_in_stage", "barriers", "benefits", "follow_ups",
+            "surveys", "milestones", "in_kind")
+
+    def __init__(self, *, hubs: list[Hub], date_from: dt.date, date_to: dt.date, kept: dict | None = None):
         self.hubs = hubs
         ids = [h.pk for h in hubs]
+        self.computed_at = timezone.now()
+        if kept is not None:  # from a snapshot: only the narratives, which their leads edit, are read now
+            for name in self.KEPT:
+                setattr(self, name, kept[name])
+            self.narratives = {n.hub_id: n for n in ValueReportNarrative.objects.filter(
+                hub_id__in=ids, date_from=date_from, date_to=date_to)}
+            return
         start, end = _start_of(date_from), _start_of(date_to + dt.timedelta(days=1))
         day_end = date_to + dt.timedelta(days=1)
         self.today = timezone.localdate()
@@ -495,17 +509,105 @@ def _comparison(reports: list[HubReport]) -> Section:
     return Section("comparison", "Hubs side by side", [r.label for r in reports], rows)
 
 
-def value_report(*, hubs: list[Hub], date_from: dt.date, date_to: dt.date, title: str = "") -> ValueReport:
-    """The report of one hub, or of several summed with each hub side by side (a network lead's)."""
-    figures = _Figures(hubs=hubs, date_from=date_from, date_to=date_to)
+def value_report(*, hubs: list[Hub], date_from: dt.date, date_to: dt.date, title: str = "",
+                 figures: _Figures | None = None) -> ValueReport:
+    """The report of one hub, or of several summed with each hub side by side (a network lead's), from
+    the figures worked out now, or from `figures` (value_report_figures: a recent snapshot)."""
+    figures = figures or _Figures(hubs=hubs, date_from=date_from, date_to=date_to)
     if len(hubs) == 1 and not title:
         total = hub_report(figures, hubs, label=hubs[0].name, code=hubs[0].code)
         return ValueReport(title=hubs[0].name, date_from=date_from, date_to=date_to, hubs=hubs, total=total,
-                           per_hub=[])
+                           per_hub=[], as_at=figures.computed_at)
     per_hub = [hub_report(figures, [h], label=h.name, code=h.code) for h in hubs]
     total = hub_report(figures, hubs, label=f"{title or 'Network'} (all hubs)", code=NETWORK)
     return ValueReport(title=title or "Network", date_from=date_from, date_to=date_to, hubs=hubs, total=total,
-                       per_hub=per_hub, comparison=_comparison([*per_hub, total]))
+                       per_hub=per_hub, comparison=_comparison([*per_hub, total]), as_at=figures.computed_at)
+
+
+# --- Snapshots (issue 13) ----------------------------------------------------------------------------
+#
+# At 250,000 inquiries a hub the figures take about a second to work out; the issue allows a materialised
+# summary whose staleness is shown and bounded. The pages (not the command, nor value_report() itself)
+# use a snapshot at most VALUE_REPORT_MAX_AGE_MINUTES old, made the same day, and say when it was made;
+# "Work the figures out again" asks for fresh ones. JSON with tagged types, so nothing is unpickled.
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return {"$": "decimal", "v": str(value)}
+    if isinstance(value, dt.timedelta):
+        return {"$": "timedelta", "v": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, dt.datetime):
+        return {"$": "datetime", "v": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$": "date", "v": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"$": "tuple", "v": [_encode(v) for v in value]}
+    if isinstance(value, Counter):
+        return {"$": "counter", "v": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, dict):
+        return {"$": "dict", "v": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    raise TypeError(f"A value report figure of type {type(value).__name__} cannot be kept")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kind, inner = value["$"], value["v"]
+    if kind == "decimal":
+        return Decimal(inner)
+    if kind == "timedelta":
+        return dt.timedelta(days=inner[0], seconds=inner[1], microseconds=inner[2])
+    if kind == "datetime":
+        return dt.datetime.fromisoformat(inner)
+    if kind == "date":
+        return dt.date.fromisoformat(inner)
+    if kind == "tuple":
+        return tuple(_decode(v) for v in inner)
+    pairs = ((_decode(k), _decode(v)) for k, v in inner)
+    return Counter(dict(pairs)) if kind == "counter" else dict(pairs)
+
+
+def _hubs_key(hubs: list[Hub]) -> str:
+    return ",".join(str(pk) for pk in sorted(h.pk for h in hubs))
+
+
+def value_report_figures(*, hubs: list[Hub], date_from: dt.date, date_to: dt.date, fresh: bool = False) -> _Figures:
+    """The figures for the pages: a snapshot younger than VALUE_REPORT_MAX_AGE_MINUTES made today, or
+    worked out now (and kept for the next person). fresh: always worked out now."""
+    from django.conf import settings
+    from django.db import IntegrityError, transaction
+
+    from .models import ValueReportSnapshot
+
+    now, today = timezone.now(), timezone.localdate()
+    max_age = dt.timedelta(minutes=settings.VALUE_REPORT_MAX_AGE_MINUTES)
+    key = {"hubs_key": _hubs_key(hubs), "date_from": date_from, "date_to": date_to}
+    if not fresh and max_age:
+        snapshot = (ValueReportSnapshot.objects.filter(**key, computed_on=today, computed_at__gt=now - max_age)
+                    .only("computed_at", "figures").first())
+        if snapshot is not None:
+            figures = _Figures(hubs=hubs, date_from=date_from, date_to=date_to,
+                               kept={name: _decode(v) for name, v in snapshot.figures.items()})
+            figures.computed_at = snapshot.computed_at
+            return figures
+    figures = _Figures(hubs=hubs, date_from=date_from, date_to=date_to)
+    if max_age:
+        kept = {name: _encode(getattr(figures, name)) for name in _Figures.KEPT}
+        try:
+            with transaction.atomic():
+                ValueReportSnapshot.objects.update_or_create(
+                    **key, defaults={"computed_on": today, "computed_at": figures.computed_at, "figures": kept})
+        except IntegrityError:
+            pass  # someone else's request kept the same figures a moment ago
+        # Earlier days' snapshots are never used again (one row per hubs and period asked for, at most).
+        ValueReportSnapshot.objects.filter(computed_on__lt=today).delete()
+    return figures
 
 
 def value_report_rows(report: ValueReport) -> list[tuple[str, str, str, str, Any]]:

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +24,13 @@ from intake.metrics_views import MetricsPeriodForm, horizontal_chart
 from intake.staff_views import csv_safe
 
 from .models import ValueReportNarrative
-from .report import ValueReport, default_period, value_report, value_report_rows
+from .report import (
+    ValueReport,
+    default_period,
+    value_report,
+    value_report_figures,
+    value_report_rows,
+)
 from .services import value_report_narrative_save
 
 
@@ -57,6 +64,14 @@ def _query(date_from: dt.date, date_to: dt.date) -> str:
     return f"from={date_from.isoformat()}&to={date_to.isoformat()}"
 
 
+def _report(request, hubs, date_from: dt.date, date_to: dt.date, title: str = "") -> ValueReport:
+    """The report from figures at most VALUE_REPORT_MAX_AGE_MINUTES old (report.as_at says when they were
+    worked out), or worked out now when the person asks (?fresh=1)."""
+    figures = value_report_figures(hubs=hubs, date_from=date_from, date_to=date_to,
+                                   fresh=request.GET.get("fresh") == "1")
+    return value_report(hubs=hubs, date_from=date_from, date_to=date_to, title=title, figures=figures)
+
+
 def _with_charts(report: ValueReport) -> list[dict]:
     """Each section with its SVG chart (when it has one and figures to draw); ids unique across hubs."""
     out = []
@@ -71,7 +86,8 @@ def _with_charts(report: ValueReport) -> list[dict]:
 
 
 def _context(report: ValueReport, **extra) -> dict:
-    return {"report": report, "sections": _with_charts(report), **extra}
+    return {"report": report, "sections": _with_charts(report),
+            "max_age_minutes": settings.VALUE_REPORT_MAX_AGE_MINUTES, **extra}
 
 
 def _filename(report: ValueReport, code: str, ext: str) -> str:
@@ -118,7 +134,7 @@ def _bad_period(form) -> HttpResponse | None:
 def hub_value_report(request, membership):
     hub = membership.hub
     form, date_from, date_to = _period(request)
-    report = value_report(hubs=[hub], date_from=date_from, date_to=date_to)
+    report = _report(request, [hub], date_from, date_to)
     narrative = report.total.narrative
     narrative_form = None
     if membership.role == membership.Role.LEAD:
@@ -139,7 +155,7 @@ def hub_value_report_csv(request, membership):
     if bad := _bad_period(form):
         return bad
     hub = membership.hub
-    report = value_report(hubs=[hub], date_from=date_from, date_to=date_to)
+    report = _report(request, [hub], date_from, date_to)
     return _csv(report, _filename(report, hub.code, "csv"))
 
 
@@ -151,7 +167,7 @@ def hub_value_report_pdf(request, membership):
     if bad := _bad_period(form):
         return bad
     hub = membership.hub
-    report = value_report(hubs=[hub], date_from=date_from, date_to=date_to)
+    report = _report(request, [hub], date_from, date_to)
     return _pdf(report, _filename(report, hub.code, "pdf"), narrative=report.total.narrative)
 
 
@@ -178,7 +194,7 @@ def hub_value_report_narrative(request, membership):
 def _network_report(request, network_lead):
     form, date_from, date_to = _period(request)
     hubs = sorted(network_lead.hubs.all(), key=lambda h: h.name)
-    report = value_report(hubs=hubs, date_from=date_from, date_to=date_to, title=network_lead.network_name)
+    report = _report(request, hubs, date_from, date_to, title=network_lead.network_name)
     return form, report
 
 

@@ -47,7 +47,8 @@ from hubportal.testing import sign_in_staff
 
 # The issue's pages, in its order. Submit and matcher belong to other modules (devtools.bench_submit,
 # devtools.bench_matcher); the command adds their lines.
-PAGES = ("dashboard", "list", "list_filtered", "search", "case", "metrics", "value_report", "export")
+PAGES = ("dashboard", "list", "list_filtered", "search", "case", "metrics", "value_report", "value_report_fresh",
+         "export")
 # Measured only when asked for by name (--pages): the value report's PDF (issue 11) takes seconds a request.
 EXTRA_PAGES = ("value_report_pdf",)
 # The issue's export target is 100,000 rows; a hub with fewer exports everything it has.
@@ -160,6 +161,10 @@ def bench_urls(hub: Any, *, export_rows: int = EXPORT_ROWS, pages: tuple[str, ..
         "metrics": _url("intake:staff_metrics", slug),
         # Twelve months to today (the page's default period), as a board pack would ask.
         "value_report": _url("adoption:value_report", slug, query=_report_period()),
+        # The same with its figures worked out on every request (?fresh=1), not from the page's snapshot
+        # (at most VALUE_REPORT_MAX_AGE_MINUTES old, made by the warm-up request): what the first person
+        # after the snapshot expires waits for.
+        "value_report_fresh": _url("adoption:value_report", slug, query=_report_period() + "&fresh=1"),
         "export": _url("intake:staff_inquiry_export", slug, query=export_query),
         "value_report_pdf": _url("adoption:value_report_pdf", slug, query=_report_period()),
     }

@@ -304,6 +304,8 @@ DATA_EXPORT_LINK_HOURS = env_int("DATA_EXPORT_LINK_HOURS", 72)
 # least six months; we keep six years by default, the Limitation Act 1980 period in which someone may
 # bring a claim about misuse of their data, which outlasts the inquiries themselves (anonymised 24
 # months after closing). Less than 183 days is refused: it would fall short of the DSPT.
+# The value report's pages use figures worked out at most this long ago (shown on the page; 0: always now).
+VALUE_REPORT_MAX_AGE_MINUTES = env_int("VALUE_REPORT_MAX_AGE_MINUTES", 10)
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 6 * 365)
 if ACCESS_LOG_RETENTION_DAYS < 183:
     raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be at least 183 (six months, the DSPT's minimum)")
