@@ -587,7 +587,7 @@ def value_report_figures(*, hubs: list[Hub], date_from: dt.date, date_to: dt.dat
 
     now, today = timezone.now(), timezone.localdate()
     max_age = dt.timedelta(minutes=settings.VALUE_REPORT_MAX_AGE_MINUTES)
-    key = {"hubs_key": _hubs_key(hubs), "date_from": date_from, "date_to": date_to}
+    key: dict[str, Any] = {"hubs_key": _hubs_key(hubs), "date_from": date_from, "date_to": date_to}
     if not fresh and max_age:
         snapshot = (ValueReportSnapshot.objects.filter(**key, computed_on=today, computed_at__gt=now - max_age)
                     .only("computed_at", "figures").first())

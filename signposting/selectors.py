@@ -4,9 +4,11 @@ Each is scoped to who is asking, and issues a fixed number of queries whatever t
 """
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from django import forms
 from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models.fields.mixins import FieldCacheMixin
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -141,17 +143,19 @@ def referrals_for_inquiry(inquiry):
     contact_ids = {getattr(r, f"{name}_id") for r in referrals for name in _CONTACT_FIELDS} - {None}
     contacts = PartnerContact.objects.in_bulk(contact_ids) if contact_ids else {}
     by_pk = {r.pk: r for r in referrals}
-    fields = Referral._meta
+    # Filled as select_related would have: each relation's cache holds the object, or None for none.
+    caches = {name: cast(FieldCacheMixin, Referral._meta.get_field(name))
+              for name in (*_CONTACT_FIELDS, "rerouted_from", "rerouted_to")}
+    rerouted_to = {r.rerouted_from_id: r for r in referrals if r.rerouted_from_id}
     for referral in referrals:
         for name in _CONTACT_FIELDS:
             contact_id = getattr(referral, f"{name}_id")
             if contact_id is None or contact_id in contacts:
-                fields.get_field(name).set_cached_value(referral, contacts.get(contact_id))
-        if referral.rerouted_from_id is None or referral.rerouted_from_id in by_pk:
-            fields.get_field("rerouted_from").set_cached_value(referral, by_pk.get(referral.rerouted_from_id))
-    rerouted_to = {r.rerouted_from_id: r for r in referrals if r.rerouted_from_id}
-    for referral in referrals:
-        fields.get_field("rerouted_to").set_cached_value(referral, rerouted_to.get(referral.pk))
+                caches[name].set_cached_value(referral, contacts.get(contact_id) if contact_id else None)
+        from_id = referral.rerouted_from_id
+        if from_id is None or from_id in by_pk:
+            caches["rerouted_from"].set_cached_value(referral, by_pk.get(from_id) if from_id else None)
+        caches["rerouted_to"].set_cached_value(referral, rerouted_to.get(referral.pk))
     return referrals
 
 

@@ -3,6 +3,8 @@ the narrative; then a network lead signs in with password and code, lands on the
 the published words. axe-core and 320 px reflow on every page state (assert_accessible)."""
 
 import io
+import os
+import re
 
 import pytest
 from django.core.management import call_command
@@ -42,6 +44,14 @@ def test_a_hub_lead_publishes_the_report_and_the_network_lead_reads_it_across_hu
     expect(page.get_by_role("heading", level=1, name="Value report")).to_be_visible()
     expect(page.get_by_role("heading", name="Front door funnel")).to_be_visible()
     expect(page.get_by_role("heading", name="Benefits: baseline, actual and target")).to_be_visible()
+    assert_accessible(page)
+    # The figures say when they were worked out and how long they are kept; the link works them out again.
+    expect(page.get_by_text("Figures worked out at")).to_contain_text("kept for up to 10 minutes")
+    page.get_by_role("link", name="Work the figures out again now").click()
+    expect(page).to_have_url(re.compile(r"[?&]fresh=1$"))
+    expect(page.get_by_role("heading", name="Front door funnel")).to_be_visible()
+    if os.environ.get("WALK_SCREENSHOTS"):  # a person's look at the page (not part of the test)
+        page.screenshot(path=os.path.join(os.environ["WALK_SCREENSHOTS"], "value_report.png"))
     assert_accessible(page)
 
     # A period the wrong way round says so next to the field, and keeps the page.
