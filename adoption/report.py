@@ -573,6 +573,17 @@ def _decode(value: Any) -> Any:
     return Counter(dict(pairs)) if kind == "counter" else dict(pairs)
 
 
+def _kept(stored: Any) -> dict | None:
+    """A snapshot's figures decoded, or None when they are not this code's (a snapshot written before a
+    deploy that changed what is kept): those are worked out again rather than failing the page."""
+    if not isinstance(stored, dict) or set(stored) != set(_Figures.KEPT):
+        return None
+    try:
+        return {name: _decode(value) for name, value in stored.items()}
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
 def _hubs_key(hubs: list[Hub]) -> str:
     return ",".join(str(pk) for pk in sorted(h.pk for h in hubs))
 
@@ -591,9 +602,9 @@ def value_report_figures(*, hubs: list[Hub], date_from: dt.date, date_to: dt.dat
     if not fresh and max_age:
         snapshot = (ValueReportSnapshot.objects.filter(**key, computed_on=today, computed_at__gt=now - max_age)
                     .only("computed_at", "figures").first())
-        if snapshot is not None:
-            figures = _Figures(hubs=hubs, date_from=date_from, date_to=date_to,
-                               kept={name: _decode(v) for name, v in snapshot.figures.items()})
+        kept = _kept(snapshot.figures) if snapshot is not None else None
+        if snapshot is not None and kept is not None:
+            figures = _Figures(hubs=hubs, date_from=date_from, date_to=date_to, kept=kept)
             figures.computed_at = snapshot.computed_at
             return figures
     figures = _Figures(hubs=hubs, date_from=date_from, date_to=date_to)

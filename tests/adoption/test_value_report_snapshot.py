@@ -112,3 +112,16 @@ def test_the_pdf_and_the_csv_use_the_pages_figures(seeded_dorset):  # noqa: F811
     assert _rows(hub) != kept  # the live figures moved; the download kept the page's
     assert list(csv.reader(io.StringIO(csv_text)))[1:] == [[c, s, r, col, "" if v is None else str(v)]
                                                           for c, s, r, col, v in kept]
+
+
+@pytest.mark.django_db
+def test_a_snapshot_this_code_cannot_read_is_worked_out_again_not_a_failure(seeded_dorset):  # noqa: F811
+    hub, _, _ = seeded_dorset
+    live = _rows(hub)
+    value_report_figures(hubs=[hub], date_from=FROM, date_to=TO)
+    snapshot = ValueReportSnapshot.objects.get()
+    for stored in ({**snapshot.figures, "added_later": 1}, {"funnel": {"$": "unknown", "v": 1}}, ["not", "a", "dict"],
+                   {**snapshot.figures, "funnel": {"$": "decimal", "v": "not a number"}}):
+        ValueReportSnapshot.objects.filter(pk=snapshot.pk).update(figures=stored)
+        figures = value_report_figures(hubs=[hub], date_from=FROM, date_to=TO)
+        assert value_report_rows(value_report(hubs=[hub], date_from=FROM, date_to=TO, figures=figures)) == live
