@@ -168,6 +168,11 @@ def report_barriers(*, hub_ids: list[int], start: dt.datetime, end: dt.datetime)
                 .annotate(n=Count("pk")).order_by("case__hub_id", "barrier", "decision"))
 
 
+def _sql_sum(total, figure):
+    """A running total as SQL's SUM keeps it: a missing figure is left out, and no figure at all is None."""
+    return total if figure is None else figure if total is None else total + figure
+
+
 def report_benefits(*, hub_ids: list[int], start: dt.date, end: dt.date) -> list[dict]:
     """Benefits per hub, measure and unit for follow-ups due in the period: the baseline, the target and
     the actual (the latest recorded follow-up of each line in the period), summed where units agree:
@@ -191,8 +196,7 @@ def report_benefits(*, hub_ids: list[int], start: dt.date, end: dt.date) -> list
                                                           "lines": 0, "baseline": None, "target": None, "actual": None})
         entry["lines"] += 1
         for name, figure in (("baseline", baseline), ("target", target), ("actual", value)):
-            if figure is not None:  # as SQL's SUM: missing values are left out, and none at all is None
-                entry[name] = figure if entry[name] is None else entry[name] + figure
+            entry[name] = _sql_sum(entry[name], figure)
     return [sums[key] for key in sorted(sums)]
 
 
@@ -206,8 +210,7 @@ def report_benefit_units(*, hub_ids: list[int], start: dt.date, end: dt.date) ->
                                                                       "target": None, "actual": None})
         entry["lines"] += row["lines"]
         for name in ("baseline", "target", "actual"):
-            if row[name] is not None:
-                entry[name] = row[name] if entry[name] is None else entry[name] + row[name]
+            entry[name] = _sql_sum(entry[name], row[name])
     return [units[key] for key in sorted(units)]
 
 
