@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hubportal.db_router import reads_from_replica
-from hubportal.paging import CappedPaginator
+from hubportal.paging import CappedPaginator, KeysFirstPaginator
 from hubportal.permissions import staff_hubs, staff_required, staff_view
 from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 from hubportal.workdays import working_days_between
@@ -145,7 +145,9 @@ def _list_context(request, membership, *, bulk_form=None, save_form=None):
     form = InquiryFilterForm(request.GET, hub=hub)
     filters = form.filters()
     rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
-    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A search ranked by relevance reads every match to rank them: its count comes with the page's keys.
+    paginator = KeysFirstPaginator if selectors.ranks_every_match(filters) else CappedPaginator
+    page = paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     queue = selectors.QUEUES.get(filters.get("queue", ""))
