@@ -135,11 +135,29 @@ def inquiry_dashboard(*, hub, user):
     result = []
     for queue in QUEUES.values():
         rows = inquiry_queue(hub=hub, user=user, key=queue.key, today=today)
-        items = list(rows.select_related("assignee")[:DASHBOARD_ITEMS])
+        # Only what a card shows, and no join: each card's first five come straight off its queue's index in
+        # order. Joined to the assignees, PostgreSQL misjudged a queue of today's dates (due soon: "1 row",
+        # really 907) and sorted all of them, whole rows, to keep five (13 ms).
+        items = list(rows.only(*DASHBOARD_ITEM_FIELDS)[:DASHBOARD_ITEMS])
         count = CappedCount(capped_count(rows, DASHBOARD_COUNT_CAP), DASHBOARD_COUNT_CAP)
         result.append({"key": queue.key, "title": queue.title, "description": queue.description,
                        "count": count, "items": items, "shows_return_date": queue.shows_return_date})
+    _with_assignees([item for queue in result for item in queue["items"]])
     return result
+
+
+# What a dashboard card shows of an inquiry (intake/staff/_inquiry_row_summary.html), with the return date.
+DASHBOARD_ITEM_FIELDS = ("reference", "title", "triage_due_on", "first_response_at", "assignee", "parked_until")
+
+
+def _with_assignees(inquiries):
+    """Every card's assignees in one query, cached on each inquiry as select_related would."""
+    from hubportal.models import User
+
+    wanted = {inquiry.assignee_id for inquiry in inquiries if inquiry.assignee_id}
+    people = User.objects.in_bulk(wanted) if wanted else {}
+    for inquiry in inquiries:
+        Inquiry.assignee.field.set_cached_value(inquiry, people.get(inquiry.assignee_id))
 
 
 def _json_list_contains(rows, field, code):
