@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import cast
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connections
 from django.db.models import Count, F, OrderBy, QuerySet, RowRange, Window
 
 COUNT_CAP = 10_000
@@ -20,6 +21,23 @@ def capped_count(rows, cap: int = COUNT_CAP) -> int:
     # Only the key is selected: the list's annotations (a checklist score subquery per row, a search
     # rank) and joins are work the count does not need (6.4 -> 1 ms at 250,000 a hub). Filters on them stay.
     return rows.order_by().values("pk")[: cap + 1].count()
+
+
+def capped_counts(querysets: list[QuerySet], cap: int = COUNT_CAP) -> list[int]:
+    """capped_count of each queryset (all of one database), in one statement: one round trip, and one
+    query to send and plan instead of one per set (the dashboard's seven cards)."""
+    if not querysets:
+        return []
+    database = querysets[0].db
+    parts, params = [], []
+    for rows in querysets:
+        sql, part_params = rows.order_by().values("pk")[: cap + 1].query.get_compiler(using=database).as_sql()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608 (Django's compiled SQL)
+        params.extend(part_params)
+    with connections[database].cursor() as cursor:
+        # Django's own compiled SQL, its values still parameters.
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return [int(count) for count in cursor.fetchone()]
 
 
 class CappedCount(int):

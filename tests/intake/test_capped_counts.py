@@ -1,9 +1,11 @@
 """Counts on the dashboard and the list stop at a cap, so their cost does not grow with the hub."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from hubportal.paging import CappedCount, CappedPaginator, capped_count
+from hubportal.paging import CappedCount, CappedPaginator, capped_count, capped_counts
 from intake import selectors, services
 from intake.models import Inquiry
 from tests.factories import DraftFactory
@@ -73,3 +75,27 @@ def test_the_capped_count_selects_only_the_key_not_the_lists_annotations(hub, hu
     [count] = queries.captured_queries
     # The checklist score (a subquery per row) and the assignee's join are the list's, not the count's.
     assert "intake_assessment" not in count["sql"] and "hubportal_user" not in count["sql"]
+
+
+@pytest.mark.django_db
+def test_capped_counts_gives_each_sets_capped_count_in_one_query(hub, other_hub, django_assert_num_queries):
+    submit_many(hub, 4)
+    submit_many(other_hub, 1)
+    sets = [selectors.hub_inquiries(hub), selectors.hub_inquiries(other_hub),
+            selectors.hub_inquiries(hub).filter(title="nothing has this title")]
+    with django_assert_num_queries(1):
+        assert capped_counts(sets, cap=3) == [4, 1, 0]  # 4 is cap + 1: "more than 3"
+    assert capped_counts(sets, cap=10) == [capped_count(rows, 10) for rows in sets]
+    assert capped_counts([]) == []
+
+
+@pytest.mark.django_db
+def test_the_dashboard_counts_every_card_in_one_query(lead_client, hub):
+    submit_many(hub, 3)
+    with CaptureQueriesContext(connection) as queries:
+        response = lead_client.get(reverse("intake:staff_dashboard", args=[hub.slug]))
+    counting = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"] and "intake_inquiry" in q["sql"]]
+    assert len(counting) == 1 and counting[0].count("COUNT(*)") == len(selectors.QUEUES)
+    new = next(q for q in response.context["queues"] if q["key"] == "new")
+    assert new["count"] == 3 and [i.reference for i in new["items"]] == [
+        i.reference for i in selectors.inquiry_queue(hub=hub, user=None, key="new")[:5]]
