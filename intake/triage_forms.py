@@ -34,7 +34,14 @@ class VersionedForm(forms.Form):
 
 
 def member_choices(hub):
-    return [(u.pk, u.get_full_name()) for u in User.objects.filter(hub_memberships__hub=hub).order_by("full_name")]
+    """The hub's members as (pk, name) choices, by name. Read once per request: the list page's filter and
+    bulk forms both offer them, from the same hub object (membership.hub), which lives for one request."""
+    choices = hub.__dict__.get("_member_choices")
+    if choices is None:
+        members = User.objects.filter(hub_memberships__hub=hub).order_by("full_name").values_list(
+            "pk", "full_name", "email")
+        choices = hub.__dict__["_member_choices"] = [(pk, full_name or email) for pk, full_name, email in members]
+    return list(choices)
 
 
 class AssignForm(VersionedForm):
