@@ -5,11 +5,12 @@ bounded). The figures from a snapshot are the figures worked out now, to the las
 import csv
 import datetime as dt
 import io
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,6 +20,7 @@ from adoption.report import (
     _decode,
     _encode,
     _Figures,
+    _hubs_key,
     value_report,
     value_report_figures,
     value_report_rows,
@@ -125,3 +127,60 @@ def test_a_snapshot_this_code_cannot_read_is_worked_out_again_not_a_failure(seed
         ValueReportSnapshot.objects.filter(pk=snapshot.pk).update(figures=stored)
         figures = value_report_figures(hubs=[hub], date_from=FROM, date_to=TO)
         assert value_report_rows(value_report(hubs=[hub], date_from=FROM, date_to=TO, figures=figures)) == live
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two writers at once need PostgreSQL's row locks")
+def test_two_requests_keeping_the_same_snapshot_at_once_both_show_their_figures(seeded_dorset, settings):  # noqa: F811
+    """The second writer's INSERT waits on the first's uncommitted row and fails on the unique key once the
+    first commits; Django's update_or_create then reads the first's row and updates it. The request shows
+    the figures it worked out, and the row holds them: the later of two fresh sets of figures."""
+    hub, _, _ = seeded_dorset
+    settings.VALUE_REPORT_MAX_AGE_MINUTES = 10
+    key = {"hubs_key": _hubs_key([hub]), "date_from": FROM, "date_to": TO}
+    live = _rows(hub)
+    inserted, release, outcome = threading.Event(), threading.Event(), {}
+
+    def first_request():
+        try:
+            with transaction.atomic():
+                ValueReportSnapshot.objects.create(**key, computed_on=timezone.localdate(),
+                                                   computed_at=timezone.now(), figures={"kept": "first"})
+                inserted.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def second_request():
+        try:
+            outcome["figures"] = value_report_figures(hubs=[hub], date_from=FROM, date_to=TO, fresh=True)
+        except Exception as error:  # noqa: BLE001 (the assertion below names it)
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=first_request)
+    first.start()
+    assert inserted.wait(30)
+    second = threading.Thread(target=second_request)
+    second.start()
+    waited = False
+    with connection.cursor() as cursor:
+        for _ in range(300):  # until the second request's INSERT waits on the first's row: at most 30 s
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND query LIKE 'INSERT INTO \"adoption_valuereportsnapshot\"%%'")
+            if cursor.fetchone()[0]:
+                waited = True
+                break
+            second.join(0.1)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert waited, "the second request never waited on the first's row"
+    assert "error" not in outcome, outcome.get("error")
+    assert value_report_rows(value_report(hubs=[hub], date_from=FROM, date_to=TO,
+                                          figures=outcome["figures"])) == live
+    kept = ValueReportSnapshot.objects.filter(**key).values_list("figures", flat=True)
+    assert len(kept) == 1 and kept[0] != {"kept": "first"}
+    assert value_report_rows(value_report(hubs=[hub], date_from=FROM, date_to=TO,
+                                          figures=value_report_figures(hubs=[hub], date_from=FROM, date_to=TO))) == live
