@@ -61,6 +61,15 @@ def _inquiry_url(hub, inquiry):
     return reverse("intake:staff_inquiry", args=[hub.slug, inquiry.reference])
 
 
+_REFERENCE_SLOT = "REFERENCE-SLOT"
+
+
+def _case_url(hub):
+    """A case page's address in two parts, the reference to go between them: reversed once a page, not once
+    an inquiry listed (a tenth of a list's rows' rendering)."""
+    return reverse("intake:staff_inquiry", args=[hub.slug, _REFERENCE_SLOT]).split(_REFERENCE_SLOT)
+
+
 # Access: signed in with both factors and a member of at least one hub (else 404).
 @staff_required
 @require_GET
@@ -82,6 +91,7 @@ def dashboard(request, membership):
         "hub": hub, "membership": membership,
         "email_count": emails.count(), "emails": list(emails[:5]),
         "queues": selectors.inquiry_dashboard(hub=hub, user=request.user),
+        "case_url": _case_url(hub),
         "today": timezone.localdate(),
     })
 
@@ -138,9 +148,6 @@ def _page_links(page):
             for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)]
 
 
-_REFERENCE_SLOT = "REFERENCE-SLOT"
-
-
 def _list_context(request, membership, *, bulk_form=None, save_form=None):
     from .models import SavedSearch
 
@@ -159,9 +166,7 @@ def _list_context(request, membership, *, bulk_form=None, save_form=None):
         # The filters again for the pagination links, which add "page=N" after them.
         "page_query": query.urlencode() + "&" if query else "",
         "page_links": _page_links(page),
-        # A row's case page is this address with its reference between the two parts: reversed once a page,
-        # not once a row (a tenth of the rows' rendering).
-        "case_url": reverse("intake:staff_inquiry", args=[hub.slug, _REFERENCE_SLOT]).split(_REFERENCE_SLOT),
+        "case_url": _case_url(hub),
         "filtered": bool({k: v for k, v in filters.items() if k != "sort"}),
         "filter_summary": _filter_summary(form, query),
         "sort_headers": _sort_headers(query),
