@@ -27,7 +27,6 @@ from django.utils import timezone
 from hubportal.models import Hub
 from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 from intake.models import Inquiry
-from partners.fields import tag_index
 from partners.models import Partner, PartnerService, PartnerType
 from signposting.matcher import inquiry_match
 from signposting.models import Resource, RoutingRule
@@ -99,8 +98,7 @@ def build_directory(rng, *, partners, services_per_partner=2, resources, hub_cou
                             innovation_types=_some(rng, InnovationType, 0, 1), stages=_some(rng, Stage, 0, 1),
                             review_due_on=today + timedelta(days=rng.randint(-30, 300)),
                             deadline=rng.choice([None, None, None, today + timedelta(days=rng.randint(-10, 60))]))
-        resource.tag_index = tag_index(support_needs=resource.support_needs, themes=resource.themes,
-                                       innovation_types=resource.innovation_types, stages=resource.stages)
+        resource.refresh_tag_index()  # bulk_create skips save(), which keeps tag_index and tag_bits
         resource_rows.append(resource)
     resource_rows = Resource.objects.bulk_create(resource_rows, batch_size=2000)
     for hub in hubs:

@@ -42,6 +42,7 @@ from hubportal.taxonomy import (
     is_local_theme,
     theme_lookup,
 )
+from partners.fields import TAG_BITS
 from partners.models import (
     PARTNER_TYPE_PLURALS,
     Partner,
@@ -241,9 +242,14 @@ def _top(entries, limit):
 #
 # The database scores and orders the candidates and returns only the `limit` best, so the work in
 # Python is the same for 50 services or 50,000. The points are the module's rules written as SQL: a
-# LIKE per tag on tag_index (as tag_filter), summed. The two ranking queries are SQL text, standard
-# enough for SQLite and PostgreSQL: built with the ORM, compiling a CASE per tag three times cost more
-# CPU than the old Python loop on a 500-partner directory (issue 13, docs/benchmarks.md).
+# test per tag (_has), summed. The two ranking queries are SQL text, standard enough for SQLite and
+# PostgreSQL: built with the ORM, compiling a CASE per tag three times cost more CPU than the old
+# Python loop on a 500-partner directory (issue 13, docs/benchmarks.md).
+#
+# A national tag is one bit of the row's tag_bits (partners.fields.TAG_BITS), tested with `&`; a hub's
+# own priority theme, which has no bit, is a LIKE on tag_index. The test runs on every row the other
+# conditions leave (a typical inquiry's tags are shared by a third to a half of them, so no index
+# would narrow the scan), and the LIKE per tag was most of the matcher's time (docs/decisions.md).
 
 def _like(tag):
     """A LIKE pattern finding "|tag|" in tag_index (escaped as Django's `contains` does)."""
@@ -251,28 +257,37 @@ def _like(tag):
     return f"%|{escaped}|%"
 
 
-def _shares(column, tag, per_group):
-    """SQL for 1 when the row's tag_index holds the tag, else 0. per_group: over a partner's services
-    (GROUP BY partner), where a tag counts once however many of its services list it."""
-    sql = f"CASE WHEN {column} LIKE %s ESCAPE '\\' THEN 1 ELSE 0 END"
-    return (f"MAX({sql})" if per_group else sql), [_like(tag)]
+def _has(alias, tag):
+    """(SQL, params): true when the row (of table `alias`) holds the tag."""
+    bit = TAG_BITS.get(tag)
+    if bit is None:
+        return f"{alias}.tag_index LIKE %s ESCAPE '\\'", [_like(tag)]
+    return f"({alias}.tag_bits & %s) <> 0", [bit]
 
 
-def _total(column, tags, per_group):
+def _shares(alias, tag, per_group):
+    """SQL for 1 when the row holds the tag, else 0. per_group: over a partner's services (GROUP BY
+    partner), where a tag counts once however many of its services list it."""
+    test, params = _has(alias, tag)
+    sql = f"CASE WHEN {test} THEN 1 ELSE 0 END"
+    return (f"MAX({sql})" if per_group else sql), params
+
+
+def _total(alias, tags, per_group):
     parts, params = [], []
     for tag in sorted(tags):
-        sql, more = _shares(column, tag, per_group)
+        sql, more = _shares(alias, tag, per_group)
         parts.append(sql)
         params += more
     return ("(" + " + ".join(parts) + ")" if parts else "0"), params
 
 
-def _score(profile, column, *, per_group, local, bonus_column, bonus):
+def _score(profile, alias, *, per_group, local, bonus_column, bonus):
     """(SQL, params) of the points, and of the number of shared needs (the second sort key)."""
-    needs, need_params = _total(column, profile.need_tags, per_group)
-    themes, theme_params = _total(column, profile.theme_tags, per_group)
-    has_type, type_params = _shares(column, profile.type_tag, per_group) if profile.innovation_type else ("0", [])
-    has_stage, stage_params = _shares(column, profile.stage_tag, per_group) if profile.stage else ("0", [])
+    needs, need_params = _total(alias, profile.need_tags, per_group)
+    themes, theme_params = _total(alias, profile.theme_tags, per_group)
+    has_type, type_params = _shares(alias, profile.type_tag, per_group) if profile.innovation_type else ("0", [])
+    has_stage, stage_params = _shares(alias, profile.stage_tag, per_group) if profile.stage else ("0", [])
     bonus_sql, bonus_params = "0", []
     if bonus:  # the hub's add and boost rules' weights for the items they name
         bonus_sql = f"CASE {bonus_column} " + " ".join("WHEN %s THEN %s" for _ in bonus) + " ELSE 0 END"
@@ -282,9 +297,18 @@ def _score(profile, column, *, per_group, local, bonus_column, bonus):
     return (score, need_params + theme_params + type_params + stage_params + bonus_params), (needs, need_params)
 
 
-def _tag_where(column, profile):
+def _tag_where(alias, profile):
+    """(SQL, params): the row shares a need or a theme with the inquiry. One `&` with every such tag's
+    bit, then a LIKE for each of the inquiry's own-priority themes."""
     tags = sorted(profile.need_tags | profile.theme_tags)
-    return "(" + " OR ".join(f"{column} LIKE %s ESCAPE '\\'" for _ in tags) + ")", [_like(tag) for tag in tags]
+    mask = sum(TAG_BITS.get(tag, 0) for tag in tags)
+    tests, params = ([f"({alias}.tag_bits & %s) <> 0"], [mask]) if mask else ([], [])
+    for tag in tags:
+        if tag not in TAG_BITS:
+            test, more = _has(alias, tag)
+            tests.append(test)
+            params += more
+    return "(" + " OR ".join(tests) + ")", params
 
 
 def _not_in(column, ids):
@@ -392,9 +416,9 @@ def _ranked_partner_rows(profile, effects, limit):
     if not (profile.needs or profile.themes):
         return []
     (score, score_params), (needs, need_params) = _score(
-        profile, "s.tag_index", per_group=True, local="NOT p.serves_all_hubs", bonus_column="s.partner_id",
+        profile, "s", per_group=True, local="NOT p.serves_all_hubs", bonus_column="s.partner_id",
         bonus=effects.bonus)
-    tags, tag_params = _tag_where("s.tag_index", profile)
+    tags, tag_params = _tag_where("s", profile)
     excluded, excluded_params = _not_in("s.partner_id", effects.excluded_ids)
     # Only our own column names and SQL go into the text; every value is a parameter.
     sql = (
@@ -481,9 +505,9 @@ def _ranked_resource_rows(profile, effects, today, limit):
     if not (profile.needs or profile.themes):
         return []
     (score, score_params), (needs, need_params) = _score(
-        profile, "r.tag_index", per_group=False, local="r.hub_id IS NOT NULL", bonus_column="r.id",
+        profile, "r", per_group=False, local="r.hub_id IS NOT NULL", bonus_column="r.id",
         bonus=effects.bonus)
-    tags, tag_params = _tag_where("r.tag_index", profile)
+    tags, tag_params = _tag_where("r", profile)
     excluded, excluded_params = _not_in("r.id", effects.excluded_ids)
     day = connection.ops.adapt_datefield_value(today)
     # Only our own column names and SQL go into the text; every value is a parameter. The conditions
