@@ -30,7 +30,7 @@ from datetime import date
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DEFERRED
 from django.utils import timezone
 
 from hubportal.taxonomy import (
@@ -113,11 +113,6 @@ class Profile:
         self.type_tag = f"type:{self.innovation_type}"
         self.stage_tag = f"stage:{self.stage}"
 
-    def tag_filter(self):
-        query = Q()
-        for tag in sorted(self.need_tags | self.theme_tags):
-            query |= Q(tag_index__contains=f"|{tag}|")
-        return query
 
 
 @dataclass
@@ -316,6 +311,11 @@ def _not_in(column, ids):
     return (f" AND {column} NOT IN ({', '.join(['%s'] * len(ids))})", ids) if ids else ("", [])
 
 
+def _in(column, ids):
+    ids = sorted(ids)
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
 def _name_order(column):
     """The name as the Python tie-break orders it (str.lower(), then code points). PostgreSQL's
     linguistic collations skip spaces and punctuation, so compare the lowered name byte by byte (UTF-8
@@ -398,15 +398,54 @@ def _added_without_tags(effects, target, ranked_ids, can_add):
     return added
 
 
+# The columns _rules reads of each rule, and of its partner or resource: what the matcher uses.
+_RULE_FIELDS = ("id", "hub_id", "name", "action", "weight", "support_needs", "themes", "innovation_types", "stages",
+                "partner_id", "resource_id")
+_RULE_PARTNER_FIELDS = ("id", "public_id", "name", "kind", "is_active", "serves_all_hubs")
+_RULE_RESOURCE_FIELDS = ("id", "public_id", "title", "url", "kind", "summary", "provider", "deadline", "hub_id",
+                         "is_active", "review_due_on")
+
+
+def _instance(model, names, values):
+    """A model instance from the named columns of a row, each value converted by its field as the ORM
+    does; the fields not named are deferred (read from the database if ever used)."""
+    row = {}
+    for name, value in zip(names, values, strict=True):
+        field = model._meta.get_field(name)
+        from_db = getattr(field, "from_db_value", None)
+        row[field.attname] = from_db(value, None, connection) if from_db else field.to_python(value)
+    return model.from_db(connection.alias, list(row),
+                         [row.get(field.attname, DEFERRED) for field in model._meta.concrete_fields])
+
+
 def _rules(profile):
     """The hub's active rules whose conditions the inquiry meets, with their partner and resource, and
-    whether the partner takes this hub's referrals (so an add rule needs no query of its own)."""
-    listed = Partner.hubs.through.objects.filter(partner_id=OuterRef("partner_id"), hub_id=OuterRef("hub_id"))
-    rules = (RoutingRule.objects.filter(hub_id=profile.hub_id, is_active=True)
-             .select_related("partner", "resource").annotate(partner_listed=Exists(listed)).order_by("pk"))
-    return [rule for rule in rules if rule.applies_to(needs=profile.needs, themes=profile.themes,
-                                                       innovation_type=profile.innovation_type,
-                                                       stage=profile.stage)]
+    whether the partner takes this hub's referrals (so an add rule needs no query of its own).
+
+    SQL text, as the ranking queries: the ORM's compiling of this join cost more CPU than the rest of
+    the matcher on a small directory (issue 13)."""
+    columns = ", ".join([*(f"r.{name}" for name in _RULE_FIELDS), *(f"p.{name}" for name in _RULE_PARTNER_FIELDS),
+                         *(f"o.{name}" for name in _RULE_RESOURCE_FIELDS)])
+    sql = (
+        f"SELECT {columns}, EXISTS (SELECT 1 FROM {_table(Partner.hubs.through)} h "  # noqa: S608
+        "WHERE h.partner_id = r.partner_id AND h.hub_id = r.hub_id) "
+        f"FROM {_table(RoutingRule)} r LEFT JOIN {_table(Partner)} p ON p.id = r.partner_id "
+        f"LEFT JOIN {_table(Resource)} o ON o.id = r.resource_id WHERE r.hub_id = %s AND r.is_active ORDER BY r.id"
+    )
+    rules = []
+    partner_at, resource_at = len(_RULE_FIELDS), len(_RULE_FIELDS) + len(_RULE_PARTNER_FIELDS)
+    for row in _fetch(sql, [profile.hub_id], None):
+        rule = _instance(RoutingRule, _RULE_FIELDS, row[:partner_at])
+        if not rule.applies_to(needs=profile.needs, themes=profile.themes,
+                               innovation_type=profile.innovation_type, stage=profile.stage):
+            continue
+        if rule.partner_id:
+            rule.partner = _instance(Partner, _RULE_PARTNER_FIELDS, row[partner_at:resource_at])
+        if rule.resource_id:
+            rule.resource = _instance(Resource, _RULE_RESOURCE_FIELDS, row[resource_at:-1])
+        rule.partner_listed = bool(row[-1])
+        rules.append(rule)
+    return rules
 
 
 # --- Partners ----------------------------------------------------------------------------------------
@@ -439,15 +478,19 @@ def _describe_partners(matches, profile):
     """The matching services of the partners shown (one query): their names, eligibility and tags."""
     if not matches:
         return
-    services = (PartnerService.objects.filter(profile.tag_filter(), partner_id__in=list(matches),
-                                              status=ServiceStatus.ACTIVE)
-                .order_by().values_list("partner_id", "partner__public_id", "name", "tag_index",
-                                        "eligibility_description"))
-    for partner_id, public_id, name, tag_text, eligibility in services:
+    tags, tag_params = _tag_where("s", profile)
+    shown, shown_params = _in("s.partner_id", matches)
+    sql = (
+        "SELECT s.partner_id, p.public_id, s.name, s.tag_index, s.eligibility_description "  # noqa: S608
+        f"FROM {_table(PartnerService)} s INNER JOIN {_table(Partner)} p ON p.id = s.partner_id "
+        f"WHERE {shown} AND s.status = %s AND {tags}"
+    )
+    for partner_id, public_id, name, tag_text, eligibility in _fetch(
+            sql, [*shown_params, ServiceStatus.ACTIVE.value, *tag_params], None):
         match = matches[partner_id]
         if not match.tags.add(tag_text, profile):
             continue
-        match.public_id = public_id
+        match.public_id = _uuid(public_id)
         match.services.append(name)
         if eligibility:
             match.eligibility.append((name, eligibility))

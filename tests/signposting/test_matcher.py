@@ -297,12 +297,13 @@ def test_the_matcher_issues_the_same_queries_on_a_directory_five_times_larger(hu
 
 def _expected(inquiry, today):
     """The module's ranking rules (without hub rules), worked out in Python from tag_index, for the
-    partners and resources the matcher should show: [(name, points)], best first, 10 of each."""
+    partners and resources the matcher should show: [(name, points)], best first, 10 of each. Resources
+    come from offered_resources(), whose conditions the matcher's SQL repeats."""
     from django.db.models import Q
 
     from partners.models import Partner
     from signposting.matcher import Profile
-    from signposting.models import Resource
+    from signposting.models import offered_resources
 
     profile = Profile.of(inquiry)
 
@@ -326,10 +327,10 @@ def _expected(inquiry, today):
             score = 3 * len(needs) + 2 * len(themes) + has_type + has_stage + (not partner.serves_all_hubs)
             partners.append(((-score, -len(needs), partner.name.lower(), partner.pk), (partner.name, score)))
     resources = []
-    for resource in Resource.objects.filter(Q(hub=None) | Q(hub=inquiry.hub)):
+    for resource in offered_resources(today).filter(Q(hub=None) | Q(hub=inquiry.hub)):
         tags = set(resource.tag_index.split("|"))
         needs, themes = shared(tags)
-        if resource.is_offered(today) and (needs or themes):
+        if needs or themes:
             score = (3 * len(needs) + 2 * len(themes) + (profile.type_tag in tags) + (profile.stage_tag in tags)
                      + (resource.hub_id is not None))
             resources.append(((-score, -len(needs), resource.title.lower(), resource.pk), (resource.title, score)))
