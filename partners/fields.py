@@ -52,9 +52,34 @@ class CodeListField(models.JSONField):
 def tag_index(*, support_needs=(), themes=(), innovation_types=(), stages=()):
     """One searchable string of an item's tags: "|need:evaluation|theme:core20|type:digital|".
 
-    The matcher finds candidates with a LIKE on this column (indexed text, portable between SQLite
-    and PostgreSQL) instead of decoding every row's JSON lists in Python.
+    Searched with LIKE (portable between SQLite and PostgreSQL) for the tags that have no bit in
+    TAG_BITS (a hub's own priority themes), and by the directory filters and the ORUK export.
     """
     parts = ([f"need:{c}" for c in support_needs] + [f"theme:{c}" for c in themes]
              + [f"type:{c}" for c in innovation_types] + [f"stage:{c}" for c in stages])
     return "|" + "|".join(parts) + "|" if parts else ""
+
+
+# The bit of each national tag in the `tag_bits` column, which the matcher tests with `&` (issue 13):
+# a LIKE per tag on every row of the directory was most of the matcher's time, and no index helps,
+# because a typical inquiry's tags are shared by a third to a half of all rows. Rows store these
+# positions, so this list only ever grows at its end: a new code is appended (tests fail until it is),
+# and existing positions never move. Themes a hub adds for itself (issue 10) are data, so they have
+# no bit: the matcher finds them with LIKE on tag_index. 35 of the 63 bits a signed 64-bit integer has.
+TAG_BIT_ORDER = (
+    "need:evaluation", "need:funding", "need:procurement", "need:information_governance", "need:digital",
+    "need:ppie", "need:project_management", "need:partners", "need:adoption", "need:regulatory",
+    "theme:health_inequalities", "theme:core20", "theme:maternity", "theme:severe_mental_illness",
+    "theme:chronic_respiratory", "theme:early_cancer_diagnosis", "theme:hypertension", "theme:prevention",
+    "theme:urgent_care", "theme:elective_recovery", "theme:workforce", "theme:net_zero",
+    "theme:digital_inclusion",
+    "type:digital", "type:medical_device", "type:diagnostic", "type:medicine", "type:pathway", "type:workforce",
+    "type:other",
+    "stage:idea", "stage:developing", "stage:piloted", "stage:in_use_here", "stage:proven_elsewhere",
+)
+TAG_BITS = {tag: 1 << position for position, tag in enumerate(TAG_BIT_ORDER)}
+
+
+def tag_bits(index):
+    """The tag_bits value of a tag_index string: the bits of the tags it holds that have one."""
+    return sum(TAG_BITS.get(tag, 0) for tag in set(index.split("|")))

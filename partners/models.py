@@ -16,7 +16,7 @@ from django.utils import timezone
 from hubportal.models import Hub
 from hubportal.taxonomy import InnovationType, Stage, SupportNeed, Theme
 
-from .fields import CodeListField, tag_index
+from .fields import CodeListField, tag_bits, tag_index
 
 
 class PartnerType(models.TextChoices):
@@ -98,8 +98,10 @@ class TaggedMixin(models.Model):
     innovation_types = CodeListField(taxonomy=InnovationType,
                                      help_text="Kinds of innovation it works with. None ticked: any.")
     stages = CodeListField(taxonomy=Stage, help_text="Stages it helps at. None ticked: any.")
-    # Kept by save() (and by bulk writers through refresh_tag_index); never edited by hand.
+    # Both kept by save() (and by bulk writers through refresh_tag_index); never edited by hand.
     tag_index = models.CharField(max_length=1000, blank=True, editable=False)
+    # The national tags of tag_index as bits (fields.TAG_BITS), which the matcher tests far faster.
+    tag_bits = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         abstract = True
@@ -107,12 +109,13 @@ class TaggedMixin(models.Model):
     def save(self, *args, **kwargs):
         self.refresh_tag_index()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "tag_index"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "tag_index", "tag_bits"}
         super().save(*args, **kwargs)
 
     def refresh_tag_index(self):
         self.tag_index = tag_index(support_needs=self.support_needs, themes=self.themes,
                                    innovation_types=self.innovation_types, stages=self.stages)
+        self.tag_bits = tag_bits(self.tag_index)
 
 
 class PartnerService(TaggedMixin):

@@ -30,7 +30,7 @@ from datetime import date
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DEFERRED
 from django.utils import timezone
 
 from hubportal.taxonomy import (
@@ -42,6 +42,7 @@ from hubportal.taxonomy import (
     is_local_theme,
     theme_lookup,
 )
+from partners.fields import TAG_BITS
 from partners.models import (
     PARTNER_TYPE_PLURALS,
     Partner,
@@ -112,11 +113,6 @@ class Profile:
         self.type_tag = f"type:{self.innovation_type}"
         self.stage_tag = f"stage:{self.stage}"
 
-    def tag_filter(self):
-        query = Q()
-        for tag in sorted(self.need_tags | self.theme_tags):
-            query |= Q(tag_index__contains=f"|{tag}|")
-        return query
 
 
 @dataclass
@@ -241,9 +237,14 @@ def _top(entries, limit):
 #
 # The database scores and orders the candidates and returns only the `limit` best, so the work in
 # Python is the same for 50 services or 50,000. The points are the module's rules written as SQL: a
-# LIKE per tag on tag_index (as tag_filter), summed. The two ranking queries are SQL text, standard
-# enough for SQLite and PostgreSQL: built with the ORM, compiling a CASE per tag three times cost more
-# CPU than the old Python loop on a 500-partner directory (issue 13, docs/benchmarks.md).
+# test per tag (_has), summed. The two ranking queries are SQL text, standard enough for SQLite and
+# PostgreSQL: built with the ORM, compiling a CASE per tag three times cost more CPU than the old
+# Python loop on a 500-partner directory (issue 13, docs/benchmarks.md).
+#
+# A national tag is one bit of the row's tag_bits (partners.fields.TAG_BITS), tested with `&`; a hub's
+# own priority theme, which has no bit, is a LIKE on tag_index. The test runs on every row the other
+# conditions leave (a typical inquiry's tags are shared by a third to a half of them, so no index
+# would narrow the scan), and the LIKE per tag was most of the matcher's time (docs/decisions.md).
 
 def _like(tag):
     """A LIKE pattern finding "|tag|" in tag_index (escaped as Django's `contains` does)."""
@@ -251,28 +252,37 @@ def _like(tag):
     return f"%|{escaped}|%"
 
 
-def _shares(column, tag, per_group):
-    """SQL for 1 when the row's tag_index holds the tag, else 0. per_group: over a partner's services
-    (GROUP BY partner), where a tag counts once however many of its services list it."""
-    sql = f"CASE WHEN {column} LIKE %s ESCAPE '\\' THEN 1 ELSE 0 END"
-    return (f"MAX({sql})" if per_group else sql), [_like(tag)]
+def _has(alias, tag):
+    """(SQL, params): true when the row (of table `alias`) holds the tag."""
+    bit = TAG_BITS.get(tag)
+    if bit is None:
+        return f"{alias}.tag_index LIKE %s ESCAPE '\\'", [_like(tag)]
+    return f"({alias}.tag_bits & %s) <> 0", [bit]
 
 
-def _total(column, tags, per_group):
+def _shares(alias, tag, per_group):
+    """SQL for 1 when the row holds the tag, else 0. per_group: over a partner's services (GROUP BY
+    partner), where a tag counts once however many of its services list it."""
+    test, params = _has(alias, tag)
+    sql = f"CASE WHEN {test} THEN 1 ELSE 0 END"
+    return (f"MAX({sql})" if per_group else sql), params
+
+
+def _total(alias, tags, per_group):
     parts, params = [], []
     for tag in sorted(tags):
-        sql, more = _shares(column, tag, per_group)
+        sql, more = _shares(alias, tag, per_group)
         parts.append(sql)
         params += more
     return ("(" + " + ".join(parts) + ")" if parts else "0"), params
 
 
-def _score(profile, column, *, per_group, local, bonus_column, bonus):
+def _score(profile, alias, *, per_group, local, bonus_column, bonus):
     """(SQL, params) of the points, and of the number of shared needs (the second sort key)."""
-    needs, need_params = _total(column, profile.need_tags, per_group)
-    themes, theme_params = _total(column, profile.theme_tags, per_group)
-    has_type, type_params = _shares(column, profile.type_tag, per_group) if profile.innovation_type else ("0", [])
-    has_stage, stage_params = _shares(column, profile.stage_tag, per_group) if profile.stage else ("0", [])
+    needs, need_params = _total(alias, profile.need_tags, per_group)
+    themes, theme_params = _total(alias, profile.theme_tags, per_group)
+    has_type, type_params = _shares(alias, profile.type_tag, per_group) if profile.innovation_type else ("0", [])
+    has_stage, stage_params = _shares(alias, profile.stage_tag, per_group) if profile.stage else ("0", [])
     bonus_sql, bonus_params = "0", []
     if bonus:  # the hub's add and boost rules' weights for the items they name
         bonus_sql = f"CASE {bonus_column} " + " ".join("WHEN %s THEN %s" for _ in bonus) + " ELSE 0 END"
@@ -282,14 +292,28 @@ def _score(profile, column, *, per_group, local, bonus_column, bonus):
     return (score, need_params + theme_params + type_params + stage_params + bonus_params), (needs, need_params)
 
 
-def _tag_where(column, profile):
+def _tag_where(alias, profile):
+    """(SQL, params): the row shares a need or a theme with the inquiry. One `&` with every such tag's
+    bit, then a LIKE for each of the inquiry's own-priority themes."""
     tags = sorted(profile.need_tags | profile.theme_tags)
-    return "(" + " OR ".join(f"{column} LIKE %s ESCAPE '\\'" for _ in tags) + ")", [_like(tag) for tag in tags]
+    mask = sum(TAG_BITS.get(tag, 0) for tag in tags)
+    tests, params = ([f"({alias}.tag_bits & %s) <> 0"], [mask]) if mask else ([], [])
+    for tag in tags:
+        if tag not in TAG_BITS:
+            test, more = _has(alias, tag)
+            tests.append(test)
+            params += more
+    return "(" + " OR ".join(tests) + ")", params
 
 
 def _not_in(column, ids):
     ids = sorted(ids)
     return (f" AND {column} NOT IN ({', '.join(['%s'] * len(ids))})", ids) if ids else ("", [])
+
+
+def _in(column, ids):
+    ids = sorted(ids)
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
 
 
 def _name_order(column):
@@ -374,15 +398,54 @@ def _added_without_tags(effects, target, ranked_ids, can_add):
     return added
 
 
+# The columns _rules reads of each rule, and of its partner or resource: what the matcher uses.
+_RULE_FIELDS = ("id", "hub_id", "name", "action", "weight", "support_needs", "themes", "innovation_types", "stages",
+                "partner_id", "resource_id")
+_RULE_PARTNER_FIELDS = ("id", "public_id", "name", "kind", "is_active", "serves_all_hubs")
+_RULE_RESOURCE_FIELDS = ("id", "public_id", "title", "url", "kind", "summary", "provider", "deadline", "hub_id",
+                         "is_active", "review_due_on")
+
+
+def _instance(model, names, values):
+    """A model instance from the named columns of a row, each value converted by its field as the ORM
+    does; the fields not named are deferred (read from the database if ever used)."""
+    row = {}
+    for name, value in zip(names, values, strict=True):
+        field = model._meta.get_field(name)
+        from_db = getattr(field, "from_db_value", None)
+        row[field.attname] = from_db(value, None, connection) if from_db else field.to_python(value)
+    return model.from_db(connection.alias, list(row),
+                         [row.get(field.attname, DEFERRED) for field in model._meta.concrete_fields])
+
+
 def _rules(profile):
     """The hub's active rules whose conditions the inquiry meets, with their partner and resource, and
-    whether the partner takes this hub's referrals (so an add rule needs no query of its own)."""
-    listed = Partner.hubs.through.objects.filter(partner_id=OuterRef("partner_id"), hub_id=OuterRef("hub_id"))
-    rules = (RoutingRule.objects.filter(hub_id=profile.hub_id, is_active=True)
-             .select_related("partner", "resource").annotate(partner_listed=Exists(listed)).order_by("pk"))
-    return [rule for rule in rules if rule.applies_to(needs=profile.needs, themes=profile.themes,
-                                                       innovation_type=profile.innovation_type,
-                                                       stage=profile.stage)]
+    whether the partner takes this hub's referrals (so an add rule needs no query of its own).
+
+    SQL text, as the ranking queries: the ORM's compiling of this join cost more CPU than the rest of
+    the matcher on a small directory (issue 13)."""
+    columns = ", ".join([*(f"r.{name}" for name in _RULE_FIELDS), *(f"p.{name}" for name in _RULE_PARTNER_FIELDS),
+                         *(f"o.{name}" for name in _RULE_RESOURCE_FIELDS)])
+    sql = (
+        f"SELECT {columns}, EXISTS (SELECT 1 FROM {_table(Partner.hubs.through)} h "  # noqa: S608
+        "WHERE h.partner_id = r.partner_id AND h.hub_id = r.hub_id) "
+        f"FROM {_table(RoutingRule)} r LEFT JOIN {_table(Partner)} p ON p.id = r.partner_id "
+        f"LEFT JOIN {_table(Resource)} o ON o.id = r.resource_id WHERE r.hub_id = %s AND r.is_active ORDER BY r.id"
+    )
+    rules = []
+    partner_at, resource_at = len(_RULE_FIELDS), len(_RULE_FIELDS) + len(_RULE_PARTNER_FIELDS)
+    for row in _fetch(sql, [profile.hub_id], None):
+        rule = _instance(RoutingRule, _RULE_FIELDS, row[:partner_at])
+        if not rule.applies_to(needs=profile.needs, themes=profile.themes,
+                               innovation_type=profile.innovation_type, stage=profile.stage):
+            continue
+        if rule.partner_id:
+            rule.partner = _instance(Partner, _RULE_PARTNER_FIELDS, row[partner_at:resource_at])
+        if rule.resource_id:
+            rule.resource = _instance(Resource, _RULE_RESOURCE_FIELDS, row[resource_at:-1])
+        rule.partner_listed = bool(row[-1])
+        rules.append(rule)
+    return rules
 
 
 # --- Partners ----------------------------------------------------------------------------------------
@@ -392,9 +455,9 @@ def _ranked_partner_rows(profile, effects, limit):
     if not (profile.needs or profile.themes):
         return []
     (score, score_params), (needs, need_params) = _score(
-        profile, "s.tag_index", per_group=True, local="NOT p.serves_all_hubs", bonus_column="s.partner_id",
+        profile, "s", per_group=True, local="NOT p.serves_all_hubs", bonus_column="s.partner_id",
         bonus=effects.bonus)
-    tags, tag_params = _tag_where("s.tag_index", profile)
+    tags, tag_params = _tag_where("s", profile)
     excluded, excluded_params = _not_in("s.partner_id", effects.excluded_ids)
     # Only our own column names and SQL go into the text; every value is a parameter.
     sql = (
@@ -415,15 +478,19 @@ def _describe_partners(matches, profile):
     """The matching services of the partners shown (one query): their names, eligibility and tags."""
     if not matches:
         return
-    services = (PartnerService.objects.filter(profile.tag_filter(), partner_id__in=list(matches),
-                                              status=ServiceStatus.ACTIVE)
-                .order_by().values_list("partner_id", "partner__public_id", "name", "tag_index",
-                                        "eligibility_description"))
-    for partner_id, public_id, name, tag_text, eligibility in services:
+    tags, tag_params = _tag_where("s", profile)
+    shown, shown_params = _in("s.partner_id", matches)
+    sql = (
+        "SELECT s.partner_id, p.public_id, s.name, s.tag_index, s.eligibility_description "  # noqa: S608
+        f"FROM {_table(PartnerService)} s INNER JOIN {_table(Partner)} p ON p.id = s.partner_id "
+        f"WHERE {shown} AND s.status = %s AND {tags}"
+    )
+    for partner_id, public_id, name, tag_text, eligibility in _fetch(
+            sql, [*shown_params, ServiceStatus.ACTIVE.value, *tag_params], None):
         match = matches[partner_id]
         if not match.tags.add(tag_text, profile):
             continue
-        match.public_id = public_id
+        match.public_id = _uuid(public_id)
         match.services.append(name)
         if eligibility:
             match.eligibility.append((name, eligibility))
@@ -481,9 +548,9 @@ def _ranked_resource_rows(profile, effects, today, limit):
     if not (profile.needs or profile.themes):
         return []
     (score, score_params), (needs, need_params) = _score(
-        profile, "r.tag_index", per_group=False, local="r.hub_id IS NOT NULL", bonus_column="r.id",
+        profile, "r", per_group=False, local="r.hub_id IS NOT NULL", bonus_column="r.id",
         bonus=effects.bonus)
-    tags, tag_params = _tag_where("r.tag_index", profile)
+    tags, tag_params = _tag_where("r", profile)
     excluded, excluded_params = _not_in("r.id", effects.excluded_ids)
     day = connection.ops.adapt_datefield_value(today)
     # Only our own column names and SQL go into the text; every value is a parameter. The conditions

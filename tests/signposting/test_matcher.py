@@ -293,3 +293,100 @@ def test_the_matcher_issues_the_same_queries_on_a_directory_five_times_larger(hu
     large = counts(250)
     assert small == large
     assert set(small) == {4}
+
+
+def _expected(inquiry, today):
+    """The module's ranking rules (without hub rules), worked out in Python from tag_index, for the
+    partners and resources the matcher should show: [(name, points)], best first, 10 of each. Resources
+    come from offered_resources(), whose conditions the matcher's SQL repeats."""
+    from django.db.models import Q
+
+    from partners.models import Partner
+    from signposting.matcher import Profile
+    from signposting.models import offered_resources
+
+    profile = Profile.of(inquiry)
+
+    def shared(tags):
+        return profile.need_tags & tags, profile.theme_tags & tags
+
+    partners = []
+    for partner in Partner.objects.filter(is_active=True).prefetch_related("services", "hubs"):
+        if not (partner.serves_all_hubs or inquiry.hub in partner.hubs.all()):
+            continue
+        needs, themes, has_type, has_stage = set(), set(), False, False
+        for service in partner.services.all():
+            tags = set(service.tag_index.split("|"))
+            if service.status != "active" or not any(shared(tags)):
+                continue
+            needs |= shared(tags)[0]
+            themes |= shared(tags)[1]
+            has_type = has_type or profile.type_tag in tags
+            has_stage = has_stage or profile.stage_tag in tags
+        if needs or themes:
+            score = 3 * len(needs) + 2 * len(themes) + has_type + has_stage + (not partner.serves_all_hubs)
+            partners.append(((-score, -len(needs), partner.name.lower(), partner.pk), (partner.name, score)))
+    resources = []
+    for resource in offered_resources(today).filter(Q(hub=None) | Q(hub=inquiry.hub)):
+        tags = set(resource.tag_index.split("|"))
+        needs, themes = shared(tags)
+        if needs or themes:
+            score = (3 * len(needs) + 2 * len(themes) + (profile.type_tag in tags) + (profile.stage_tag in tags)
+                     + (resource.hub_id is not None))
+            resources.append(((-score, -len(needs), resource.title.lower(), resource.pk), (resource.title, score)))
+    return [row for _key, row in sorted(partners)[:10]], [row for _key, row in sorted(resources)[:10]]
+
+
+@pytest.mark.django_db
+def test_it_ranks_a_random_directory_as_the_rules_say_with_national_and_local_themes():
+    """Issue 13: the ranking queries test national tags as bits of tag_bits and a hub's own themes with
+    LIKE on tag_index; on the bench's random directory (with some of a hub's own themes added), every
+    sample inquiry gets what the rules, worked out from tag_index in Python, say."""
+    import random
+
+    from devtools.bench_matcher import build_directory, sample_inquiries
+    from hubportal.models import HubTheme
+    from partners.models import PartnerService
+    from signposting.models import Resource, RoutingRule
+
+    rng = random.Random(2024)
+    hubs = build_directory(rng, partners=60, resources=240)
+    RoutingRule.objects.all().delete()  # rules are tested above; here the points alone decide
+    local = [HubTheme.objects.create(hub=hub, code=f"local-{hub.code.lower()}-frailty", label=f"Frailty {hub.code}")
+             for hub in hubs]
+    for item in [*rng.sample(list(PartnerService.objects.all()), 40), *rng.sample(list(Resource.objects.all()), 80)]:
+        item.themes = [*item.themes, rng.choice(local).code]
+        item.save()
+    inquiries = sample_inquiries(rng, hubs, count=12)
+    for inquiry in inquiries[:6]:
+        inquiry.themes = [*inquiry.themes, f"local-{inquiry.hub.code.lower()}-frailty"]
+
+    for inquiry in inquiries:
+        result = inquiry_match(inquiry=inquiry, today=TODAY)
+        partners, resources = _expected(inquiry, TODAY)
+        assert [(m.name, m.score) for m in result.partners] == partners
+        assert [(r.title, r.score) for r in result.resources] == resources
+        assert partners and resources
+
+
+@pytest.mark.django_db
+def test_the_ranking_queries_test_national_tags_as_bits_and_a_hubs_own_theme_with_like(hub, submitter):
+    from hubportal.models import HubTheme
+
+    HubTheme.objects.create(hub=hub, code="local-dor-frailty", label="Frailty")
+    PartnerServiceFactory(partner=PartnerFactory(hubs=[hub]), support_needs=["funding"], themes=["local-dor-frailty"])
+    ResourceFactory(support_needs=["funding"], themes=["local-dor-frailty"])
+
+    def ranking_sql(**fields):
+        inquiry = SubmittedFactory(submitter=submitter, hub=hub, kind_of_help="funding", stage="idea",
+                                   innovation_type="digital", **fields)
+        with CaptureQueriesContext(connection) as queries:
+            result = inquiry_match(inquiry=inquiry)
+        assert len(result.partners) == len(result.resources) == 1
+        return [q["sql"] for q in queries if "AS score" in q["sql"]]
+
+    national = ranking_sql(support_needed=["evaluation"], themes=["core20"])
+    assert len(national) == 2
+    assert all("tag_bits &" in sql and "LIKE" not in sql for sql in national)
+    own = ranking_sql(support_needed=["evaluation"], themes=["local-dor-frailty"])
+    assert all("tag_bits &" in sql and "LIKE '%|theme:local-dor-frailty|%'" in sql for sql in own)
