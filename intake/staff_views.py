@@ -367,29 +367,50 @@ def _csv_cell(text):
 def _sql_cell(text):
     """The SQL for csv_safe then _csv_cell over an SQL text expression that is never NULL. The
     expression is repeated, so it must be a column or a subquery's output, not work to do again."""
-    # Regular expressions, not a character class in Python: \t and \r are escapes PostgreSQL's own
-    # regular expressions read, in brackets too. FORMULA_STARTS is "=+-@" and tab and carriage return.
-    formula = rf"{text} ~ '^[-=+@\t\r]'"
+    # ascii() is the code of the first character (0 for ''): FORMULA_STARTS are = + - @ tab and
+    # carriage return. Cheaper than a regular expression, which PostgreSQL runs over a copy of the text.
+    formula = f"ascii({text}) IN (61, 43, 45, 64, 9, 13)"
+    # In the regular expression \r and \n are PostgreSQL's own escapes (it reads them in brackets too).
     return (f"CASE WHEN {text} ~ '[\",\\r\\n]' "
             f"""THEN '"' || CASE WHEN {formula} THEN '''' ELSE '' END || replace({text}, '"', '""') || '"' """
             f"WHEN {formula} THEN '''' || {text} ELSE {text} END")
 
 
+# Lists of codes up to this long are read element by element (->> n), which costs PostgreSQL far less
+# than a set-returning function and an aggregate per row; longer lists take that subquery instead.
+_LIST_READ_BY_ELEMENT = 5
+
+
+def _sql_joined_labels(value):
+    """SQL for "; ".join(labels.get(code, code) for code in codes) over a JSON list column: the labels
+    are the parameter (a JSON object, code -> label) written before each %s. NULL elements are left
+    out (never stored; Python would fail on them), and a value that is not a list is an empty text."""
+    label = "coalesce(%s::jsonb ->> ({0}), {0})"
+    elements = ", ".join(label.format(f"{value} ->> {n}") for n in range(_LIST_READ_BY_ELEMENT))
+    longer = (f"(SELECT string_agg({label.format('e.code')}, '; ' ORDER BY e.n) "  # noqa: S608 (our columns)
+              f"FROM jsonb_array_elements_text({value}) WITH ORDINALITY AS e(code, n))")
+    # concat_ws skips NULLs, which is what ->> gives past the end of a list (and for a non-list).
+    return (f"CASE WHEN {value} ->> {_LIST_READ_BY_ELEMENT} IS NULL THEN concat_ws('; ', {elements}) "
+            f"ELSE {longer} END"), _LIST_READ_BY_ELEMENT + 1
+
+
 def _export_sql(hub, connection):
     """One query that makes a chunk's CSV text, its rows in the order of the primary keys it is given
-    (an array, its one parameter after the labels'), and returns it with the keys of the rows found.
+    (an array, the parameter after the lines' own), and returns it with the keys of the rows found.
 
-    The cells are those of _export_formatters: each label's cell is made here, once per export, by the
-    Python rules, and sent as a parameter (the hub's own themes are typed by its staff); codes with no
-    label, free text and the names of people go through the same rules written in SQL (_sql_cell).
-    Dates are written by to_char in the zone Django shows times in, as _uk_datetime does."""
+    The cells are those of _export_formatters. Each label's cell is made here by the Python rules,
+    once per export, and sent as a JSON object parameter (code -> cell; the hub's own themes are typed
+    by its staff, so never SQL text); codes with no label, free text and people's names go through the
+    same rules written in SQL (_sql_cell). Dates are written by to_char in the zone Django shows times
+    in, as _uk_datetime does. The lists of codes are joined in a LATERAL subquery (OFFSET 0 keeps
+    PostgreSQL from copying it into each use) so that the cell rules read the joined text once made."""
     quote = connection.ops.quote_name
-    inquiry_table, user_model = quote(Inquiry._meta.db_table), Inquiry._meta.get_field("assignee").related_model
+    user_model = Inquiry._meta.get_field("assignee").related_model
 
     def column(name):
         return "i." + quote(Inquiry._meta.get_field(name).column)
 
-    cells, params = [], []
+    cells, params, lists, list_params = [], [], [], []
     for _heading, field_name, read in EXPORT_COLUMNS:
         if field_name == "assignee__full_name":
             cells.append(_sql_cell("coalesce(u.{}, '')".format(quote(user_model._meta.get_field("full_name").column))))
@@ -402,39 +423,34 @@ def _export_sql(hub, connection):
             cells.append(f"coalesce(to_char({column(field_name)}, 'DD/MM/YYYY'), '')")
         elif field_name in _JSON_COLUMNS:
             labels = (_theme_reader(hub) if field_name == "themes" else read).labels
-            # The codes' labels joined in the list's order, then the cell rules over the whole text.
-            # A value that is not a list (never stored) is written as an empty cell, not an error.
-            value = column(field_name)
-            cells.append(
-                f"(SELECT {_sql_cell('joined.text')} FROM (SELECT coalesce(string_agg("  # noqa: S608 (as below)
-                f"CASE e.code {'WHEN %s THEN %s ' * len(labels)}ELSE e.code END, '; ' ORDER BY e.n), '') AS text "
-                f"FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({value}) = 'array' THEN {value} "
-                "ELSE '[]' END) WITH ORDINALITY AS e(code, n)) AS joined)")
-            params += [item for pair in labels.items() for item in pair]
+            joined, count = _sql_joined_labels(column(field_name))
+            lists.append(f"{joined} AS {field_name}")
+            list_params += [json.dumps(labels)] * count
+            cells.append(_sql_cell(f"lists.{field_name}"))
         else:
-            labels = read.labels
             value = column(field_name)
             unknown = _sql_cell(f"coalesce({value}, '')")  # a code with no label is written as it is
-            cells.append(f"CASE {value} {'WHEN %s THEN %s ' * len(labels)}ELSE {unknown} END")
-            params += [item for code, label in labels.items() for item in (code, _csv_cell(csv_safe(label)))]
+            cells.append(f"coalesce(%s::jsonb ->> {value}, {unknown})")
+            params.append(json.dumps({code: _csv_cell(csv_safe(label)) for code, label in read.labels.items()}))
     line = " || ',' || ".join(cells) + r" || E'\r\n'"
     sql = (f"SELECT string_agg({line}, '' ORDER BY w.n), array_agg(w.id ORDER BY w.n) "  # noqa: S608 (our tables and columns; labels are parameters)
            f"FROM unnest(%s::bigint[]) WITH ORDINALITY AS w(id, n) "
-           f"JOIN {inquiry_table} AS i ON i.{quote(Inquiry._meta.pk.column)} = w.id "
+           f"JOIN {quote(Inquiry._meta.db_table)} AS i ON i.{quote(Inquiry._meta.pk.column)} = w.id "
            f"LEFT JOIN {quote(user_model._meta.db_table)} AS u "
-           f"ON u.{quote(user_model._meta.pk.column)} = {column('assignee')}")
-    return sql, params
+           f"ON u.{quote(user_model._meta.pk.column)} = {column('assignee')} "
+           f"CROSS JOIN LATERAL (SELECT {', '.join(lists)} OFFSET 0) AS lists")
+    return sql, params, list_params
 
 
 def _export_texts_in_sql(rows, hub, chunk_size):
     """Each chunk's CSV text and its inquiries' primary keys, the text made by PostgreSQL: one query
     a chunk, and Python builds no value per cell."""
     connection = connections[rows.db]
-    sql, params = _export_sql(hub, connection)
+    sql, before, after = _export_sql(hub, connection)
     for wanted in _ordered_keys(rows, chunk_size):
         with connection.cursor() as cursor:
             # The keys as an array literal: psycopg2 would adapt each of them, a chunk's ints one by one.
-            cursor.execute(sql, [*params, "{" + ",".join(map(str, wanted)) + "}"])
+            cursor.execute(sql, [*before, "{" + ",".join(map(str, wanted)) + "}", *after])
             text, keys = cursor.fetchone()
         if text:
             yield text, keys

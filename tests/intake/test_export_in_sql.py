@@ -59,8 +59,8 @@ def _hostile_dataset(hub, other_hub, hub_lead):
             innovation_type=["digital", "", *ODD_CODES][k % (2 + len(ODD_CODES))],
             stage=[*ODD_CODES, "idea"][k % (1 + len(ODD_CODES))],
             outcome=["adopted", "", *ODD_CODES][(k + 1) % (2 + len(ODD_CODES))],
-            support_needed=[needs[(k + j) % len(needs)] for j in range(k % 4)],
-            themes=[themes[(k * 3 + j) % len(themes)] for j in range(k % 5)],
+            support_needed=[needs[(k + j) % len(needs)] for j in range(k % 9)],  # past _LIST_READ_BY_ELEMENT too
+            themes=[themes[(k * 3 + j) % len(themes)] for j in range(k % 8)],
             submitted_at=TIMES[1 + k % (len(TIMES) - 1)], first_response_at=TIMES[k % len(TIMES)],
             decided_at=TIMES[(k + 3) % len(TIMES)],
             triage_due_on=[None, dt.date(2026, 3, 29), dt.date(2026, 12, 31)][k % 3],
