@@ -130,7 +130,12 @@ def test_a_hub_lead_triages_a_new_inquiry_from_sign_in_to_closing(page, browser,
     page.get_by_label("Search title and text").fill("falls")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("link", name=inquiry.reference)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^\d+ inquir(y|ies) match your filters"))).to_be_visible()
     assert_accessible(page)
+    # The row's link (an address reversed once a page) opens that inquiry's case page.
+    page.get_by_role("link", name=inquiry.reference).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(inquiry.title)
+    page.go_back()
     page.get_by_role("link", name="Metrics").click()
     expect(page.get_by_role("heading", level=1, name=re.compile("Metrics"))).to_be_visible()
     expect(page.locator("svg[role=img]").first).to_be_visible()
