@@ -71,10 +71,10 @@ def _order_by(item):
 
 class KeysFirstPaginator(CappedPaginator):
     """For a list that reads every matching row to order it anyway (a search ranked by relevance): one
-    query gives the page's keys, in order, with the number of matches (COUNT(*) OVER (), worked out on
-    the rows the ranking has read already), then a second reads the page's rows by key. A separate
-    count would read every match a second time (14 of the search's 70 ms at 250,000 inquiries a hub),
-    and a window over the whole rows would copy each match's every column.
+    query gives the page's keys, in order, with the number of matches (a COUNT(*) window over every row,
+    worked out on the rows the ranking has read already), then a second reads the page's rows by key. A
+    separate count would read every match a second time (34 ms for 7,117 matches at 250,000 inquiries a
+    hub), and a window over the whole rows would copy each match's every column.
 
     The count is the number of matches, shown capped like CappedPaginator's. A page past the last (or
     past the cap) gives the last page, as Paginator.get_page does; only then is a count query made.
