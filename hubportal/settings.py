@@ -146,6 +146,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only the partials a page renders dozens of times (hubportal/jinja.py); after Django's engine,
+        # and in a folder of its own, so no page is ever looked up here.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "hubportal.jinja.environment"},
+    },
 ]
 
 

@@ -30,6 +30,13 @@ class Inquiry(models.Model):
         IN_SUPPORT = "in_support", "In support"
         CLOSED = "closed", "Closed"
 
+    # One NHS.UK tag colour per status, so a list reads at a glance (templates/intake/_status_tag.html
+    # and the Jinja2 rows read it through the `status_colour` filter).
+    STATUS_TAG_COLOURS = {
+        "draft": "grey", "submitted": "blue", "in_review": "purple", "awaiting_info": "orange",
+        "routed": "aqua-green", "in_support": "green", "closed": "white",
+    }
+
     class Outcome(models.TextChoices):
         ADOPTED = "adopted", "Adopted or implemented"
         PROGRESSING_ELSEWHERE = "progressing_elsewhere", "Progressing elsewhere"

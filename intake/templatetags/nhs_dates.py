@@ -40,3 +40,4 @@ def short_date(value):
         return f"{value.day} {MONTHS_3[value.month].title()} {value.year}"
     except AttributeError:
         return ""
+

@@ -1,0 +1,95 @@
+"""The Jinja2 partials (hubportal/jinja.py): escaped like Django's templates, strict about names, and
+the staff list's rows and filter read the same as the Django templates they replaced."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils.html import escape
+from jinja2.exceptions import UndefinedError
+from markupsafe import escape as jinja_escape
+
+from hubportal.jinja import render_partial
+from hubportal.models import HubMembership, HubTheme
+from intake.models import Inquiry
+from intake.templatetags.status_tags import status_colour
+from tests.factories import SubmittedFactory, UserFactory
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+
+LONDON_NOON = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+def shown_as_text(text, page):
+    """The text is on the page escaped, as Django writes it (&quot;) or as Jinja2 does (&#34;)."""
+    return escape(text) in page or str(jinja_escape(text)) in page
+
+
+@pytest.mark.django_db
+def test_every_typed_field_on_the_staff_list_is_escaped_in_its_rows_and_its_filter(lead_client, hub):
+    member = UserFactory(full_name=f"Alex {SCRIPT}")
+    HubMembership.objects.create(hub=hub, user=member, role=HubMembership.Role.MEMBER)
+    HubTheme.objects.create(hub=hub, code=f"{HubTheme.LOCAL_PREFIX}hostile", label=f"Coastal {IMG}")
+    SubmittedFactory(hub=hub, title=f"Falls {SCRIPT}", organisation=f"Trust {IMG}", assignee=member)
+
+    page = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]), {"q": "alert"}).content.decode()
+
+    assert SCRIPT not in page
+    assert "<img src=x" not in page
+    assert shown_as_text(f"Falls {SCRIPT}", page)  # the row's title
+    assert shown_as_text(f"Trust {IMG}", page)  # the row's organisation
+    assert page.count(escape(f"Alex {SCRIPT}")) >= 2  # the row's assignee, the filter's and bulk form's options
+    assert shown_as_text(f"Coastal {IMG}", page)  # the hub's own theme in the filter
+    assert 'value="alert"' in page  # the search typed, given back in its box
+
+
+@pytest.mark.django_db
+def test_a_search_typed_with_quotes_comes_back_escaped_in_its_box(lead_client, hub):
+    page = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]), {"q": IMG}).content.decode()
+    assert f'value="{jinja_escape(IMG)}"' in page
+    assert "<img src=x" not in page
+
+
+@pytest.mark.django_db
+def test_a_row_shows_its_status_tag_dates_score_and_nobody_assigned(lead_client, hub):
+    with time_machine.travel(LONDON_NOON, tick=False):
+        inquiry = SubmittedFactory(hub=hub, title="Virtual wards", assignee=None)
+        inquiry.status = Inquiry.Status.AWAITING_INFO
+        inquiry.parked_until = dt.date(2026, 4, 2)
+        inquiry.save()
+        page = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug])).content.decode()
+
+    row = page[page.index(f'id="select-{inquiry.reference}"'):]
+    row = row[:row.index("</tr>")]
+    assert '<strong class="nhsuk-tag nhsuk-tag--orange">Awaiting information</strong>' in row
+    assert "Parked until 2 Apr 2026" in row
+    assert "Nobody" in row
+    assert "Not assessed" in row
+    assert ">10 Mar 2026</td>" in row  # sent, in London time
+    case = reverse("intake:staff_inquiry", args=[hub.slug, inquiry.reference])
+    assert f'<a href="{case}">{inquiry.reference}</a>' in row
+
+
+@pytest.mark.django_db
+def test_the_filter_keeps_what_was_chosen(lead_client, hub):
+    page = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]),
+                           {"status": ["submitted", "closed"], "kind_of_help": "new_idea", "overdue": "on"})
+    body = page.content.decode()
+    assert 'name="status" type="checkbox" value="submitted" checked>' in body
+    assert 'name="status" type="checkbox" value="closed" checked>' in body
+    assert 'name="status" type="checkbox" value="in_review">' in body
+    assert '<option value="new_idea" selected>' in body
+    assert 'id="id_overdue" name="overdue" type="checkbox" checked>' in body
+
+
+def test_a_name_missing_from_a_partials_context_is_an_error_not_an_empty_cell():
+    with pytest.raises(UndefinedError):
+        render_partial("intake/staff/_inquiry_rows.html", {"rows": [object()], "case_url": ["/", "/"]})
+
+
+def test_every_status_has_its_own_tag_colour():
+    colours = [status_colour(code) for code, _ in Inquiry.Status.choices]
+    assert len(set(colours)) == len(colours)
+    assert status_colour("no-such-status") == "white"
