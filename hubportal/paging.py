@@ -10,8 +10,9 @@ from functools import cached_property
 from typing import cast
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import connections
 from django.db.models import Count, F, OrderBy, QuerySet, RowRange, Window
+
+from hubportal.sqlcache import Compiled
 
 COUNT_CAP = 10_000
 
@@ -28,16 +29,19 @@ def capped_counts(querysets: list[QuerySet], cap: int = COUNT_CAP) -> list[int]:
     query to send and plan instead of one per set (the dashboard's seven cards)."""
     if not querysets:
         return []
+    return [int(count) for count in capped_counts_statement(querysets, cap).row()]
+
+
+def capped_counts_statement(querysets: list[QuerySet], cap: int = COUNT_CAP) -> Compiled:
+    """The one statement of capped_counts, compiled (to keep it: hubportal.sqlcache)."""
     database = querysets[0].db
     parts, params = [], []
     for rows in querysets:
         sql, part_params = rows.order_by().values("pk")[: cap + 1].query.get_compiler(using=database).as_sql()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608 (Django's compiled SQL)
         params.extend(part_params)
-    with connections[database].cursor() as cursor:
-        # Django's own compiled SQL, its values still parameters.
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        return [int(count) for count in cursor.fetchone()]
+    # Django's own compiled SQL, its values still parameters.
+    return Compiled("SELECT " + ", ".join(parts), tuple(params), database)
 
 
 class CappedCount(int):

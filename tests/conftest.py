@@ -71,6 +71,15 @@ def skip_or_fail(reason):
 
 
 @pytest.fixture(autouse=True)
+def _no_sql_kept_from_another_test():
+    """Each test starts with no compiled SQL kept (hubportal.sqlcache): its keys name everything the SQL
+    depends on, and this keeps a test from leaning on what an earlier one compiled."""
+    from hubportal import sqlcache
+
+    sqlcache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Uploads in each test go to a fresh folder, never the developer's var/media."""
     media = tmp_path / "media"
