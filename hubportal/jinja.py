@@ -14,9 +14,11 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.template.defaultfilters import urlencode
 from django.template.loader import engines
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, StrictUndefined
 
+from intake.templatetags.counts import how_many
 from intake.templatetags.nhs_dates import short_date
 from intake.templatetags.status_tags import status_colour
 
@@ -28,6 +30,11 @@ def _local_short_date(value):
     return short_date(value)
 
 
+def _day_month(value):
+    """Django's `date:"j M"` ("3 Mar")."""
+    return f"{value.day} {MONTHS_3[value.month].title()}" if value else ""
+
+
 def environment(**options):
     # Always escaping, whatever the settings say (Django's backend defaults to it; this makes it so).
     options.update(undefined=StrictUndefined)
@@ -35,6 +42,7 @@ def environment(**options):
     env = Environment(autoescape=True, **options)
     env.filters.update({
         "short_date": _local_short_date, "urlencode": urlencode, "status_colour": status_colour,
+        "how_many": how_many, "day_month": _day_month,
         # A form field through our NHS.UK template pack, as `|as_crispy_field` does in Django templates.
         "crispy_field": as_crispy_field,
     })

@@ -160,7 +160,8 @@ def _dashboard_statements(hub, user, today):
     return capped_counts_statement(list(queues.values()), DASHBOARD_COUNT_CAP), items
 
 
-# What a dashboard card shows of an inquiry (intake/staff/_inquiry_row_summary.html), with the return date.
+# What a dashboard card shows of an inquiry (templates/jinja2/intake/staff/_dashboard_cards.html), with the
+# return date.
 DASHBOARD_ITEM_FIELDS = ("reference", "title", "triage_due_on", "first_response_at", "assignee", "parked_until")
 
 
