@@ -221,7 +221,8 @@ def inquiry_submit(*, by, inquiry=None, public_id=None):
         fields["search_vector"] = _search_document_sql()  # the search document in the same UPDATE
     Inquiry.objects.filter(pk=locked.pk).update(**fields)
     # Queued now, the promise; the follow-up sends it once it has added the signposting (enqueue=False).
-    emails.acknowledgement(inquiry=locked, enqueue=False)
+    # Its key is new: only a draft gets here, under its lock, and nothing goes back to being a draft.
+    emails.acknowledgement(inquiry=locked, enqueue=False, is_new_key=True)
     return locked
 
 
