@@ -1,9 +1,10 @@
 """How many final submits a second? `bench_submit()` sends ready drafts through "Check your answers".
 
 Issue 13's target: the final submit of an inquiry (the POST from the check-your-answers page) sustains
-at least 3x django-helpdesk 2.6.1's public form POST rate on the same box (85 POSTs/s measured here,
-so 255 a second), through gunicorn with 2 sync workers, DEBUG off, persistent database connections and
-20 concurrent connections.
+at least 3x django-helpdesk 2.6.1's public form POST rate on the same box (the issue measured 85
+POSTs/s; docs/benchmarks.md says how to measure helpdesk on the machine at hand, with a copy of this
+harness), through gunicorn with 2 sync workers, DEBUG off, persistent database connections and 20
+concurrent connections.
 
     from devtools.bench_submit import bench_submit
     bench_submit(posts=2000, concurrency=20, http=True)     # {"posts_per_s": ..., "median_ms": ...}
@@ -59,8 +60,7 @@ PARTS = [
     ("session load", "load", "sessions/backends/db.py"),
     ("user load (request.user)", "get_user", "django/contrib/auth/__init__.py"),
     ("the view inquiry_check", "inquiry_check", "intake/views.py"),
-    ("draft lookup in the view (inquiry_get_for_submitter)", "inquiry_get_for_submitter", "intake/selectors.py"),
-    ("row reads (QuerySet.get: session, user, draft, lock)", "get", "django/db/models/query.py"),
+    ("row reads (QuerySet.get: session, user, the draft under its lock)", "get", "django/db/models/query.py"),
     ("row updates (QuerySet.update)", "update", "django/db/models/query.py"),
     ("inquiry_submit (the transaction's work)", "inquiry_submit", "intake/services.py"),
     ("reference counter (_next_reference)", "_next_reference", "intake/services.py"),

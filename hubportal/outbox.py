@@ -52,7 +52,7 @@ def outbound_email_queue_name(template: str) -> str:
     return URGENT_QUEUE if outbound_email_is_urgent(template) else NORMAL_QUEUE
 
 
-def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False, enqueue=True):
+def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=False, enqueue=True, is_new_key=False):
     """Queue one email; call inside the transaction that causes it.
 
     Rules: the same key is queued once (a second call returns the existing row and enqueues
@@ -61,9 +61,16 @@ def outbound_email_queue(*, key, to, template, context, hub=None, has_secret=Fal
     caller enqueues it later (outbound_email_enqueue) once it has completed the row's context after
     commit (intake's acknowledgement adds its signposting); the row is still the promise: if the
     caller never does, the sweep (outbound_email_requeue_stale) sends it as it stands.
+    is_new_key=True: the caller's own lock makes the key new (a draft is sent once, under its row
+    lock), so the row is inserted without a savepoint (two statements fewer); were the key there after
+    all, the unique key fails the caller's whole transaction, and the email is still queued once.
     """
-    email, created = _outbound_email_create_or_get(
-        key=key, to=to, template=template, context=context, hub=hub, has_secret=has_secret)
+    if is_new_key:
+        email, created = OutboundEmail.objects.create(
+            key=key, to=to, template=template, context=context, hub=hub, has_secret=has_secret), True
+    else:
+        email, created = _outbound_email_create_or_get(
+            key=key, to=to, template=template, context=context, hub=hub, has_secret=has_secret)
     if created and enqueue:
         transaction.on_commit(lambda: outbound_email_enqueue(email_id=email.pk, template=template))
     return email

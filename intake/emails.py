@@ -12,8 +12,9 @@ def _acknowledgement_key(inquiry_id):
     return f"inquiry:{inquiry_id}:acknowledgement"
 
 
-def acknowledgement(*, inquiry, resources=(), enqueue=True):
-    """enqueue=False: inquiry_submit's follow-up adds the signposting, then sends it (acknowledgement_send)."""
+def acknowledgement(*, inquiry, resources=(), enqueue=True, is_new_key=False):
+    """enqueue=False: inquiry_submit's follow-up adds the signposting, then sends it (acknowledgement_send).
+    is_new_key=True: the caller holds the lock that makes this the inquiry's first (outbound_email_queue)."""
     return outbound_email_queue(
         key=_acknowledgement_key(inquiry.pk),
         to=inquiry.submitter.email,
@@ -27,6 +28,7 @@ def acknowledgement(*, inquiry, resources=(), enqueue=True):
         },
         hub=inquiry.hub,
         enqueue=enqueue,
+        is_new_key=is_new_key,
     )
 
 

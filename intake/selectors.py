@@ -26,13 +26,8 @@ def inquiry_list_for_submitter(*, user):
     )
 
 
-def inquiry_get_for_submitter(*, user, public_id, fields=None):
-    """The submitter's own inquiry, or 404: another person's inquiry is indistinguishable from none.
-
-    `fields`: only those columns (and no hub), for a view that needs no more, such as the final submit.
-    """
-    if fields is not None:
-        return get_object_or_404(Inquiry.objects.only(*fields), public_id=public_id, submitter=user)
+def inquiry_get_for_submitter(*, user, public_id):
+    """The submitter's own inquiry, or 404: another person's inquiry is indistinguishable from none."""
     return get_object_or_404(Inquiry.objects.select_related("hub"), public_id=public_id, submitter=user)
 
 

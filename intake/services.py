@@ -177,8 +177,8 @@ _SUBMIT_FIELDS = ("public_id", "status", "submitter_id", "hub__code", "hub__name
 
 
 @transaction.atomic
-def inquiry_submit(*, inquiry, by):
-    """Send a draft to its hub.
+def inquiry_submit(*, by, inquiry=None, public_id=None):
+    """Send a draft to its hub: `inquiry`, or the one of `by`'s with this `public_id`.
 
     Rules: only the submitter sends, only a draft (draft -> submitted), only when every required
     answer is there (InquiryIncomplete lists the missing pages); gives the hub's next reference;
@@ -188,11 +188,18 @@ def inquiry_submit(*, inquiry, by):
     signposting (the matcher) that the acknowledgement lists, after which the acknowledgement goes.
     The follow-up is enqueued after commit; if that is lost, the reminder sweep runs it, and the
     outbox sweep sends the acknowledgement meanwhile (issue 13: docs/decisions.md).
+
+    By `public_id` (the final submit's view) the draft is found under the lock, so the request reads
+    it once: Inquiry.DoesNotExist when `by` has no inquiry with it (another person's is the same as
+    none), InquiryNotEditable when it is no longer a draft.
     """
     # Lock the draft: a double click or a second tab must not submit twice. Only the columns the
     # checks and the writes below read (a whole inquiry and hub cost as much Python as the rest).
-    locked = (Inquiry.objects.select_for_update(of=("self",)).select_related("hub").only(*_SUBMIT_FIELDS)
-              .get(pk=inquiry.pk))
+    drafts = Inquiry.objects.select_for_update(of=("self",)).select_related("hub").only(*_SUBMIT_FIELDS)
+    if public_id is not None:
+        locked = drafts.get(public_id=public_id, submitter=by)
+    else:
+        locked = drafts.get(pk=inquiry.pk)
     if locked.submitter_id != by.pk or locked.status != Inquiry.Status.DRAFT:
         raise InquiryNotEditable()
     missing = missing_steps(locked)
@@ -214,7 +221,8 @@ def inquiry_submit(*, inquiry, by):
         fields["search_vector"] = _search_document_sql()  # the search document in the same UPDATE
     Inquiry.objects.filter(pk=locked.pk).update(**fields)
     # Queued now, the promise; the follow-up sends it once it has added the signposting (enqueue=False).
-    emails.acknowledgement(inquiry=locked, enqueue=False)
+    # Its key is new: only a draft gets here, under its lock, and nothing goes back to being a draft.
+    emails.acknowledgement(inquiry=locked, enqueue=False, is_new_key=True)
     return locked
 
 

@@ -51,6 +51,19 @@ def test_it_queues_the_same_key_once(django_capture_on_commit_callbacks, outbox)
     assert len(outbox) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_key_said_to_be_new_that_is_not_fails_the_whole_transaction_and_queues_it_once(outbox):
+    from django.db import IntegrityError
+
+    with transaction.atomic():
+        first = _queue()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        outbox_service.outbound_email_queue(key="thing:1:hello", to="jo.bloggs@nhs.net", template="sign_in_link",
+                                            context={}, is_new_key=True)
+    assert list(OutboundEmail.objects.values_list("pk", flat=True)) == [first.pk]
+    assert len(outbox) == 1
+
+
 @pytest.mark.django_db
 def test_a_send_task_run_twice_sends_one_email(django_capture_on_commit_callbacks, outbox):
     with django_capture_on_commit_callbacks(execute=False):

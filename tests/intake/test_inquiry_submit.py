@@ -88,6 +88,28 @@ def test_a_draft_sent_from_another_tab_is_not_overwritten(submitter):
 
 
 @pytest.mark.django_db
+def test_sending_someone_elses_draft_is_a_404_and_changes_nothing(other_submitter_client, submitter, outbox):
+    draft = DraftFactory(submitter=submitter)
+    response = _send(other_submitter_client, draft)
+    assert response.status_code == 404
+    assert Inquiry.objects.get(pk=draft.pk).status == Inquiry.Status.DRAFT
+    assert not OutboundEmail.objects.exists()
+    assert not InquiryEvent.objects.filter(inquiry=draft).exists()
+
+
+@pytest.mark.django_db
+def test_by_public_id_it_finds_only_the_senders_own_draft(submitter, other_submitter):
+    draft = DraftFactory(submitter=submitter)
+    with pytest.raises(Inquiry.DoesNotExist):
+        services.inquiry_submit(public_id=draft.public_id, by=other_submitter)
+    sent = services.inquiry_submit(public_id=draft.public_id, by=submitter)
+    assert sent.pk == draft.pk
+    assert Inquiry.objects.get(pk=draft.pk).status == Inquiry.Status.SUBMITTED
+    with pytest.raises(services.InquiryNotEditable):
+        services.inquiry_submit(public_id=draft.public_id, by=submitter)
+
+
+@pytest.mark.django_db
 def test_only_the_submitter_can_send_their_draft(submitter, other_submitter):
     draft = DraftFactory(submitter=submitter)
     with pytest.raises(services.InquiryNotEditable):
@@ -146,17 +168,17 @@ def _acknowledgement(draft):
 
 
 @pytest.mark.django_db
-def test_the_submit_makes_the_same_13_queries_whatever_the_hub_has_set_up(
+def test_the_submit_makes_the_same_10_queries_whatever_the_hub_has_set_up(
         submitter_client, submitter, hub, hub_lead, channel, funding_guide, django_assert_num_queries):
-    """Session, user, whose draft; then (one transaction) lock, timeline, follow-up, reference, inquiry,
-    acknowledgement (3: it inserts in a savepoint) and the savepoint pair the test's transaction adds.
+    """Session, user; then (one transaction) the draft found under its lock, timeline, follow-up,
+    reference, inquiry, acknowledgement, and the savepoint pair the test's transaction adds.
     A webhook channel and a directory to match used to add queries here; now the follow-up runs them."""
     draft = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(10):
         response = _send(submitter_client, draft)
     assert response["Location"] == reverse("intake:inquiry_submitted", args=[draft.public_id])
     more = DraftFactory(submitter=submitter, hub=hub, support_needed=["funding"])
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(10):
         _send(submitter_client, more)
 
 
