@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest
 from django.shortcuts import resolve_url
 
+from . import sqlcache
 from .models import Hub, HubMembership, NetworkLead, User
 
 
@@ -52,8 +53,11 @@ def staff_hubs(user):
 
 def membership_for(user, hub_slug):
     """The person's membership of the hub with this slug, or 404."""
-    membership = (HubMembership.objects.select_related("hub")
-                  .filter(user=user, hub__slug=hub_slug, hub__is_active=True).first())
+    # Every staff page asks this: its SQL is compiled once per person and hub (hubportal.sqlcache).
+    [membership, *_] = sqlcache.kept_rows(
+        ("membership_for", HubMembership.objects.db, user.pk, hub_slug),
+        lambda: HubMembership.objects.select_related("hub").filter(user=user, hub__slug=hub_slug, hub__is_active=True)
+        .order_by("pk")[:1]) or [None]
     if membership is None:
         raise Http404("No such hub")
     return membership

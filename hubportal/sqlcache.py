@@ -17,28 +17,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
+from django.http import Http404
 
 MAX_ENTRIES = 2048
 
 
 @dataclass(frozen=True)
 class Compiled:
-    """A query's SQL and parameters, the database it runs on, and the model fields its columns fill."""
+    """A statement's SQL and parameters and the database it runs on."""
 
     sql: str
     params: tuple[Any, ...]
     using: str
-    model: type[Model] | None = None
-    attnames: tuple[str, ...] = ()
-
-    def models(self) -> list[Any]:
-        """The rows as instances of the model (with only these fields loaded, like .only())."""
-        assert self.model is not None, "compiled from values, not from a model's rows"
-        model, using, attnames = self.model, self.using, self.attnames
-        with connections[using].cursor() as cursor:
-            cursor.execute(self.sql, self.params)
-            return [model.from_db(using, attnames, row) for row in cursor.fetchall()]
 
     def row(self) -> Sequence[Any]:
         with connections[self.using].cursor() as cursor:
@@ -46,14 +38,58 @@ class Compiled:
             return cursor.fetchone()
 
 
-def compile_rows(rows: QuerySet) -> Compiled:
-    """The SQL of a QuerySet of model instances without joins (rows.only(...), no select_related)."""
+@dataclass(frozen=True)
+class CompiledRows(Compiled):
+    """A QuerySet's SQL with what the ORM worked out to turn its rows into models: the columns (`select`),
+    where each model's fields sit among them (`klass_info`, select_related's too) and the annotations."""
+
+    query: Any = None
+    select: tuple[Any, ...] = ()
+    klass_info: dict[str, Any] | None = None
+    annotation_col_map: dict[str, int] | None = None
+
+    def models(self) -> list[Any]:
+        """The rows as models, as iterating the QuerySet gives them (Django's ModelIterable, without the
+        compiling): the database's converters applied, select_related's models and annotations set."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            fetched = cursor.fetchall()
+        # A compiler of this thread's connection, given the kept columns, for the database's converters.
+        compiler = self.query.get_compiler(using=self.using)
+        compiler.select, compiler.klass_info = list(self.select), self.klass_info
+        compiler.annotation_col_map, compiler.col_count = self.annotation_col_map, len(self.select)
+        klass_info, select = self.klass_info or {}, self.select
+        model = klass_info["model"]
+        first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        attnames = [column[0].target.attname for column in select[first:last]]
+        related = get_related_populators(klass_info, list(select), self.using)
+        annotations = (self.annotation_col_map or {}).items()
+        result = []
+        for row in compiler.results_iter([fetched]):
+            instance = model.from_db(self.using, attnames, row[first:last])
+            for populator in related:
+                populator.populate(row, instance)
+            for name, position in annotations:
+                setattr(instance, name, row[position])
+            result.append(instance)
+        return result
+
+    def get_or_404(self) -> Any:
+        """The one row, as get_object_or_404 gives it."""
+        rows = self.models()
+        if len(rows) != 1:
+            raise Http404("No such row" if not rows else "More than one row")
+        return rows[0]
+
+
+def compile_rows(rows: QuerySet) -> CompiledRows:
+    """A QuerySet of models compiled, to be kept: its SQL and how its columns become models."""
+    if rows._prefetch_related_lookups or rows._iterable_class is not ModelIterable or rows._known_related_objects:
+        raise ValueError("compile_rows takes a QuerySet of models (not values) without prefetch_related")
     compiler = rows.query.get_compiler(using=rows.db)
     sql, params = compiler.as_sql()
-    if compiler.klass_info is None or compiler.klass_info.get("related_klass_infos") or compiler.annotation_col_map:
-        raise ValueError("compile_rows takes a model's own columns only: no select_related, no annotations")
-    attnames = tuple(column.target.attname for column, _, _ in compiler.select)
-    return Compiled(sql, tuple(params), rows.db, rows.model, attnames)
+    return CompiledRows(sql, tuple(params), rows.db, query=rows.query, select=tuple(compiler.select),
+                        klass_info=compiler.klass_info, annotation_col_map=dict(compiler.annotation_col_map or {}))
 
 
 class _LRU:
@@ -86,6 +122,10 @@ class _LRU:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def keys(self) -> list[Hashable]:
+        with self._lock:
+            return list(self._entries)
+
 
 _cache = _LRU(MAX_ENTRIES)
 
@@ -93,6 +133,11 @@ _cache = _LRU(MAX_ENTRIES)
 def compiled(key: Hashable, make: Callable[[], Any]) -> Any:
     """make()'s result for this key, made once per process while the key stays among the most recent."""
     return _cache.get(key, make)
+
+
+def kept_rows(key: Hashable, queryset: Callable[[], QuerySet]) -> list[Any]:
+    """The models of queryset(), its SQL compiled once for this key (which must name all it depends on)."""
+    return compiled(key, lambda: compile_rows(queryset())).models()
 
 
 def clear() -> None:

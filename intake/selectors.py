@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection, connections
-from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -277,9 +277,12 @@ def _start_of(day):
 
 def inquiry_get_for_staff(*, hub, reference):
     """One of the hub's sent inquiries by reference, or 404 (another hub's is the same as none)."""
-    return get_object_or_404(
-        hub_inquiries(hub).select_related("hub", "submitter", "assignee", "duplicate_of__hub"),
-        reference=reference)
+    # The case page and every action on it: the SQL is compiled once per hub and reference (hubportal.sqlcache).
+    return sqlcache.compiled(
+        ("inquiry_get_for_staff", Inquiry.objects.db, hub.pk, reference),
+        lambda: sqlcache.compile_rows(hub_inquiries(hub).filter(reference=reference)
+                                      .select_related("hub", "submitter", "assignee", "duplicate_of__hub")),
+    ).get_or_404()
 
 
 def inquiry_timeline(inquiry, *, for_submitter=False):
@@ -291,13 +294,18 @@ def hub_checklists(*, hub, inquiry):
     """The hub's active triage checklists (current versions) with their criteria, and each one's
     assessments of this inquiry, whichever version they used (lay review checklists are answered by lay
     reviewers, never here). A retired checklist still shows when this inquiry was assessed against it."""
-    assessments = list(Assessment.objects.filter(inquiry=inquiry, checklist__kind=Checklist.Kind.TRIAGE)
-                       .select_related("assessor", "checklist").prefetch_related("answers__criterion")
-                       .order_by("-created_at", "-pk"))
-    assessed = {a.checklist.slug for a in assessments}
-    checklists = list(Checklist.objects.filter(hub=hub, kind=Checklist.Kind.TRIAGE, replaced_by__isnull=True)
-                      .filter(Q(is_active=True) | Q(slug__in=assessed)).order_by("name")
-                      .prefetch_related("criteria"))
+    # The case page's: both statements compiled once for their inputs in a process (hubportal.sqlcache).
+    assessments = sqlcache.kept_rows(
+        ("hub_checklists assessments", Assessment.objects.db, inquiry.pk),
+        lambda: Assessment.objects.filter(inquiry=inquiry, checklist__kind=Checklist.Kind.TRIAGE)
+        .select_related("assessor", "checklist").order_by("-created_at", "-pk"))
+    prefetch_related_objects(assessments, "answers__criterion")
+    assessed = tuple(sorted({a.checklist.slug for a in assessments}))
+    checklists = sqlcache.kept_rows(
+        ("hub_checklists", Checklist.objects.db, hub.pk, assessed),
+        lambda: Checklist.objects.filter(hub=hub, kind=Checklist.Kind.TRIAGE, replaced_by__isnull=True)
+        .filter(Q(is_active=True) | Q(slug__in=assessed)).order_by("name"))
+    prefetch_related_objects(checklists, "criteria")
     for checklist in checklists:
         # Read by the case page's template (every version's assessments, newest first).
         checklist.inquiry_assessments = [  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hubportal import sqlcache
 from hubportal.db_router import reads_from_replica
 from hubportal.paging import CappedPaginator, KeysFirstPaginator
 from hubportal.permissions import staff_hubs, staff_required, staff_view
@@ -34,7 +35,7 @@ from hubportal.workdays import working_days_between
 from . import selectors, services
 from .access_log import access_log_for_inquiry, inquiry_access_record, inquiry_access_record_many
 from .journey import answer_rows
-from .models import Assessment, Attachment, Inquiry
+from .models import Assessment, Attachment, InformationRequest, Inquiry, InquiryNote, MailboxMessage
 from .reminders import unpark_at
 from .timeline import timeline_entries
 from .triage_forms import (
@@ -613,13 +614,23 @@ def _conflict(inquiry, form, **form_kwargs):
                    "lines": timeline_entries(newest, inquiry=inquiry, reader="staff")}
 
 
+def _case_rows(kind, inquiry, rows):
+    """The inquiry's rows of one kind for its case page, each knowing its inquiry (no query to ask): the
+    SQL compiled once per inquiry and kind in a process (hubportal.sqlcache), the rows read live."""
+    found = sqlcache.kept_rows((f"case {kind}", Inquiry.objects.db, inquiry.pk), rows)
+    for row in found:
+        row.inquiry = inquiry
+    return found
+
+
 def _detail_context(request, membership, inquiry, **forms):
     hub = membership.hub
     # Every render of the case page (also a form error's re-render) shows the submitter's personal data.
     inquiry_access_record(request, inquiry, "case page")
     today = timezone.localdate()
-    info_requests = list(inquiry.information_requests.select_related("requested_by"))
-    attachments = list(inquiry.attachments.all())
+    info_requests = _case_rows("information_requests", inquiry, lambda: InformationRequest.objects.filter(
+        inquiry=inquiry).select_related("requested_by"))
+    attachments = _case_rows("attachments", inquiry, lambda: Attachment.objects.filter(inquiry=inquiry))
     for request_ in info_requests:
         # The files that came with this answer, from the attachments already read (no query per answer).
         request_.answer_files = [a for a in attachments if a.information_request_id == request_.pk]
@@ -635,7 +646,7 @@ def _detail_context(request, membership, inquiry, **forms):
         from review.selectors import lay_review_panel
 
         lay_review = lay_review_panel(inquiry=inquiry)
-    events = list(selectors.inquiry_timeline(inquiry))
+    events = _case_rows("timeline", inquiry, lambda: selectors.inquiry_timeline(inquiry))
     checklists = selectors.hub_checklists(hub=hub, inquiry=inquiry)
     decisions = selectors.inquiry_available_decisions(inquiry)
     new_answers = _new_answer_ids(info_requests, events, inquiry)
@@ -644,9 +655,10 @@ def _detail_context(request, membership, inquiry, **forms):
         "rows": answer_rows(inquiry),
         "attachments": attachments,
         # Emails from the hub's mailbox: replies to our emails, and those staff attached or recorded.
-        "emails": inquiry.emails.only("public_id", "sender_email", "subject", "imported_at", "inquiry_id"),
+        "emails": _case_rows("emails", inquiry, lambda: MailboxMessage.objects.filter(inquiry=inquiry).only(
+            "public_id", "sender_email", "subject", "imported_at", "inquiry_id")),
         "timeline": timeline_entries(events, inquiry=inquiry, reader="staff"),
-        "notes": inquiry.notes.select_related("author"),
+        "notes": _case_rows("notes", inquiry, lambda: InquiryNote.objects.filter(inquiry=inquiry).select_related("author")),
         "info_requests": info_requests,
         "new_answers": [r for r in info_requests if r.pk in new_answers],
         "checklists": checklists,

@@ -6,8 +6,9 @@ import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum, prefetch_related_objects
 
+from hubportal import sqlcache
 from intake.models import Checklist
 
 from .models import LayReview, LayReviewAnswer, LayReviewer
@@ -47,8 +48,10 @@ def _round(value) -> Decimal:
 
 def lay_review_panel(*, inquiry) -> LayReviewPanel:
     """Each reviewer's answers, and the panel's mean and spread, for the staff case page (two queries)."""
-    reviews = list(LayReview.objects.filter(inquiry=inquiry).select_related("reviewer").prefetch_related(
-        Prefetch("answers", queryset=LayReviewAnswer.objects.select_related("criterion"))))
+    # The case page's: its SQL compiled once per inquiry in a process (hubportal.sqlcache).
+    reviews = sqlcache.kept_rows(("lay_review_panel", LayReview.objects.db, inquiry.pk),
+                                 lambda: LayReview.objects.filter(inquiry=inquiry).select_related("reviewer"))
+    prefetch_related_objects(reviews, Prefetch("answers", queryset=LayReviewAnswer.objects.select_related("criterion")))
     panel = LayReviewPanel(reviews=reviews, can_request=inquiry.is_open)
     answered = [r for r in reviews if r.status == LayReview.Status.ANSWERED]
     panel.scores = [r.score for r in answered if r.score is not None]
