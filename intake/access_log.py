@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import cast
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -88,11 +88,17 @@ def _about(inquiry_ids: list[int]) -> Q:
     return Q(inquiry_id__in=inquiry_ids) | Q(inquiry_ids__overlap=inquiry_ids)
 
 
-def access_log_for_inquiry(inquiry: Inquiry) -> QuerySet[InquiryAccess]:
+def access_log_for_inquiry(inquiry: Inquiry) -> list[InquiryAccess]:
     """Every recorded view of one inquiry, newest first (the hub lead's page). A batch's list of keys
-    is left unread (up to 2,000 of them a row): the page shows who, when, what and from where."""
-    return (InquiryAccess.objects.filter(_about([inquiry.pk])).defer("inquiry_ids")
-            .order_by("-created_at", "-pk"))
+    is left unread (up to 2,000 of them a row): the page shows who, when, what and from where.
+
+    Read whole, and paged by the caller: an inquiry has tens or hundreds of rows. With a LIMIT, the OR
+    of the two conditions lets PostgreSQL walk inquiry_access_by_age backwards filtering every row of the
+    log (700 ms at 2 million rows, when its estimate of the matches was off); without one it takes
+    the two indexes and sorts what they find (1.5 ms).
+    """
+    return list(InquiryAccess.objects.filter(_about([inquiry.pk])).defer("inquiry_ids")
+                .order_by("-created_at", "-pk"))
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def test_an_export_chunk_is_one_row_and_an_inquiry_of_another_chunk_or_hub_is_no
     b"".join(client.get(reverse("intake:staff_inquiry_export", args=["dorset"])).streaming_content)
     assert sorted(len(ids) for ids in InquiryAccess.objects.values_list("inquiry_ids", flat=True)) == [1, 2, 2]
     assert [len(access_log_for_inquiry(inquiry)) for inquiry in exported] == [1] * 5
-    assert not access_log_for_inquiry(elsewhere).exists()
+    assert access_log_for_inquiry(elsewhere) == []
 
 
 def test_the_hub_leads_page_shows_an_export_beside_single_views_newest_first(client, hub_lead, hub, inquiry):
@@ -207,8 +207,8 @@ def test_the_purge_deletes_an_old_export_row_and_with_it_that_export_from_every_
                                           created_at=now - dt.timedelta(days=1))
     with time_machine.travel(now, tick=False):
         assert inquiry_access_purge() == 1
-    assert not access_log_for_inquiry(inquiry).exists()
-    assert list(access_log_for_inquiry(other)) == [recent]
+    assert access_log_for_inquiry(inquiry) == []
+    assert access_log_for_inquiry(other) == [recent]
 
 
 def test_a_retention_shorter_than_six_months_is_refused(monkeypatch):
@@ -252,14 +252,17 @@ def test_deleting_an_inquiry_or_a_user_still_reaches_their_rows_without_database
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the batches' GIN index is PostgreSQL's")
-def test_who_saw_an_inquiry_can_be_answered_from_the_indexes_without_reading_every_batch(inquiry):
+def test_who_saw_an_inquiry_is_answered_from_its_two_indexes_without_a_limit(inquiry):
     from django.db import transaction
 
     InquiryAccess.objects.create(inquiry_ids=[inquiry.pk], actor_kind="staff", who="A", what="CSV export")
-    query = access_log_for_inquiry(inquiry)
+    with CaptureQueriesContext(connection) as queries:
+        assert len(access_log_for_inquiry(inquiry)) == 1
+    [sql] = [q["sql"] for q in queries.captured_queries]
+    # With a LIMIT the planner may walk the age index over the whole log instead (see the selector).
+    assert "LIMIT" not in sql
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is tiny: make the planner show it can
-        sql, params = query.query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
+        cursor.execute(f"EXPLAIN {sql}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "inquiry_access_by_batch" in plan and "inquiry_access_by_inquiry" in plan
