@@ -1,3 +1,4 @@
+import json
 import uuid
 
 from django.conf import settings
@@ -648,13 +649,70 @@ class MailboxAttachment(models.Model):
     @property
     def is_refused(self):
         return bool(self.refused_reason)
+class InquiryIdsField(models.Field):
+    """A list of inquiry primary keys: bigint[] on PostgreSQL (where a GIN index finds the rows that hold a
+    given inquiry, intake 0026), a JSON array as text elsewhere (SQLite reads it with json_each).
+
+    Read it with the `overlap` lookup (rows whose list shares an id with the given list)."""
+
+    description = "A list of inquiry primary keys"
+
+    def db_type(self, connection):
+        return "bigint[]" if connection.vendor == "postgresql" else "text"
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        ids = [int(pk) for pk in value]
+        if connection.vendor == "postgresql":
+            # An array literal, one parameter: psycopg2 would adapt a list's 2,000 ints one by one.
+            return "{" + ",".join(map(str, ids)) + "}"
+        return json.dumps(ids)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or isinstance(value, list):  # psycopg2 reads bigint[] as a list already
+            return value
+        return json.loads(value)
+
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@InquiryIdsField.register_lookup
+class InquiryIdsOverlap(models.Lookup):
+    """`inquiry_ids__overlap=[pk, ...]`: the list holds at least one of these keys."""
+
+    lookup_name = "overlap"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [self.lhs.output_field.get_db_prep_value(value, connection)]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} && {rhs}::bigint[]", [*lhs_params, *rhs_params]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        # Django's own column and placeholder: the keys are parameters.
+        return (f"EXISTS (SELECT 1 FROM json_each({lhs}) AS held, json_each({rhs}) AS wanted "  # noqa: S608
+                f"WHERE held.value = wanted.value)", [*lhs_params, *rhs_params])
+
+
 class InquiryAccess(models.Model):
     """One view of an inquiry's personal data or attachment by someone other than its submitter: who,
     when, what, from where (UK GDPR article 30 records; the DSPT's "who saw what").
 
-    Written by intake.access_log.inquiry_access_record, one INSERT per view; never changed. `who` is
-    the viewer as they were at the time (name, address, organisation), so the row still reads right
-    after a partner contact or reviewer is removed; `user` links hub staff to their account.
+    A view of one inquiry (a case page, an attachment, a referral) names it in `inquiry`. A batch seen at
+    once (a chunk of a CSV export, up to EXPORT_CHUNK inquiries) is one row naming them all in
+    `inquiry_ids`, so an export writes one row per chunk rather than one per inquiry (issue 13); exactly
+    one of the two is set. Read the rows about an inquiry with intake.access_log, which asks both.
+
+    Written by intake.access_log, one INSERT per view or batch; never changed. `who` is the viewer as
+    they were at the time (name, address, organisation), so the row still reads right after a partner
+    contact or reviewer is removed; `user` links hub staff to their account.
     """
 
     class Actor(models.TextChoices):
@@ -666,13 +724,17 @@ class InquiryAccess(models.Model):
     # is deleted): checking them cost a lookup and a key-share lock on the inquiry for every row, 80% of
     # writing an export's 100,000 rows (issue 13). Rows are only written for an inquiry the request has
     # just read. The inquiry's index is inquiry_access_by_inquiry's leading column.
-    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="+", db_index=False,
-                                db_constraint=False)
+    inquiry = models.ForeignKey(Inquiry, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                db_index=False, db_constraint=False)
+    # A batch's inquiries, in the order they were shown. Nothing cascades into the list: deleting an
+    # inquiry (only drafts are ever deleted, and drafts are never exported) leaves its key here, a true
+    # record of an access to something now gone, and keys are never reused.
+    inquiry_ids = InquiryIdsField(null=True, blank=True)
     actor_kind = models.CharField(max_length=20, choices=Actor.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+", db_constraint=False)
     who = models.CharField(max_length=300)
-    # What was seen, in words a hub lead reads: "case page", "attachment evidence.pdf".
+    # What was seen, in words a hub lead reads: "case page", "attachment evidence.pdf", "CSV export".
     what = models.CharField(max_length=300)
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -681,13 +743,22 @@ class InquiryAccess(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             # The hub lead's page and the subject access export read one inquiry's rows, newest first.
+            # (The batches' lists have a GIN index on PostgreSQL, made in intake 0026.)
             models.Index(fields=["inquiry", "created_at"], name="inquiry_access_by_inquiry"),
             # The retention purge deletes the oldest rows.
             models.Index(fields=["created_at"], name="inquiry_access_by_age"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inquiry__isnull=False, inquiry_ids__isnull=True)
+                | Q(inquiry__isnull=True, inquiry_ids__isnull=False),
+                name="inquiry_access_one_inquiry_or_a_batch"),
+        ]
 
     def __str__(self):
         return f"{self.who} saw {self.what} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class SavedSearch(models.Model):
     """A named set of list filters ("Overdue IG questions"), kept by one person and, if they choose,
     shared with everyone in their hub. It holds the list's query string, which the list validates

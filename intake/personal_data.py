@@ -60,9 +60,9 @@ def export_inquiries(*, email, user):
         .order_by("created_at").iterator()]
     assigned = list(Inquiry.objects.filter(assignee=user).values_list("reference", flat=True).order_by("reference"))
     # Who at the hub, which partners and which lay reviewers opened their inquiries (the access log).
-    seen_by = [{"inquiry": access.inquiry.reference or "(draft)", "when": access.created_at,
-                "who": access.who, "as": access.get_actor_kind_display(), "what": access.what}
-               for access in access_log_for_submitter(user)]
+    seen_by = [{"inquiry": seen.inquiry.reference or "(draft)", "when": seen.access.created_at,
+                "who": seen.access.who, "as": seen.access.get_actor_kind_display(), "what": seen.access.what}
+               for seen in access_log_for_submitter(user)]
     return {"inquiries": records, "staff_actions": staff_actions, "assigned_to_you": assigned,
             "who_saw_your_inquiries": seen_by}, files
 

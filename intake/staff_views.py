@@ -390,8 +390,11 @@ def _sql_cell(text):
     # ascii() is the code of the first character (0 for ''): FORMULA_STARTS are = + - @ tab and
     # carriage return. Cheaper than a regular expression, which PostgreSQL runs over a copy of the text.
     formula = f"ascii({text}) IN (61, 43, 45, 64, 9, 13)"
-    # In the regular expression \r and \n are PostgreSQL's own escapes (it reads them in brackets too).
-    return (f"CASE WHEN {text} ~ '[\",\\r\\n]' "
+    # One strpos for each character that needs quotes (" , CR LF): four byte searches cost PostgreSQL
+    # less than the regular expression [",\r\n], which decodes the whole text first: 7 ms of a 36 ms
+    # chunk of 2,000 rows (issue 13).
+    quoted = " OR ".join(f"strpos({text}, {char}) > 0" for char in ("'\"'", "','", "chr(13)", "chr(10)"))
+    return (f"CASE WHEN {quoted} "
             f"""THEN '"' || CASE WHEN {formula} THEN '''' ELSE '' END || replace({text}, '"', '""') || '"' """
             f"WHEN {formula} THEN '''' || {text} ELSE {text} END")
 

@@ -11,7 +11,8 @@ import pytest
 from django.db import transaction
 
 from hubportal import access
-from intake.models import Inquiry, InquiryAccess
+from intake.access_log import access_log_for_submitter
+from intake.models import Inquiry
 from tests.test_access_matrix import REQUESTS, client_as, world  # noqa: F401, F811 - the shared world fixture
 
 # The submitter's personal data: who they are and their own words. (References, titles, statuses and
@@ -49,6 +50,7 @@ def _shows_personal_data(body: bytes) -> list[str]:
 @pytest.mark.django_db
 def test_every_page_that_shows_an_inquirys_personal_data_records_who_saw_it(world):  # noqa: F811
     Inquiry.objects.filter(pk=world.inquiry.pk).update(**MARKERS)
+    submitter = world.inquiry.submitter
     problems, logged = [], set()
     for name in sorted(access.ACCESS):
         rule = access.ACCESS[name]
@@ -57,20 +59,22 @@ def test_every_page_that_shows_an_inquirys_personal_data_records_who_saw_it(worl
                 continue
             client = client_as(actor, world)
             with transaction.atomic():
-                # Rows about any of the person's inquiries (an adoption case is another inquiry of theirs).
-                theirs = InquiryAccess.objects.filter(inquiry__submitter=world.inquiry.submitter)
-                before = theirs.count()
+                # Views of any of the person's inquiries (an adoption case is another inquiry of theirs),
+                # as the access log answers it: one per inquiry, a batch's row once for each it lists.
+                before = {(seen.access.pk, seen.inquiry.pk) for seen in access_log_for_submitter(submitter)}
                 method, path = REQUESTS[name](world)
                 response = getattr(client, method)(path)
                 shown = _shows_personal_data(_body(response))
-                rows = list(theirs.order_by("pk")[before:])
+                views = [seen for seen in access_log_for_submitter(submitter)
+                         if (seen.access.pk, seen.inquiry.pk) not in before]
+                rows = [seen.access for seen in views]
                 transaction.set_rollback(True)
             if shown and name not in access.PERSONAL_DATA and name not in access.PERSONAL_DATA_NOT_AN_INQUIRY:
                 problems.append(f"{name} as {actor} shows {shown} but is not in access.PERSONAL_DATA")
             if name in access.PERSONAL_DATA:
                 want = access.PERSONAL_DATA[name]
                 # One row per inquiry of theirs on the page: one for a case page, one each in an export.
-                per_inquiry = [r.inquiry_id for r in rows]
+                per_inquiry = [seen.inquiry.pk for seen in views]
                 if not rows or len(set(per_inquiry)) != len(per_inquiry) \
                         or not all(r.what.startswith(want) for r in rows):
                     problems.append(f"{name} as {actor}: wanted one '{want}' row, got {[r.what for r in rows]}")

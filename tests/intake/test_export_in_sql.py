@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from hubportal.models import HubTheme
 from intake import selectors, staff_views
+from intake.access_log import access_log_for_inquiry
 from intake.models import Inquiry, InquiryAccess
 from intake.triage_forms import InquiryFilterForm
 from tests.factories import SubmittedFactory, UserFactory
@@ -114,8 +115,12 @@ def test_the_view_on_postgresql_sends_the_heading_then_the_rows_python_writes_an
     heading = io.StringIO()
     csv.writer(heading).writerow([name for name, _, _ in staff_views.EXPORT_COLUMNS])
     assert body == (staff_views.BOM + heading.getvalue() + python_text).encode()
-    logged = list(InquiryAccess.objects.filter(what="CSV export").values_list("inquiry_id", flat=True))
-    assert sorted(logged) == sorted(python_keys) and len(logged) == len(HOSTILE)
+    # One row a chunk of 4, listing its inquiries in the order sent, and each inquiry's log shows it.
+    batches = list(InquiryAccess.objects.filter(what="CSV export").order_by("pk").values_list("inquiry_ids", flat=True))
+    assert [pk for batch in batches for pk in batch] == python_keys and len(python_keys) == len(HOSTILE)
+    assert len(batches) == -(-len(HOSTILE) // 4)
+    assert all([row.what for row in access_log_for_inquiry(inquiry)] == ["CSV export"]
+               for inquiry in Inquiry.objects.filter(pk__in=python_keys))
 
 
 @on_postgresql

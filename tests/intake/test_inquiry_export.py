@@ -107,4 +107,6 @@ def test_the_export_reads_and_records_each_chunk_of_rows_in_a_fixed_number_of_qu
     assert rows == 12
     # Per further chunk: one read of its rows and one insert into the access log.
     assert three_chunks == one_chunk + 2 * 2
-    assert InquiryAccess.objects.filter(what="CSV export").count() == 12
+    # One access row a chunk, listing its inquiries.
+    assert sorted(len(ids) for ids in InquiryAccess.objects.filter(what="CSV export")
+                  .values_list("inquiry_ids", flat=True)) == [2, 5, 5]
