@@ -11,8 +11,8 @@ context (StrictUndefined), so a typo is an error in the tests, not an empty cell
 """
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django.template import engines
 from django.template.defaultfilters import urlencode
-from django.template.loader import engines
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe

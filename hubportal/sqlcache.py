@@ -18,7 +18,10 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import ModelIterable, get_related_populators
+
+# get_related_populators is Django's own, as ModelIterable uses it (not in django-stubs): pinned to Django
+# 5.2 LTS, held by the tests.
+from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 from django.http import Http404
 
 # An entry (SQL, parameters, the ORM's column map) is about 26 KiB: at most about 27 MB a web process. A case
@@ -86,7 +89,8 @@ class CompiledRows(Compiled):
 
 def compile_rows(rows: QuerySet) -> CompiledRows:
     """A QuerySet of models compiled, to be kept: its SQL and how its columns become models."""
-    if rows._prefetch_related_lookups or rows._iterable_class is not ModelIterable or rows._known_related_objects:
+    internals: Any = rows  # QuerySet's own attributes, which django-stubs does not declare
+    if internals._prefetch_related_lookups or rows._iterable_class is not ModelIterable or internals._known_related_objects:
         raise ValueError("compile_rows takes a QuerySet of models (not values) without prefetch_related")
     compiler = rows.query.get_compiler(using=rows.db)
     sql, params = compiler.as_sql()

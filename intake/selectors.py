@@ -308,7 +308,7 @@ def hub_checklists(*, hub, inquiry):
     prefetch_related_objects(checklists, "criteria")
     for checklist in checklists:
         # Read by the case page's template (every version's assessments, newest first).
-        checklist.inquiry_assessments = [  # type: ignore[attr-defined]
+        checklist.inquiry_assessments = [
             a for a in assessments if a.checklist.slug == checklist.slug]
     return checklists
 
