@@ -5,7 +5,8 @@ whose seven cards are seven queues counted and read, that was 6 of its 20 ms of 
 SQL of a card depends only on the hub, the person and today's date, so it is compiled the first time a
 person opens their dashboard in a process on a day, and kept (the text and its parameters, never a
 row: every request still reads the data live). Kept per process in a bounded LRU, like a database
-driver's cache of prepared statements; a key must name everything the SQL depends on.
+driver's cache of prepared statements; a key must name everything the SQL depends on. Used by the
+dashboard, `membership_for` (every staff page) and the case page's reads (docs/decisions.md).
 """
 
 from __future__ import annotations
