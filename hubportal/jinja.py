@@ -18,6 +18,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, StrictUndefined
 
+from intake.staff_nav import hub_nav_links
 from intake.templatetags.counts import how_many
 from intake.templatetags.nhs_dates import short_date
 from intake.templatetags.status_tags import status_colour
@@ -46,6 +47,7 @@ def environment(**options):
         # A form field through our NHS.UK template pack, as `|as_crispy_field` does in Django templates.
         "crispy_field": as_crispy_field,
     })
+    env.globals["hub_nav_links"] = hub_nav_links
     return env
 
 
