@@ -13,9 +13,9 @@ context (StrictUndefined), so a typo is an error in the tests, not an empty cell
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.template import engines
 from django.template.defaultfilters import urlencode
-from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from jinja2 import Environment, StrictUndefined
 
 from intake.staff_nav import hub_nav_links
@@ -25,10 +25,8 @@ from intake.templatetags.status_tags import status_colour
 
 
 def _local_short_date(value):
-    """`short_date` as Django's engine calls it: an aware date-time in London time first."""
-    if value and hasattr(value, "tzinfo") and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return short_date(value)
+    """`short_date` as Django's engine calls it (expects_localtime): an aware date-time in London time."""
+    return short_date(template_localtime(value))
 
 
 def _day_month(value):

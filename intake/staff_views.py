@@ -487,7 +487,7 @@ def inquiry_export(request, membership):
     memory: a fixed number of queries per chunk, and on PostgreSQL the CSV text made there (issue 13)."""
     hub = membership.hub
     filters = InquiryFilterForm(request.GET, hub=hub).filters()
-    rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters).only(*LIST_ROW_FIELDS)
+    rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
     in_sql = connections[rows.db].vendor == "postgresql"
     texts = (_export_texts_in_sql if in_sql else _export_texts_in_python)(rows, hub, EXPORT_CHUNK)
 

@@ -40,4 +40,3 @@ def short_date(value):
         return f"{value.day} {MONTHS_3[value.month].title()} {value.year}"
     except AttributeError:
         return ""
-

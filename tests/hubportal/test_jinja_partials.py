@@ -94,3 +94,14 @@ def test_every_status_has_its_own_tag_colour():
     colours = [status_colour(code) for code, _ in Inquiry.Status.choices]
     assert len(set(colours)) == len(colours)
     assert status_colour("no-such-status") == "white"
+
+
+@pytest.mark.django_db
+def test_a_row_dates_an_inquiry_sent_after_midnight_in_london_by_londons_day(lead_client, hub):
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (BST): the row says 1 July, as the Django list did.
+    with time_machine.travel(dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC), tick=False):
+        inquiry = SubmittedFactory(hub=hub, title="Night shift handover")
+        page = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug])).content.decode()
+    row = page[page.index(f'id="select-{inquiry.reference}"'):]
+    row = row[:row.index("</tr>")]
+    assert ">1 Jul 2026</td>" in row
