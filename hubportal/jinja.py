@@ -15,7 +15,7 @@ from django.template import engines
 from django.template.defaultfilters import urlencode
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # Django's own; not in django-stubs
 from jinja2 import Environment, StrictUndefined
 
 from intake.staff_nav import hub_nav_links
