@@ -144,3 +144,57 @@ class Ids:
                 self.next_sqlite = cursor.fetchone()[0]
             first, self.next_sqlite = self.next_sqlite, self.next_sqlite + n
             return list(range(first, first + n))
+
+
+class IndexesSetAside:
+    """A bulk load's indexes, dropped before it and built again after it, in the same transaction.
+
+    Adding a row to a table with 36 indexes (a GiST of trigrams and a full-text GIN among them) costs
+    about twenty times what building the indexes over the finished table costs per row, so a load at
+    least as large as what the table already holds drops them first and builds them at the end, as
+    pg_restore does. Only indexes that enforce nothing are set aside: primary keys, unique indexes and
+    the indexes behind constraints stay, so a clash still fails the load. Dropping an index takes the
+    table's ACCESS EXCLUSIVE lock until the transaction ends: other sessions wait for the load (the case
+    it is for is a new or bench database), and a failure anywhere rolls the drops back with the rows.
+
+    An index a model declares (Meta.indexes) is built again by Django's schema editor, so it is exactly
+    the migration's; PostgreSQL's own definition (pg_get_indexdef) does not always read back the same
+    (an IN list's casts come back written another way). The others, a field's plain index, are
+    rebuilt from that definition, which for a column list reads back unchanged.
+    """
+
+    BUILD_MEMORY = "256MB"  # for the sorts of the index builds, this transaction only
+
+    def __init__(self, cursor, models):
+        self.cursor = cursor
+        tables = {model._meta.db_table: model for model in models}
+        cursor.execute(
+            """SELECT i.indrelid::regclass::text, c.relname, pg_get_indexdef(i.indexrelid)
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+                ORDER BY 1, 2""",
+            [list(tables)])
+        self.dropped = []  # (model, Meta index or None, definition)
+        for table, name, definition in cursor.fetchall():
+            model = tables[table]
+            declared = next((index for index in model._meta.indexes if index.name == name), None)
+            self.dropped.append((model, declared, definition))
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+
+    def build(self):
+        """Build every index set aside again; returns how many."""
+        self.cursor.execute(f"SET LOCAL maintenance_work_mem = '{self.BUILD_MEMORY}'")
+        # CREATE INDEX refuses a table with deferred checks pending (rows written earlier in the same
+        # transaction, a test's say, or the load's own when its triggers ran): they run now instead of
+        # at commit, and the constraints go back to how every one here is declared, INITIALLY DEFERRED.
+        self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with connection.schema_editor(atomic=False) as editor:
+            for model, declared, definition in self.dropped:
+                if declared is not None:
+                    editor.add_index(model, declared)
+                else:
+                    self.cursor.execute(definition)
+        self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        built, self.dropped = len(self.dropped), []
+        return built

@@ -135,9 +135,8 @@ def test_the_load_leaves_the_triggers_on_for_the_rest_of_the_transaction():
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True)
-def test_two_writer_processes_write_what_one_process_writes_for_the_same_seed():
-    # Worker processes commit on their own connections, hence a test that really commits.
+@pytest.mark.django_db
+def test_two_generator_processes_give_what_one_process_gives_for_the_same_seed():
     seed_demo(inquiries=240, hub_code="MAN", seed=24, now=NOW, workers=2, batch_size=40)
     first = list(Inquiry.objects.order_by("pk").values_list("title", "submitted_at", "status", "organisation"))
     events = InquiryEvent.objects.count()
@@ -148,3 +147,90 @@ def test_two_writer_processes_write_what_one_process_writes_for_the_same_seed():
     assert second == first
     assert InquiryEvent.objects.count() == 2 * events
     assert_seeded_rows_hold_together(480, one_seed=False)
+
+
+SEEDED_TABLES = ["intake_inquiry", "intake_inquiryevent", "signposting_referral", "adoption_milestone"]
+
+
+def index_definitions():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+                       "ORDER BY 1, 2", [SEEDED_TABLES])
+        return cursor.fetchall()
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_load_larger_than_the_table_builds_its_indexes_at_the_end_exactly_as_the_migrations_made_them():
+    before = index_definitions()
+    assert len([row for row in before if row[0] == "intake_inquiry"]) > 30
+
+    counts = seed_demo(inquiries=120, hub_code="DOR", seed=25, now=NOW, workers=2, batch_size=40)
+
+    assert counts["indexes built"] > 30
+    assert index_definitions() == before
+    assert_seeded_rows_hold_together(120)
+    # Each is valid and ready for the planner at once, in this same transaction.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE indisvalid AND indisready) FROM pg_index "
+                       "WHERE indrelid = ANY(%s::regclass[])", [SEEDED_TABLES])
+        indexes, usable = cursor.fetchone()
+        assert indexes == usable == len(before)
+    # The foreign keys are checked at commit again, as declared (INITIALLY DEFERRED): for a moment a
+    # row may point at a parent that does not exist yet.
+    ahead = InquiryEvent.objects.create(inquiry_id=10**9, kind=InquiryEvent.Kind.CREATED)
+    ahead.delete()
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_load_smaller_than_the_table_keeps_the_indexes_in_place():
+    seed_demo(inquiries=80, hub_code="DOR", seed=26, now=NOW)
+
+    counts = seed_demo(inquiries=20, hub_code="DOR", seed=27, now=NOW)
+
+    assert "indexes built" not in counts
+    assert Inquiry.objects.count() == 100
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_failed_load_leaves_no_rows_and_every_index(monkeypatch):
+    from devtools.management.commands import seed_demo as module
+
+    before = index_definitions()
+    real_generate, calls = module._generate, []
+
+    def failing_on_the_third_batch(job):
+        calls.append(job[0])
+        if len(calls) == 3:
+            raise RuntimeError("the generator broke")
+        return real_generate(job)
+
+    monkeypatch.setattr(module, "_generate", failing_on_the_third_batch)
+    with pytest.raises(RuntimeError, match="the generator broke"):
+        seed_demo(inquiries=200, hub_code="DOR", seed=28, now=NOW, workers=0, batch_size=40)
+
+    assert Inquiry.objects.count() == 0 and InquiryEvent.objects.count() == 0
+    assert index_definitions() == before
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_failed_generator_process_rolls_everything_back(monkeypatch):
+    from devtools.management.commands import seed_demo as module
+
+    before = index_definitions()
+    real_generate = module._generate
+
+    def failing_on_batch_two(job):
+        if job[0] == 2:
+            raise RuntimeError("the generator broke")
+        return real_generate(job)
+
+    monkeypatch.setattr(module, "_generate", failing_on_batch_two)  # inherited by the forked workers
+    with pytest.raises(CommandError, match="the generator broke"):
+        seed_demo(inquiries=200, hub_code="DOR", seed=29, now=NOW, workers=2, batch_size=40)
+
+    assert Inquiry.objects.count() == 0
+    assert index_definitions() == before
