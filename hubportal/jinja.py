@@ -10,7 +10,6 @@ value Django marked safe stays unescaped, and nothing else is), and fails on a n
 context (StrictUndefined), so a typo is an error in the tests, not an empty cell.
 """
 
-from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.template import engines
 from django.template.defaultfilters import urlencode
 from django.utils.dates import MONTHS_3
@@ -42,8 +41,6 @@ def environment(**options):
     env.filters.update({
         "short_date": _local_short_date, "urlencode": urlencode, "status_colour": status_colour,
         "how_many": how_many, "day_month": _day_month,
-        # A form field through our NHS.UK template pack, as `|as_crispy_field` does in Django templates.
-        "crispy_field": as_crispy_field,
     })
     env.globals["hub_nav_links"] = hub_nav_links
     return env

@@ -105,3 +105,59 @@ def test_a_row_dates_an_inquiry_sent_after_midnight_in_london_by_londons_day(lea
     row = page[page.index(f'id="select-{inquiry.reference}"'):]
     row = row[:row.index("</tr>")]
     assert ">1 Jul 2026</td>" in row
+
+
+def _same_markup(html):
+    """Markup compared as a browser reads it: whitespace between tags and the escape spelling aside."""
+    import re
+
+    html = html.replace("&#39;", "&#x27;").replace("&#34;", "&quot;")
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
+
+
+@pytest.mark.parametrize("query", [
+    {},  # nothing typed
+    {"submitted_from_day": "3", "submitted_from_month": "4", "submitted_from_year": "2026"},  # a date, as typed
+    {"submitted_from_day": "3", "submitted_from_year": "2026"},  # the month missing: only that box is wrong
+    {"submitted_from_day": "31", "submitted_from_month": "2", "submitted_from_year": "2026"},  # not a real date
+    {"submitted_from_day": "1", "submitted_from_month": "1", "submitted_from_year": "1999"},  # only the year
+    {"submitted_from": "2026-04-01"},  # a link from before the boxes
+    {"submitted_from": "yesterday"},  # a bad one
+    {"submitted_from_day": IMG, "submitted_from_month": SCRIPT, "submitted_from_year": "2026"},  # hostile
+])
+@pytest.mark.django_db
+def test_the_filter_dates_are_the_template_packs_markup_exactly(hub, query):
+    from django.template import Context, Template
+
+    from intake.triage_forms import InquiryFilterForm
+
+    form = InquiryFilterForm(query, hub=hub)
+    form.is_valid()
+    field = form["submitted_from"]
+    pack = Template("{% load crispy_forms_filters %}{{ field|as_crispy_field }}").render(Context({"field": field}))
+
+    ours = render_partial("includes/nhsuk_date_input.html", {"field": field})
+
+    assert _same_markup(ours) == _same_markup(pack)
+    assert SCRIPT not in ours and "<img src=x" not in ours
+
+
+@pytest.mark.parametrize("data", [
+    None,  # the list's own, unbound, with the page's query to save
+    {"name": "", "query": "status=submitted"},  # no name
+    {"name": "x" * 81, "query": "status=submitted"},  # too long
+    {"name": f"Mine {IMG}", "is_shared": "on", "query": f"q={SCRIPT}"},  # shared, hostile
+])
+def test_the_save_search_fields_are_the_template_packs_markup_exactly(data):
+    from django.template import Context, Template
+
+    from intake.triage_forms import SavedSearchForm
+
+    form = SavedSearchForm(data) if data else SavedSearchForm(initial={"query": f"status=submitted&q={SCRIPT}"})
+    form.is_valid()
+    pack = Template("{% load crispy_forms_tags %}{{ form|crispy }}").render(Context({"form": form}))
+
+    ours = render_partial("intake/staff/_save_search_fields.html", {"form": form})
+
+    assert _same_markup(ours) == _same_markup(pack)
+    assert SCRIPT not in ours and "<img src=x" not in ours
