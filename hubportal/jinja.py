@@ -10,9 +10,12 @@ value Django marked safe stays unescaped, and nothing else is), and fails on a n
 context (StrictUndefined), so a typo is an error in the tests, not an empty cell.
 """
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, optgroups
+from django import forms
 from django.template import engines
 from django.template.defaultfilters import urlencode
 from django.utils.dates import MONTHS_3
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # Django's own; not in django-stubs
 from jinja2 import Environment, StrictUndefined
@@ -33,6 +36,59 @@ def _day_month(value):
     return f"{value.day} {MONTHS_3[value.month].title()}" if value else ""
 
 
+# The widget attributes the NHS.UK pack draws itself, or never (templates/nhsuk/fields/_attrs.html).
+_OWN_ATTRS = {"id", "class", "name", "type", "value", "checked", "selected", "required", "aria-describedby",
+              "aria-invalid"}
+
+
+def nhsuk_kind(field) -> str:
+    """Which of includes/nhsuk_field.html's drawings a bound field takes, as the pack's
+    nhsuk/fields/_widget.html chooses; "pack" for what it does not cover (the pack draws those)."""
+    form, widget = field.form, field.field.widget
+    if getattr(form, "helper", None) is not None or getattr(form, "page_heading_field", None) == field.name:
+        return "pack"
+    if field.is_hidden:
+        return "hidden"
+    if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect, forms.FileInput)):
+        return "pack"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.MultiWidget):
+        from hubportal.date_input import DateInputWidget
+
+        return "date" if isinstance(widget, DateInputWidget) else "pack"
+    if isinstance(widget, forms.Select):
+        return "select"
+    if isinstance(widget, forms.Textarea):
+        return "textarea"
+    return "input" if getattr(widget, "input_type", None) else "pack"
+
+
+def _describedby(base_id, hint, errors, with_info=False) -> str:
+    """aria-describedby as the pack writes it (nhsuk/fields/_describedby.html): info, hint, error."""
+    ids = [f"{base_id}-{part}" for part, present in (("info", with_info), ("hint", hint), ("error", errors))
+           if present]
+    return mark_safe(f' aria-describedby="{escape(" ".join(ids))}"') if ids else ""  # noqa: S308 - escaped
+
+
+def _other_attrs(attrs, drop_maxlength=False) -> str:
+    """A widget's other attributes as the pack writes them (nhsuk/fields/_attrs.html)."""
+    out = []
+    for name, value in attrs.items():
+        if name in _OWN_ATTRS or (name == "maxlength" and drop_maxlength):
+            continue
+        if name == "spellcheck":
+            spelled = {True: "true", False: "false"}.get(value) if isinstance(value, bool) else escape(value)
+            out.append(f' spellcheck="{spelled}"')
+        elif value is False or value is None:
+            continue
+        elif value is True:
+            out.append(f" {escape(name)}")
+        else:
+            out.append(f' {escape(name)}="{escape(str(value))}"')
+    return mark_safe("".join(out))  # noqa: S308 - every name and value escaped
+
+
 def environment(**options):
     # Always escaping, whatever the settings say (Django's backend defaults to it; this makes it so).
     options.update(undefined=StrictUndefined)
@@ -42,7 +98,10 @@ def environment(**options):
         "short_date": _local_short_date, "urlencode": urlencode, "status_colour": status_colour,
         "how_many": how_many, "day_month": _day_month,
     })
-    env.globals["hub_nav_links"] = hub_nav_links
+    env.globals.update({
+        "hub_nav_links": hub_nav_links, "nhsuk_kind": nhsuk_kind, "pack_field": as_crispy_field,
+        "optgroups": optgroups, "describedby": _describedby, "other_attrs": _other_attrs,
+    })
     return env
 
 

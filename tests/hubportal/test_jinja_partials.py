@@ -157,7 +157,102 @@ def test_the_save_search_fields_are_the_template_packs_markup_exactly(data):
     form.is_valid()
     pack = Template("{% load crispy_forms_tags %}{{ form|crispy }}").render(Context({"form": form}))
 
-    ours = render_partial("intake/staff/_save_search_fields.html", {"form": form})
+    ours = render_partial("includes/nhsuk_form.html", {"form": form})
 
     assert _same_markup(ours) == _same_markup(pack)
     assert SCRIPT not in ours and "<img src=x" not in ours
+
+
+class _EveryKind:
+    """A form with every kind includes/nhsuk_field.html draws, with hostile labels, hints and choices."""
+
+    @staticmethod
+    def make(data=None):
+        from django import forms
+
+        class Every(forms.Form):
+            name = forms.CharField(label=f"Name {SCRIPT}", max_length=30, help_text=f"Hint {IMG}",
+                                   widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": False,
+                                                                 "class": "nhsuk-input--width-20"}))
+            email = forms.EmailField(label="Email", required=False)
+            count = forms.IntegerField(label="How many", required=False, widget=forms.NumberInput(
+                attrs={"inputmode": "numeric", "data-note": f"x{IMG}"}))
+            pick = forms.ChoiceField(label="Pick", required=False, choices=[
+                ("", "None"), ("a", f"A {SCRIPT}"), ("Group", [("b", "B"), ("c", f"C {IMG}")])])
+            who = forms.TypedChoiceField(label="Who", coerce=int, required=False,
+                                         choices=[("", "Nobody"), (1, "One"), (2, "Two")])
+            note = forms.CharField(label="Note", max_length=500, help_text="Kept private",
+                                   widget=forms.Textarea(attrs={"rows": 3}))
+            free = forms.CharField(label="Free text", required=False, widget=forms.Textarea)
+            agree = forms.BooleanField(label=f"I agree {IMG}", help_text="Tick it")
+            secret = forms.CharField(widget=forms.HiddenInput, required=False)
+
+        return Every(data, initial={"secret": f"s{SCRIPT}", "who": 2})
+
+
+def _case_page_forms(hub, data):
+    from intake.triage_forms import AssignForm, NoteForm
+    from signposting.forms import ReferralSendForm
+
+    alex = UserFactory(full_name=f"Alex {SCRIPT}")
+    members = [(alex.pk, alex.full_name), (UserFactory().pk, "Sam")]
+    if data and data.get("assignee") == "alex":
+        data = {**data, "assignee": str(alex.pk)}
+    assign = AssignForm(data, hub=hub, initial={"assignee": None, "version": 3})
+    assign.fields["assignee"].choices = [("", "Nobody")] + members
+    return [assign, NoteForm(data),
+            ReferralSendForm(data, other_partners=[("11", f"Trust {IMG}"), ("12", "University")]),
+            _EveryKind.make(data)]
+
+
+@pytest.mark.parametrize("data", [
+    None,
+    {},  # sent empty: every required field in error
+    {"assignee": "999", "version": "x", "body": "x" * 5001, "other_partner": "13", "message": "",
+     "name": "x" * 31, "email": "not an email", "count": "many", "pick": "z", "who": "5", "note": "",
+     "agree": ""},  # every field wrong
+    {"assignee": "alex", "version": "3", "body": f"Note {SCRIPT}", "other_partner": "12",
+     "message": f"Hello {IMG}\nsecond line", "name": f"Me {IMG}", "email": "a@b.nhs.uk", "count": "3",
+     "pick": "c", "who": "1", "note": f"n {SCRIPT}", "free": "<b>x</b>", "agree": "on", "secret": "kept"},
+])
+@pytest.mark.django_db
+def test_every_field_of_the_case_pages_forms_is_the_template_packs_markup_exactly(hub, data):
+    from django.template import Context, Template
+
+    from hubportal.jinja import nhsuk_kind
+
+    kinds = set()
+    for form in _case_page_forms(hub, data):
+        if data is not None:
+            form.is_valid()
+        for field in form:
+            kinds.add(nhsuk_kind(field))
+            pack = Template("{% load crispy_forms_filters %}{{ field|as_crispy_field }}").render(
+                Context({"field": field}))
+
+            ours = render_partial("includes/nhsuk_field.html", {"field": field})
+
+            assert _same_markup(ours) == _same_markup(pack), (type(form).__name__, field.name)
+            assert SCRIPT not in ours and "<img src=x" not in ours
+        whole = Template("{% load crispy_forms_tags %}{{ form|crispy }}").render(Context({"form": form}))
+        assert _same_markup(render_partial("includes/nhsuk_form.html", {"form": form})) == _same_markup(whole)
+    assert kinds == {"hidden", "input", "select", "textarea", "checkbox", "pack"}
+
+
+def test_a_kind_the_partial_does_not_draw_goes_to_the_pack():
+    from django import forms
+
+    from hubportal.jinja import nhsuk_kind
+
+    class Other(forms.Form):
+        page_heading_field = "headline"
+        headline = forms.CharField(label="Headline")
+        choose = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect)
+        many = forms.MultipleChoiceField(choices=[("a", "A")], widget=forms.CheckboxSelectMultiple)
+        upload = forms.FileField()
+        plain = forms.CharField()
+
+    form = Other()
+    assert [nhsuk_kind(form[name]) for name in ("headline", "choose", "many", "upload", "plain")] == [
+        "pack", "pack", "pack", "pack", "input"]
+    assert 'type="radio"' in render_partial("includes/nhsuk_field.html", {"field": form["choose"]})
