@@ -904,6 +904,7 @@ def _load_in_parallel(jobs, workers, *, writer, counts, ids, progress):
                 progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
         return kind
 
+    done = 0
     try:
         outstanding = 0
         for job in jobs:
@@ -913,12 +914,12 @@ def _load_in_parallel(jobs, workers, *, writer, counts, ids, progress):
             outstanding += 1
         for _ in processes:
             job_queue.put(None)
-        done = 0
         while done < workers:
             done += take() == "done"
     finally:
         for process in processes:
-            process.join(timeout=5)
+            # Finished workers exit by themselves; after a failure here the others are stopped at once.
+            process.join(timeout=5 if done == workers else 0)
             if process.is_alive():
                 process.terminate()
                 process.join()
