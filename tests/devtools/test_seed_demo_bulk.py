@@ -234,3 +234,26 @@ def test_a_failed_generator_process_rolls_everything_back(monkeypatch):
 
     assert Inquiry.objects.count() == 0
     assert index_definitions() == before
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_generator_process_killed_outright_stops_the_load_rather_than_hanging_it(monkeypatch):
+    import os
+
+    from devtools.management.commands import seed_demo as module
+
+    before = index_definitions()
+    real_generate = module._generate
+
+    def dying_on_batch_two(job):
+        if job[0] == 2:
+            os._exit(9)  # as a process killed by the kernel: no traceback, no message
+        return real_generate(job)
+
+    monkeypatch.setattr(module, "_generate", dying_on_batch_two)
+    with pytest.raises(CommandError, match="stopped \\(exit code 9\\)"):
+        seed_demo(inquiries=200, hub_code="DOR", seed=30, now=NOW, workers=2, batch_size=40)
+
+    assert Inquiry.objects.count() == 0
+    assert index_definitions() == before

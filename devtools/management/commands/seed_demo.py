@@ -27,6 +27,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import queue
 import random
 import time
 import traceback
@@ -860,11 +861,30 @@ class _CopyWriter:
             self.cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
-def _generator_process(jobs, results):
+def _generator_process(jobs, results, parent):
     """A worker: turns jobs into batches of COPY text for the parent to write. It never touches the
-    database (the connection it inherited by forking is the parent's, and is left alone)."""
+    database, and it lets go of the parent's connection, which came with the fork: while a worker
+    held that socket open, a parent killed outright left its transaction open, and its locks on the
+    seeded tables with it, for as long as the worker lived. Pointing the descriptor at /dev/null sends
+    nothing to the server (closing the connection properly would end the parent's session). A worker
+    also stops when its parent is gone."""
+    if connection.connection is not None:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, connection.connection.fileno())
+        os.close(devnull)
     try:
-        while (job := jobs.get()) is not None:
+        while True:
+            try:
+                job = jobs.get(timeout=1)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    # The parent died: nobody to generate for. Leave at once, not after flushing the
+                    # results still queued into a pipe no one reads.
+                    results.cancel_join_thread()
+                    return
+                continue
+            if job is None:
+                break
             started = time.monotonic()
             data, counts, unused = _generate(job)
             results.put(("batch", (data, counts, unused), time.monotonic() - started))
@@ -884,13 +904,23 @@ def _load_in_parallel(jobs, workers, *, writer, counts, ids, progress):
     """
     context = multiprocessing.get_context("fork")
     job_queue, results = context.Queue(maxsize=2 * workers), context.Queue()
-    processes = [context.Process(target=_generator_process, args=(job_queue, results), daemon=True)
+    processes = [context.Process(target=_generator_process, args=(job_queue, results, os.getpid()), daemon=True)
                  for _ in range(workers)]
     for process in processes:
         process.start()
 
     def take():
-        kind, value, seconds = results.get()
+        while True:
+            # A worker killed outright (out of memory, a signal) says nothing: without this check the load
+            # would go on without its batches, and wait for it at the end for ever.
+            stopped = [process.exitcode for process in processes if process.exitcode not in (None, 0)]
+            if stopped:
+                raise CommandError(f"A seed worker stopped (exit code {stopped[0]}); nothing was written")
+            try:
+                kind, value, seconds = results.get(timeout=1)
+                break
+            except queue.Empty:
+                continue
         if kind == "failed":
             raise CommandError(f"A seed worker failed; nothing was written:\n{value}")
         if kind == "batch":
@@ -923,6 +953,9 @@ def _load_in_parallel(jobs, workers, *, writer, counts, ids, progress):
             if process.is_alive():
                 process.terminate()
                 process.join()
+        # With every worker gone, jobs still queued would wait for a reader for ever, and so would this
+        # process at its exit (the queue's feeder thread blocked on a full pipe).
+        job_queue.cancel_join_thread()
 
 
 def _bulk(inquiries):
