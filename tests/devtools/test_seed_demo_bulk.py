@@ -3,6 +3,7 @@ ids from the sequences, and the invariants a load that bypasses the services and
 
 import datetime as dt
 import io
+import sys
 from collections import Counter, defaultdict
 
 import pytest
@@ -257,3 +258,146 @@ def test_a_generator_process_killed_outright_stops_the_load_rather_than_hanging_
 
     assert Inquiry.objects.count() == 0
     assert index_definitions() == before
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_generator_process_killed_halfway_through_sending_a_batch_stops_the_load(monkeypatch):
+    """A worker's batch is megabytes: killed while it is halfway into the pipe, the worker must not
+    leave the parent waiting for the rest (with one queue shared by the workers it did, for ever)."""
+    import os
+    import signal
+    import struct
+    from multiprocessing.connection import Connection
+    from multiprocessing.reduction import ForkingPickler
+
+    before = index_definitions()
+    real_send, sent = Connection.send, []
+
+    def dying_halfway_through_the_second_batch(self, obj):
+        if obj[0] == "batch":
+            sent.append(obj)
+            if len(sent) == 2:
+                message = bytes(ForkingPickler.dumps(obj))
+                assert len(message) > 100_000  # more than a pipe holds: the parent reads while it is written
+                os.write(self.fileno(), struct.pack("!i", len(message)) + message[:len(message) // 2])
+                os._exit(9)
+        return real_send(self, obj)
+
+    def hung(signum, frame):
+        raise AssertionError("the load hung")
+
+    monkeypatch.setattr(Connection, "send", dying_halfway_through_the_second_batch)  # inherited by the workers
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        with pytest.raises(CommandError, match="stopped \\(exit code 9\\)"):
+            seed_demo(inquiries=400, hub_code="DOR", seed=31, now=NOW, workers=2, batch_size=100)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+    assert Inquiry.objects.count() == 0
+    assert index_definitions() == before
+
+
+def rollups_count_sent():
+    """The number of sent inquiries as the metrics read it: one status_outcome key per inquiry."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(n), 0) FROM (SELECT n FROM intake_inquiryrollup WHERE dimension = "
+                       "'status_outcome' UNION ALL SELECT n FROM intake_inquiryrollupdelta WHERE dimension = "
+                       "'status_outcome') AS keys")
+        return cursor.fetchone()[0]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_the_rollups_are_recounted_in_the_seeds_transaction_and_go_back_with_it(monkeypatch):
+    from devtools.management.commands import seed_demo as module
+
+    seed_demo(inquiries=60, hub_code="DOR", seed=32, now=NOW)
+    assert rollups_count_sent() == Inquiry.objects.exclude(status=Inquiry.Status.DRAFT).count() == 60
+
+    real_rebuild = module._rebuild_rollups
+
+    def rebuilt_then_failed():
+        real_rebuild()
+        assert rollups_count_sent() == 100  # counted, in the seed's transaction
+        raise RuntimeError("stopped just before the commit")
+
+    monkeypatch.setattr(module, "_rebuild_rollups", rebuilt_then_failed)
+    with pytest.raises(RuntimeError, match="before the commit"):
+        seed_demo(inquiries=40, hub_code="DOR", seed=33, now=NOW)
+
+    assert Inquiry.objects.count() == 60
+    assert rollups_count_sent() == 60
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_seeded_tables_are_vacuumed_and_analysed_on_two_connections_then_closed():
+    from devtools.management.commands.seed_demo import _tables
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own = cursor.fetchone()[0]
+        seen = []
+
+        def other_backends():
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> %s",
+                           [own])
+            return [pid for (pid,) in cursor.fetchall()]
+
+        assert other_backends() == []
+        seed_demo(inquiries=60, hub_code="DOR", seed=34, now=NOW)
+
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        tables = [table.name for table in _tables().values()] + ["hubportal_user"]
+        cursor.execute("SELECT relname, vacuum_count, analyze_count FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                       [tables])
+        counted = {name: (vacuums, analyses) for name, vacuums, analyses in cursor.fetchall()}
+        assert sorted(counted) == sorted(tables)
+        assert all(vacuums >= 1 and analyses >= 1 for vacuums, analyses in counted.values()), counted
+        # The helper thread's connection is closed, not left for the server to time out.
+        seen = other_backends()
+    assert seen == []
+    assert Inquiry.objects.count() == 60
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_worker_dies_with_its_parent_wherever_it_is_waiting():
+    """A parent killed while it wrote a job left a worker blocked reading the rest for ever: the kernel
+    now kills the worker (PR_SET_PDEATHSIG). Here a parent forks a worker that blocks on a pipe no one
+    writes to, then dies; the worker must be gone within seconds."""
+    import os
+    import time
+
+    from devtools.management.commands.seed_demo import _die_with
+
+    report_read, report_write = os.pipe()
+    parent = os.fork()
+    if parent == 0:  # the seed's parent
+        worker = os.fork()
+        if worker == 0:  # its worker
+            _die_with(os.getppid())
+            blocked_read, _never_written = os.pipe()
+            os.read(blocked_read, 1)  # waits for ever, as on a half-written job
+            os._exit(0)
+        os.write(report_write, str(worker).encode())
+        os._exit(0)  # the parent dies; its worker is left to the kernel
+    os.close(report_write)
+    worker = int(os.read(report_read, 32))
+    os.waitpid(parent, 0)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{worker}/stat") as stat:
+            if stat.read().split(") ", 1)[1].startswith("Z"):
+                break  # killed, waiting for init to reap it
+        time.sleep(0.05)
+    else:
+        os.kill(worker, 9)
+        raise AssertionError("the worker outlived its parent")

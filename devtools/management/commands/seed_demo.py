@@ -18,21 +18,27 @@ this process only reserves ids (devtools.bulk_load.Ids) and COPYs the bytes in, 
 transaction (all or nothing). Inquiries get their search document as they go in. A load at least as
 large as what is there sets the tables' non-unique indexes aside and builds them at the end
 (devtools.bulk_load.IndexesSetAside). On SQLite the same tuples become model instances for
-bulk_create. At the end `_after_bulk_load` analyses what was loaded.
+bulk_create. The metrics' rollups are recounted before the commit, and what was loaded is analysed
+after it (`_vacuum_analyse`, on two connections).
 """
 
+import ctypes
+import ctypes.util
 import datetime as dt
 import functools
 import io
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
 import random
+import signal
+import threading
 import time
 import traceback
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
@@ -811,7 +817,7 @@ class _CopyWriter:
     reserved for them, so they are right by construction (and any failure rolls everything back).
     With that, row triggers are switched off for the transaction (session_replication_role, which
     needs a superuser: without one the triggers run, only slower). A trigger-kept rollup is then
-    brought up to date by `_after_bulk_load`.
+    recounted before the commit (`_rebuild_rollups`).
     """
 
     STAGING = "seed_demo_inquiry"
@@ -861,36 +867,97 @@ class _CopyWriter:
             self.cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
-def _generator_process(jobs, results, parent):
-    """A worker: turns jobs into batches of COPY text for the parent to write. It never touches the
-    database, and it lets go of the parent's connection, which came with the fork: while a worker
-    held that socket open, a parent killed outright left its transaction open, and its locks on the
-    seeded tables with it, for as long as the worker lived. Pointing the descriptor at /dev/null sends
-    nothing to the server (closing the connection properly would end the parent's session). A worker
-    also stops when its parent is gone."""
+class _Sender:
+    """A worker's pipe to the parent, written by a thread: the worker generates its next batch while
+    the parent reads this one (a batch is megabytes and a pipe holds 64 KB, so a plain send would
+    wait for the parent to be done writing the batch before). At most one message waits to go.
+    Sending to a parent that is gone raises BrokenPipeError in the worker."""
+
+    def __init__(self, pipe):
+        self.pipe, self.waiting, self.broken = pipe, queue.Queue(maxsize=1), None
+        self.thread = threading.Thread(target=self._run, name="seed_demo sender", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while (message := self.waiting.get()) is not None:
+            try:
+                self.pipe.send(message)
+            except OSError as error:
+                self.broken = error
+                return
+
+    def send(self, message):
+        while True:
+            if self.broken is not None:
+                raise BrokenPipeError("the parent stopped reading") from self.broken
+            try:
+                self.waiting.put(message, timeout=1)
+                return
+            except queue.Full:
+                continue
+
+    def close(self):
+        """Every message sent, then the thread gone."""
+        self.send(None)
+        self.thread.join()
+        if self.broken is not None:
+            raise BrokenPipeError("the parent stopped reading") from self.broken
+
+
+def _die_with(parent):
+    """Have the kernel kill this worker when its parent dies (Linux's PR_SET_PDEATHSIG), wherever it
+    is. Checking the parent between jobs is not enough: a parent killed while its queue's feeder
+    thread was writing a job (about 100 KB, more than a pipe takes at once) left a worker waiting for
+    the rest of it for ever (found by killing a seed's parent while busy). Elsewhere the check between
+    jobs is all there is."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
+def _generator_process(jobs, pipe, parent, inherited):
+    """A worker: turns jobs into batches of COPY text for the parent to write, sent on its own pipe.
+
+    It never touches the database, and it lets go of the parent's connection, which came with the
+    fork: while a worker held that socket open, a parent killed outright left its transaction open,
+    and its locks on the seeded tables with it, for as long as the worker lived. Pointing the
+    descriptor at /dev/null sends nothing to the server (closing the connection properly would end
+    the parent's session). It closes the other workers' pipes it inherited, so that when it dies,
+    even halfway through a batch, its pipe is closed and the parent hears it at once. A worker also
+    stops when its parent is gone."""
+    _die_with(parent)
     if connection.connection is not None:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, connection.connection.fileno())
         os.close(devnull)
+    for other in inherited:
+        other.close()
+    results = _Sender(pipe)
     try:
         while True:
             try:
                 job = jobs.get(timeout=1)
             except queue.Empty:
                 if os.getppid() != parent:
-                    # The parent died: nobody to generate for. Leave at once, not after flushing the
-                    # results still queued into a pipe no one reads.
-                    results.cancel_join_thread()
-                    return
+                    return  # the parent died: nobody to generate for
                 continue
             if job is None:
                 break
             started = time.monotonic()
             data, counts, unused = _generate(job)
-            results.put(("batch", (data, counts, unused), time.monotonic() - started))
-        results.put(("done", None, None))
+            results.send(("batch", (data, counts, unused), time.monotonic() - started))
+        results.send(("done", None, None))
+        results.close()
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the parent is gone, or has given up on this load
     except BaseException:  # noqa: BLE001 - whatever it was, the parent must hear of it
-        results.put(("failed", traceback.format_exc(), None))
+        with suppress(OSError):
+            results.send(("failed", traceback.format_exc(), None))
+            results.close()
 
 
 def _load_in_parallel(jobs, workers, *, writer, counts, ids, progress):
@@ -901,28 +968,66 @@ def _load_in_parallel(jobs, workers, *, writer, counts, ids, progress):
     document, and the indexes that stay), so the two generators and the server share the two cores.
     The parent reserves ids and hands out jobs, at most two per worker ahead, and takes back the ids a
     batch did not use.
+
+    Each worker sends its batches on a pipe of its own, which only it writes to. With one queue
+    shared by all of them, a worker killed while its batch was halfway into the pipe left the parent
+    waiting for the rest of that message for ever (found by a test that kills one: it hung on one
+    run in several). Now the end of a worker closes its pipe, and the parent reads that as the end.
     """
     context = multiprocessing.get_context("fork")
-    job_queue, results = context.Queue(maxsize=2 * workers), context.Queue()
-    processes = [context.Process(target=_generator_process, args=(job_queue, results, os.getpid()), daemon=True)
-                 for _ in range(workers)]
-    for process in processes:
-        process.start()
+    job_queue = context.Queue(maxsize=2 * workers)
+    processes, readers, completed = [], [], False
+    try:
+        for _ in range(workers):
+            reader, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_generator_process, daemon=True,
+                                      args=(job_queue, sender, os.getpid(), [*readers, reader]))
+            process.start()
+            sender.close()  # the worker holds the only sending end: its end is the pipe's
+            processes.append(process)
+            readers.append(reader)
+        _feed_and_collect(jobs, workers, processes, readers, job_queue,
+                          writer=writer, counts=counts, ids=ids, progress=progress)
+        completed = True
+    finally:
+        for process in processes:
+            # Finished workers exit by themselves; after a failure here the others are stopped at once.
+            process.join(timeout=5 if completed else 0)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        for reader in readers:
+            reader.close()
+        # With every worker gone, jobs still queued would wait for a reader for ever, and so would this
+        # process at its exit (the queue's feeder thread blocked on a full pipe).
+        job_queue.cancel_join_thread()
+
+
+def _feed_and_collect(jobs, workers, processes, readers, job_queue, *, writer, counts, ids, progress):
+    open_pipes = dict(zip(readers, processes, strict=True))
+
+    def stopped(process):
+        process.join(timeout=5)  # its pipe has closed: its exit code follows
+        return CommandError(f"A seed worker stopped (exit code {process.exitcode}); nothing was written")
 
     def take():
         while True:
-            # A worker killed outright (out of memory, a signal) says nothing: without this check the load
-            # would go on without its batches, and wait for it at the end for ever.
-            stopped = [process.exitcode for process in processes if process.exitcode not in (None, 0)]
-            if stopped:
-                raise CommandError(f"A seed worker stopped (exit code {stopped[0]}); nothing was written")
-            try:
-                kind, value, seconds = results.get(timeout=1)
+            # A worker killed outright (out of memory, a signal) says nothing: its pipe closes.
+            ready = multiprocessing.connection.wait(list(open_pipes), timeout=1)
+            if ready:
+                reader = ready[0]
+                try:
+                    kind, value, seconds = reader.recv()
+                except (EOFError, OSError):
+                    raise stopped(open_pipes[reader]) from None
                 break
-            except queue.Empty:
-                continue
+            dead = [process for process in open_pipes.values() if process.exitcode not in (None, 0)]
+            if dead:
+                raise stopped(dead[0])
         if kind == "failed":
             raise CommandError(f"A seed worker failed; nothing was written:\n{value}")
+        if kind == "done":
+            del open_pipes[reader]
         if kind == "batch":
             data, batch_counts, unused = value
             writer.seconds["generating"] += seconds / workers  # each worker's own, averaged: they work side by side
@@ -934,28 +1039,16 @@ def _load_in_parallel(jobs, workers, *, writer, counts, ids, progress):
                 progress(sum(counts[s] for s in Inquiry.OPEN_STATUSES + ("closed",)))
         return kind
 
-    done = 0
-    try:
-        outstanding = 0
-        for job in jobs:
-            while outstanding >= 2 * workers:
-                outstanding -= take() == "batch"
-            job_queue.put(job)
-            outstanding += 1
-        for _ in processes:
-            job_queue.put(None)
-        while done < workers:
-            done += take() == "done"
-    finally:
-        for process in processes:
-            # Finished workers exit by themselves; after a failure here the others are stopped at once.
-            process.join(timeout=5 if done == workers else 0)
-            if process.is_alive():
-                process.terminate()
-                process.join()
-        # With every worker gone, jobs still queued would wait for a reader for ever, and so would this
-        # process at its exit (the queue's feeder thread blocked on a full pipe).
-        job_queue.cancel_join_thread()
+    outstanding = 0
+    for job in jobs:
+        while outstanding >= 2 * workers:
+            outstanding -= take() == "batch"
+        job_queue.put(job)
+        outstanding += 1
+    for _ in processes:
+        job_queue.put(None)
+    while open_pipes:
+        take()
 
 
 def _bulk(inquiries):
@@ -997,29 +1090,64 @@ class _OrmWriter:
         pass
 
 
-def _after_bulk_load(tables):
-    """The one place to bring derived data up to date after rows went in without the usual services.
-
-    Fresh planner statistics (ANALYZE), and outside a transaction VACUUM too, for the visibility map
-    that lets covering indexes answer without visiting the rows (autovacuum would get there, but not
-    before the first pages are asked for). A rollup kept by triggers or by services (issue 13) that a
-    bulk load bypasses gets its rebuild call here.
-    """
+def _rebuild_rollups():
+    """Recount the trigger-kept rollups (the metrics' and the value report's, issue 13), which the load
+    bypassed with its triggers switched off. Called inside the seed's transaction, so the rollups
+    commit with the rows they count: a seed stopped after its commit can no longer leave the metrics
+    counting without it."""
     if connection.vendor != "postgresql":
         return
-    try:
-        # The metrics rollups (issue 13's metrics part, on main when this was written): kept by row
-        # triggers, which the load switched off, so recounted here.
-        from intake.rollups import rollups_rebuild
-    except ImportError:
-        pass
-    else:
-        rollups_rebuild()
-    # VACUUM cannot run inside a transaction (a test's, say); ANALYZE alone can.
-    command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+    from intake.rollups import rollups_rebuild
+
+    rollups_rebuild()
+
+
+def _vacuum_analyse(tables):
+    """Fresh planner statistics (ANALYZE), and outside a transaction VACUUM too, for the visibility map
+    that lets covering indexes answer without visiting the rows (autovacuum would get there, but not
+    before the first pages are asked for).
+
+    Each VACUUM runs in one backend, so after a load on a fresh connection the tables are shared
+    between two connections, biggest first to whichever is free: on 2 cores the two run side by
+    side (at 1,000,000 inquiries the inquiries take about as long as every other table together)."""
+    if connection.vendor != "postgresql":
+        return
+    if connection.in_atomic_block:
+        # VACUUM cannot run inside a transaction (a test's, say), and another connection would not see
+        # its rows; ANALYZE alone can.
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+        return
     with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"{command} {connection.ops.quote_name(table)}")
+        cursor.execute("SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r' "
+                       "ORDER BY pg_total_relation_size(oid) DESC", [list(tables)])
+        pending = queue.SimpleQueue()
+        for (table,) in cursor.fetchall():
+            pending.put(table)
+    failures = []
+
+    def vacuum():
+        try:
+            while True:
+                try:
+                    table = pending.get_nowait()
+                except queue.Empty:
+                    return
+                with connection.cursor() as cursor:
+                    cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")
+        except BaseException as error:  # noqa: BLE001 - given to the caller, below
+            failures.append(error)
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connection.close()  # the helper thread's own connection
+
+    helper = threading.Thread(target=vacuum, name="seed_demo vacuum")
+    helper.start()
+    vacuum()
+    helper.join()
+    if failures:
+        raise failures[0]
 
 
 # --- The whole run ---------------------------------------------------------------------------------
@@ -1108,12 +1236,15 @@ def seed_demo(*, inquiries, hubs=None, hub_code=None, seed=1, now=None, batch_si
             started = time.monotonic()
             counts["indexes built"] = set_aside.build()
             counts["seconds building indexes"] = time.monotonic() - started
+        started = time.monotonic()
+        _rebuild_rollups()
+        counts["seconds rebuilding rollups"] = time.monotonic() - started
         committed = time.monotonic()
     _CONTEXT.clear()
 
     counts["seconds committing"] = time.monotonic() - committed
     analysed = time.monotonic()
-    _after_bulk_load([table.name for table in _tables().values()] + ["hubportal_user"])
+    _vacuum_analyse([table.name for table in _tables().values()] + ["hubportal_user"])
     counts["seconds analysing"] = time.monotonic() - analysed
     counts["submitters"] = len(submitters)
     return counts
