@@ -23,7 +23,6 @@ after it (`_vacuum_analyse`, on two connections).
 """
 
 import ctypes
-import ctypes.util
 import datetime as dt
 import functools
 import io
@@ -911,7 +910,7 @@ def _die_with(parent):
     the rest of it for ever (found by killing a seed's parent while busy). Elsewhere the check between
     jobs is all there is."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols: libc's, on Linux
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
@@ -1107,9 +1106,9 @@ def _vacuum_analyse(tables):
     that lets covering indexes answer without visiting the rows (autovacuum would get there, but not
     before the first pages are asked for).
 
-    Each VACUUM runs in one backend, so after a load on a fresh connection the tables are shared
-    between two connections, biggest first to whichever is free: on 2 cores the two run side by
-    side (at 1,000,000 inquiries the inquiries take about as long as every other table together)."""
+    Each VACUUM runs in one backend, so outside a transaction the tables are shared between two
+    connections, biggest first to whichever is free (at 1,000,000 inquiries: 3.7 to 3.9 s, against
+    about 8.7 s on one connection)."""
     if connection.vendor != "postgresql":
         return
     if connection.in_atomic_block:
@@ -1120,7 +1119,7 @@ def _vacuum_analyse(tables):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r' "
+        cursor.execute("SELECT relname FROM pg_class WHERE oid = ANY(%s::regclass[]) "
                        "ORDER BY pg_total_relation_size(oid) DESC", [list(tables)])
         pending = queue.SimpleQueue()
         for (table,) in cursor.fetchall():
