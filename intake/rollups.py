@@ -250,8 +250,9 @@ def rollups_rebuild(using: str = "default") -> int:
         return 0
     with transaction.atomic(using=using), db.cursor() as cursor:
         cursor.execute("LOCK TABLE intake_inquiry IN SHARE MODE")
-        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [REBUILD_WORK_MEM])
+        cursor.execute("SELECT current_setting('work_mem')")
         work_mem = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [REBUILD_WORK_MEM])
         cursor.execute("TRUNCATE intake_inquiryrollup, intake_inquiryrollupmonth, intake_inquiryrollupdelta")
         cursor.execute("""
             INSERT INTO intake_inquiryrollup (hub_id, dimension, day, value, n)

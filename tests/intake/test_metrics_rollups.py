@@ -237,3 +237,27 @@ def test_both_pages_keep_a_fixed_query_count_as_the_hub_grows(hub, lead_client, 
     # The page: the session, the membership, the hub, the themes, three rollup queries and the lay review
     # panel; the report: its front door is one rollup query.
     assert small == [9, 21]
+
+
+@pytest.mark.django_db
+def test_a_rebuild_counts_with_more_work_mem_and_gives_the_callers_setting_back():
+    """The recount's hash table spilled to disk with the default 4 MB (intake.rollups.REBUILD_WORK_MEM);
+    the caller's transaction (seed_demo's, say) gets its own setting back afterwards."""
+    from intake.rollups import REBUILD_WORK_MEM
+
+    during_the_count = []
+
+    def noting_work_mem(execute, sql, params, many, context):
+        if sql.lstrip().startswith("INSERT INTO intake_inquiryrollup "):
+            with connection.cursor() as probe:
+                probe.execute("SHOW work_mem")
+                during_the_count.append(probe.fetchone()[0])
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '5MB'")
+        with connection.execute_wrapper(noting_work_mem):
+            rollups_rebuild()
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == "5MB"
+    assert during_the_count == [REBUILD_WORK_MEM]
