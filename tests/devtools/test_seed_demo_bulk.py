@@ -216,20 +216,29 @@ def test_a_failed_load_leaves_no_rows_and_every_index(monkeypatch):
     assert index_definitions() == before
 
 
+def on_batch_two(monkeypatch, then):
+    """Make the generator call `then()` on batch 2 (the workers, forked after this, inherit it)."""
+    from devtools.management.commands import seed_demo as module
+
+    real_generate = module._generate
+
+    def generate(job):
+        if job[0] == 2:
+            then()
+        return real_generate(job)
+
+    monkeypatch.setattr(module, "_generate", generate)
+
+
 @on_postgresql
 @pytest.mark.django_db
 def test_a_failed_generator_process_rolls_everything_back(monkeypatch):
-    from devtools.management.commands import seed_demo as module
-
     before = index_definitions()
-    real_generate = module._generate
 
-    def failing_on_batch_two(job):
-        if job[0] == 2:
-            raise RuntimeError("the generator broke")
-        return real_generate(job)
+    def broken():
+        raise RuntimeError("the generator broke")
 
-    monkeypatch.setattr(module, "_generate", failing_on_batch_two)  # inherited by the forked workers
+    on_batch_two(monkeypatch, broken)
     with pytest.raises(CommandError, match="the generator broke"):
         seed_demo(inquiries=200, hub_code="DOR", seed=29, now=NOW, workers=2, batch_size=40)
 
@@ -242,17 +251,8 @@ def test_a_failed_generator_process_rolls_everything_back(monkeypatch):
 def test_a_generator_process_killed_outright_stops_the_load_rather_than_hanging_it(monkeypatch):
     import os
 
-    from devtools.management.commands import seed_demo as module
-
     before = index_definitions()
-    real_generate = module._generate
-
-    def dying_on_batch_two(job):
-        if job[0] == 2:
-            os._exit(9)  # as a process killed by the kernel: no traceback, no message
-        return real_generate(job)
-
-    monkeypatch.setattr(module, "_generate", dying_on_batch_two)
+    on_batch_two(monkeypatch, lambda: os._exit(9))  # as a process killed by the kernel: no traceback, no message
     with pytest.raises(CommandError, match="stopped \\(exit code 9\\)"):
         seed_demo(inquiries=200, hub_code="DOR", seed=30, now=NOW, workers=2, batch_size=40)
 
@@ -335,7 +335,7 @@ def test_the_rollups_are_recounted_in_the_seeds_transaction_and_go_back_with_it(
 
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_the_seeded_tables_are_vacuumed_and_analysed_on_two_connections_then_closed():
+def test_outside_a_transaction_the_seeded_tables_are_vacuumed_and_analysed_and_the_helper_connection_closed():
     from devtools.management.commands.seed_demo import _tables
 
     with connection.cursor() as cursor:
@@ -401,3 +401,28 @@ def test_a_worker_dies_with_its_parent_wherever_it_is_waiting():
     else:
         os.kill(worker, 9)
         raise AssertionError("the worker outlived its parent")
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_vacuuming_from_another_thread_leaves_that_threads_own_connection_open():
+    """Only the helper's connection is closed, whichever thread the seed runs in."""
+    import threading
+
+    from devtools.management.commands.seed_demo import _vacuum_analyse
+
+    still_open = []
+
+    def a_seed_in_its_own_thread():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            _vacuum_analyse(["intake_inquiry", "intake_inquiryevent", "hubportal_user"])
+            still_open.append(connection.connection is not None)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=a_seed_in_its_own_thread)
+    thread.start()
+    thread.join()
+    assert still_open == [True]

@@ -885,10 +885,13 @@ class _Sender:
                 self.broken = error
                 return
 
+    def _check(self):
+        if self.broken is not None:
+            raise BrokenPipeError("the parent stopped reading") from self.broken
+
     def send(self, message):
         while True:
-            if self.broken is not None:
-                raise BrokenPipeError("the parent stopped reading") from self.broken
+            self._check()
             try:
                 self.waiting.put(message, timeout=1)
                 return
@@ -899,8 +902,7 @@ class _Sender:
         """Every message sent, then the thread gone."""
         self.send(None)
         self.thread.join()
-        if self.broken is not None:
-            raise BrokenPipeError("the parent stopped reading") from self.broken
+        self._check()
 
 
 def _die_with(parent):
@@ -1126,7 +1128,7 @@ def _vacuum_analyse(tables):
             pending.put(table)
     failures = []
 
-    def vacuum():
+    def vacuum(*, helper=False):
         try:
             while True:
                 try:
@@ -1138,10 +1140,10 @@ def _vacuum_analyse(tables):
         except BaseException as error:  # noqa: BLE001 - given to the caller, below
             failures.append(error)
         finally:
-            if threading.current_thread() is not threading.main_thread():
-                connection.close()  # the helper thread's own connection
+            if helper:
+                connection.close()  # the helper thread's own; the caller's stays open, whatever its thread
 
-    helper = threading.Thread(target=vacuum, name="seed_demo vacuum")
+    helper = threading.Thread(target=vacuum, kwargs={"helper": True}, name="seed_demo vacuum")
     helper.start()
     vacuum()
     helper.join()
