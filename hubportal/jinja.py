@@ -12,10 +12,13 @@ context (StrictUndefined), so a typo is an error in the tests, not an empty cell
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, optgroups
 from django import forms
+from django.core.exceptions import ObjectDoesNotExist
 from django.template import engines
-from django.template.defaultfilters import urlencode
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import linebreaksbr, urlencode
+from django.urls import reverse
 from django.utils.dates import MONTHS_3
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # Django's own; not in django-stubs
 from jinja2 import Environment, StrictUndefined
@@ -23,12 +26,43 @@ from jinja2 import Environment, StrictUndefined
 from intake.staff_nav import hub_nav_links
 from intake.templatetags.counts import how_many
 from intake.templatetags.nhs_dates import short_date
-from intake.templatetags.status_tags import status_colour
+from intake.templatetags.status_tags import referral_status_colour, status_colour
 
 
 def _local_short_date(value):
     """`short_date` as Django's engine calls it (expects_localtime): an aware date-time in London time."""
     return short_date(template_localtime(value))
+
+
+def _long_date(value):
+    """Django's `date:"j F Y"` ("3 March 2026"), a date-time in London time as Django's engine gives it."""
+    return date_filter(template_localtime(value), "j F Y")
+
+
+def _linebreaksbr(value):
+    """Django's `linebreaksbr`, escaping first (as in an autoescaping template)."""
+    return linebreaksbr(value, autoescape=True)
+
+
+def _url(name, *args):
+    """Django's `{% url name arg ... %}`."""
+    return reverse(name, args=args)
+
+
+def _csrf_input(token):
+    """Django's `{% csrf_token %}` given the context's `csrf_token`: the hidden input, or nothing without one."""
+    if not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker for "no token", not a secret
+        return ""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+
+
+def _related(obj, name):
+    """A one-to-one relation seen from its other side, or None: Django's engine reads a missing one as
+    empty, where Jinja2 would raise its DoesNotExist."""
+    try:
+        return getattr(obj, name)
+    except ObjectDoesNotExist:
+        return None
 
 
 def _day_month(value):
@@ -96,11 +130,13 @@ def environment(**options):
     env = Environment(autoescape=True, **options)
     env.filters.update({
         "short_date": _local_short_date, "urlencode": urlencode, "status_colour": status_colour,
-        "how_many": how_many, "day_month": _day_month,
+        "how_many": how_many, "day_month": _day_month, "long_date": _long_date, "linebreaksbr": _linebreaksbr,
+        "referral_status_colour": referral_status_colour,
     })
     env.globals.update({
         "hub_nav_links": hub_nav_links, "nhsuk_kind": nhsuk_kind, "pack_field": as_crispy_field,
         "optgroups": optgroups, "describedby": _describedby, "other_attrs": _other_attrs,
+        "url": _url, "csrf_input": _csrf_input, "related": _related,
     })
     return env
 

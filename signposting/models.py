@@ -142,6 +142,13 @@ class Referral(models.Model):
         # The partner accepted, then gave it back (with a coded reason); the hub may refer elsewhere.
         HANDED_BACK = "handed_back", "Handed back"
 
+    # The NHS.UK tag colour of each status (signposting/_referral_status_tag.html and the Jinja2 panel);
+    # grey for any other (closed).
+    STATUS_TAG_COLOURS = {
+        "sent": "blue", "viewed": "purple", "accepted": "green", "declined": "red", "handed_back": "red",
+        "completed": "white",
+    }
+
     class DeclineReason(models.TextChoices):
         OUT_OF_SCOPE = "out_of_scope", "It is outside what we do"
         NO_CAPACITY = "no_capacity", "We do not have capacity at the moment"
