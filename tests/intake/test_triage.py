@@ -203,6 +203,27 @@ def test_an_inquiry_can_be_marked_a_duplicate_of_one_in_another_hub(lead_client,
 
 
 @pytest.mark.django_db
+def test_a_duplicates_case_page_links_to_the_original_read_in_a_query_of_its_own(
+        lead_client, hub, other_hub, submitter, sent):
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("intake:staff_inquiry", args=[hub.slug, sent.reference])
+    lead_client.get(url)  # compiled once per process: count the second read, as every later one
+    with CaptureQueriesContext(connection) as before:
+        lead_client.get(url)
+    original = services.inquiry_submit(inquiry=DraftFactory(submitter=submitter, hub=other_hub), by=submitter)
+    decide(lead_client, hub, sent, "duplicate", original=original.reference)
+    with CaptureQueriesContext(connection) as after:
+        page = lead_client.get(url).content.decode()
+    link = reverse("intake:staff_inquiry", args=[other_hub.slug, original.reference])
+    assert f'of <a href="{link}">{original.reference}</a>' in page
+    # The original (with its hub) in one query of its own; an inquiry that is no duplicate never joins it.
+    originals = [q["sql"] for q in after.captured_queries if f'"intake_inquiry"."id" = {original.pk}' in q["sql"]]
+    assert len(originals) == 1 and '"hubportal_hub"' in originals[0]
+    assert not [q for q in before.captured_queries if "duplicate_of_id" in q["sql"] and " T5" in q["sql"]]
+
+
+@pytest.mark.django_db
 def test_parking_sets_a_date_and_unparking_clears_it(lead_client, hub, sent):
     response = decide(lead_client, hub, sent, "park", until="2099-01-01", reason="Waiting for funding round")
     assert "The date must be within two years" in response.content.decode()
