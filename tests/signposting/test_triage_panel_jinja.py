@@ -6,6 +6,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from hubportal.models import HubMembership
 from signposting import services
@@ -57,7 +58,8 @@ def test_what_partners_write_is_escaped_in_the_panel(inquiry, partner, partner_c
     assert f"Wessex {escaped}" in html
     assert f"(Not for us {escaped})" in html
     assert f"First line<br>{escaped}" in html  # the question's line breaks kept, its text escaped
-    assert f"Declined {referral.sent_at:%-d %B %Y}" in html
+    referral.refresh_from_db()
+    assert f"Declined {timezone.localtime(referral.declined_at):%-d %B %Y}" in html  # in London time
 
 
 @pytest.mark.django_db
