@@ -377,9 +377,10 @@ def test_a_worker_dies_with_its_parent_wherever_it_is_waiting():
     report_read, report_write = os.pipe()
     parent = os.fork()
     if parent == 0:  # the seed's parent
-        worker = os.fork()
+        seed_parent = os.getpid()  # taken before the fork, as the seed does: asked after it, a parent
+        worker = os.fork()  # already gone would read as init, which never dies (CI saw that race once)
         if worker == 0:  # its worker
-            _die_with(os.getppid())
+            _die_with(seed_parent)
             blocked_read, _never_written = os.pipe()
             os.read(blocked_read, 1)  # waits for ever, as on a half-written job
             os._exit(0)
