@@ -4,9 +4,9 @@
 (`ORDER BY title <-> '...' LIMIT 5`). With the default 12-byte signature, an inner page of the index
 holding a million titles has nearly every bit set, so its lower bound on the distance is about 0 and the
 walk cannot skip it: over 200 titles drawn from 1,000,000 inquiries the query took 2.95 ms at the median,
-14 ms at the 90th percentile and 768 ms at the 99th (docs/benchmarks.md). A 200-byte signature keeps the
-bounds apart: median 2.3, 90th 8.4, 99th 218 ms on the same titles, and an index no larger (258 MB
-against 274 MB). 64, 128, 256, 400, 500 and 1,000 bytes were measured too; 200 had the lowest total.
+14.2 ms at the 90th percentile and 768 ms at the 99th (docs/benchmarks.md). A 200-byte signature keeps the
+bounds apart: 1.87, 8.06 and 151 ms on the same titles, with an index no larger (258 MB against 274 MB).
+64, 128, 256, 400, 500 and 1,000 bytes were measured too; 200 had the lowest total.
 
 Built CONCURRENTLY under a new name and swapped in, so a live hub's submissions are not blocked while
 it builds (about 20 s at a million inquiries); PostgreSQL only (SQLite has no trigram index).
