@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.template import engines
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr, urlencode
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
 from django.utils.html import escape, format_html
@@ -54,6 +55,13 @@ def _csrf_input(token):
     if not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker for "no token", not a secret
         return ""
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+
+
+def _error_summary(form):
+    """templates/includes/error_summary.html for `form`, the one the Django pages use; nothing without errors."""
+    if form is None or not form.errors:
+        return ""
+    return render_to_string("includes/error_summary.html", {"form": form})
 
 
 def _related(obj, name):
@@ -136,7 +144,7 @@ def environment(**options):
     env.globals.update({
         "hub_nav_links": hub_nav_links, "nhsuk_kind": nhsuk_kind, "pack_field": as_crispy_field,
         "optgroups": optgroups, "describedby": _describedby, "other_attrs": _other_attrs,
-        "url": _url, "csrf_input": _csrf_input, "related": _related,
+        "url": _url, "csrf_input": _csrf_input, "related": _related, "error_summary": _error_summary,
     })
     return env
 
