@@ -298,7 +298,7 @@ def inquiry_timeline(inquiry, *, for_submitter=False):
 
 
 def hub_checklists(*, hub, inquiry):
-    """The hub's active triage checklists (current versions) with their criteria, and each one's
+    """The hub's active triage checklists (current versions), and each one's
     assessments of this inquiry, whichever version they used (lay review checklists are answered by lay
     reviewers, never here). A retired checklist still shows when this inquiry was assessed against it."""
     # The case page's: both statements compiled once for their inputs in a process (hubportal.sqlcache).
@@ -312,7 +312,7 @@ def hub_checklists(*, hub, inquiry):
         ("hub_checklists", Checklist.objects.db, hub.pk, assessed),
         lambda: Checklist.objects.filter(hub=hub, kind=Checklist.Kind.TRIAGE, replaced_by__isnull=True)
         .filter(Q(is_active=True) | Q(slug__in=assessed)).order_by("name"))
-    prefetch_related_objects(checklists, "criteria")
+    # No criteria: the page shows each answer's own (answers__criterion above), never a checklist's list.
     for checklist in checklists:
         # Read by the case page's template (every version's assessments, newest first).
         checklist.inquiry_assessments = [
