@@ -2,8 +2,11 @@
 
 A 25-row list or a filter with a hundred options costs Django's template engine about 20 µs a node;
 Jinja2 compiles a template to Python and renders the same rows several times faster. So those few
-partials (templates/jinja2/) are Jinja2, rendered from a Django template by `{% jinja %}`
-(hubportal/templatetags/jinja_partials.py); every page, form and email stays a Django template.
+partials (templates/jinja2/) are Jinja2, rendered from a Django template by `{% jinja %}` or
+`{% jinja_with_context %}` (hubportal/templatetags/jinja_partials.py): the list's rows, the filters'
+fields, the dashboard's cards, and the body of the case page, drawn on every view of it. Every page's
+frame (base.html), every other page, form and email stays a Django template, and a piece other pages
+share stays one Django template that a partial calls through `django_include()`.
 
 The environment escapes like Django's engine (autoescape on; Django's SafeString is `__html__`, so a
 value Django marked safe stays unescaped, and nothing else is), and fails on a name that is not in the
@@ -14,8 +17,14 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, optg
 from django import forms
 from django.core.exceptions import ObjectDoesNotExist
 from django.template import engines
+from django.template.defaultfilters import (
+    capfirst,
+    filesizeformat,
+    linebreaksbr,
+    pluralize,
+    urlencode,
+)
 from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import linebreaksbr, urlencode
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
@@ -26,7 +35,7 @@ from jinja2 import Environment, StrictUndefined
 
 from intake.staff_nav import hub_nav_links
 from intake.templatetags.counts import how_many
-from intake.templatetags.nhs_dates import short_date
+from intake.templatetags.nhs_dates import nhs_datetime, short_date
 from intake.templatetags.status_tags import referral_status_colour, status_colour
 
 
@@ -38,6 +47,11 @@ def _local_short_date(value):
 def _long_date(value):
     """Django's `date:"j F Y"` ("3 March 2026"), a date-time in London time as Django's engine gives it."""
     return date_filter(template_localtime(value), "j F Y")
+
+
+def _iso_datetime(value):
+    """Django's `date:"c"` (ISO 8601), a date-time in London time as Django's engine gives it."""
+    return date_filter(template_localtime(value), "c")
 
 
 def _linebreaksbr(value):
@@ -62,6 +76,17 @@ def _error_summary(form):
     if form is None or not form.errors:
         return ""
     return render_to_string("includes/error_summary.html", {"form": form})
+
+
+def _django_include(template_name, **context):
+    """A Django template (one other pages use too) rendered with exactly these names, as
+    `{% include name with ... only %}` would: so its markup has one source."""
+    return render_to_string(template_name, context)
+
+
+def _full_name(user):
+    """A person's name, or "" for nobody: Django's engine reads `None.get_full_name` as empty."""
+    return user.get_full_name() if user is not None else ""
 
 
 def _related(obj, name):
@@ -139,12 +164,14 @@ def environment(**options):
     env.filters.update({
         "short_date": _local_short_date, "urlencode": urlencode, "status_colour": status_colour,
         "how_many": how_many, "day_month": _day_month, "long_date": _long_date, "linebreaksbr": _linebreaksbr,
-        "referral_status_colour": referral_status_colour,
+        "referral_status_colour": referral_status_colour, "pluralize": pluralize, "capfirst": capfirst,
+        "filesizeformat": filesizeformat, "nhs_datetime": nhs_datetime, "iso_datetime": _iso_datetime,
     })
     env.globals.update({
         "hub_nav_links": hub_nav_links, "nhsuk_kind": nhsuk_kind, "pack_field": as_crispy_field,
         "optgroups": optgroups, "describedby": _describedby, "other_attrs": _other_attrs,
         "url": _url, "csrf_input": _csrf_input, "related": _related, "error_summary": _error_summary,
+        "django_include": _django_include, "full_name": _full_name,
     })
     return env
 

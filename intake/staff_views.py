@@ -678,6 +678,7 @@ def _detail_context(request, membership, inquiry, **forms):
                                   today),
         "open_working_days": working_days_between(inquiry.submitted_at, inquiry.closed_at or timezone.now()),
         "today": today,
+        "conflict": None,  # an edit conflict's (_conflict), given in `forms`
     }
     context.update(forms)
     return context

@@ -84,7 +84,8 @@ def test_the_timeline_is_worded_for_staff_and_for_the_submitter(lead_client, cli
     services.inquiry_answer_info(inquiry=Inquiry.objects.get(pk=inquiry.pk), by=priya, answer="Ward 4")
 
     staff_html = lead_client.get(case_url(hub, inquiry)).content.decode()
-    assert "Priya Shah answered the hub&#x27;s question" in staff_html
+    # The case page's body is Jinja2, which writes an apostrophe as &#39; (Django's pages as &#x27;).
+    assert "Priya Shah answered the hub&#39;s question" in staff_html
     assert "Sarah Whitfield asked the submitter a question" in staff_html
 
     client.force_login(priya)
@@ -186,3 +187,37 @@ def test_the_submitter_sees_when_to_expect_a_response_in_words(submitter_client,
 def test_times_read_the_nhs_way(when, text):
     rendered = Template("{% load nhs_dates %}{{ when|nhs_time }}").render(Context({"when": when}))
     assert rendered == text
+
+
+@pytest.mark.django_db
+def test_the_rarer_states_of_the_band_and_the_data_protection_section(client, lead_client, hub, hub_lead,
+                                                                        hub_member, submitter):
+    """The case page's body is a Jinja2 partial that fails on a missing name: each of its branches is drawn
+    here at least once, with hostile text escaped."""
+    from hubportal.testing import sign_in_staff
+
+    hostile = '"><script>alert(1)</script>'
+    overdue = SubmittedFactory(submitter=submitter, hub=hub, consent_share_with_partners=False,
+                               triage_due_on=dt.date(2020, 1, 6), parked_until=dt.date(2099, 1, 5),
+                               legal_hold_reason=f"A claim {hostile}", legal_hold_at=WHEN, legal_hold_by=hub_lead)
+    html = lead_client.get(case_url(hub, overdue)).content.decode()
+    assert "Due 6 January 2020 <strong class=\"nhsuk-tag nhsuk-tag--red\">Overdue</strong>" in html
+    assert "Parked until 5 January 2099" in html
+    assert "<strong>Do not share with partners</strong>" in html
+    assert "Nobody" in html  # not assigned
+    assert "Legal hold</strong></a>" in html  # flagged in the contents list
+    assert "since 2 March 2026: A claim &quot;&gt;&lt;script&gt;" in html  # drawn by a Django include
+    assert "Release the legal hold" in html
+    assert "<script>alert(1)" not in html
+
+    member_html = sign_in_staff(client, hub_member).get(case_url(hub, overdue)).content.decode()
+    assert "Release the legal hold" not in member_html
+    assert "Who saw this inquiry" not in member_html
+    assert "No legal hold." not in member_html  # there is one
+
+    removed = SubmittedFactory(submitter=submitter, hub=hub, status=Inquiry.Status.CLOSED,
+                               outcome=Inquiry.Outcome.NOT_PROGRESSED, closed_at=WHEN, anonymised_at=WHEN)
+    html = sign_in_staff(client, hub_member).get(case_url(hub, removed)).content.decode()
+    assert "Personal data removed on 2 March 2026." in html
+    assert "Closed 2 March 2026" in html
+    assert "No legal hold." not in html  # nothing left to hold
