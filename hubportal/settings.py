@@ -147,8 +147,8 @@ TEMPLATES = [
         },
     },
     {
-        # Only the partials a page renders dozens of times (hubportal/jinja.py); after Django's engine,
-        # and in a folder of its own, so no page is ever looked up here.
+        # Only the partials a staff page draws dozens of times or on every view (hubportal/jinja.py); after
+        # Django's engine, and in a folder of its own, so no page is ever looked up here.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,

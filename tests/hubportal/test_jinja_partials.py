@@ -256,3 +256,28 @@ def test_a_kind_the_partial_does_not_draw_goes_to_the_pack():
     assert [nhsuk_kind(form[name]) for name in ("headline", "choose", "many", "upload", "plain")] == [
         "pack", "pack", "pack", "pack", "input"]
     assert 'type="radio"' in render_partial("includes/nhsuk_field.html", {"field": form["choose"]})
+
+
+def test_a_django_include_from_a_partial_is_escaped_once():
+    from django.template import engines
+
+    env = engines["jinja2"].env
+    # _conflict_summary.html writes the conflict's message: escaped by Django's engine, and not again by
+    # Jinja2 (render_to_string's result is safe).
+    html = env.from_string('{{ django_include("intake/staff/_conflict_summary.html", conflict=conflict) }}').render(
+        conflict={"message": SCRIPT})
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&amp;lt;" not in html and SCRIPT not in html
+
+
+def test_the_case_pages_date_and_name_helpers_read_as_djangos_engine_does():
+    from django.template import engines
+    from django.template.defaultfilters import date as django_date
+    from django.utils.timezone import localtime
+
+    env = engines["jinja2"].env
+    summer = dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)  # 1 July, 00:30 in London
+    assert env.from_string("{{ at|iso_datetime }}").render(at=summer) == django_date(localtime(summer), "c")
+    assert env.from_string("{{ at|iso_datetime }}").render(at=summer).startswith("2026-07-01T00:30:00")
+    assert env.from_string("{{ full_name(nobody) or 'Nobody' }}").render(nobody=None) == "Nobody"
+    assert env.from_string("{{ 1|pluralize }} {{ 2|pluralize }} {{ 'yes'|capfirst }}").render() == " s Yes"
