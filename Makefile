@@ -77,7 +77,7 @@ TYPED := hubportal/services.py hubportal/selectors.py hubportal/permissions.py h
 	intake/services.py intake/selectors.py intake/access_log.py partners/services.py partners/selectors.py \
 	partners/permissions.py signposting/services.py signposting/selectors.py signposting/permissions.py \
 	signposting/lifecycle.py review/services.py review/selectors.py adoption/report.py intake/rollups.py \
-	hubportal/db_router.py hubportal/storage.py hubportal/paging.py hubportal/sqlcache.py hubportal/jinja.py
+	hubportal/db_router.py hubportal/storage.py hubportal/paging.py hubportal/sqlcache.py hubportal/jinja.py intake/search.py
 
 lint: install ## Ruff, and mypy (with django-stubs) on the typed modules
 	$(BIN)/ruff check .

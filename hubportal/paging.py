@@ -7,10 +7,9 @@ after COUNT_CAP + 1 rows (a LIMIT in a subquery), so its cost is bounded whateve
 """
 
 from functools import cached_property
-from typing import cast
 
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Count, F, OrderBy, QuerySet, RowRange, Window
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 
 from hubportal.sqlcache import Compiled
 
@@ -61,63 +60,11 @@ class CappedPaginator(Paginator):
 
     cap = COUNT_CAP
 
+    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        if cap is not None:
+            self.cap = cap
+
     @cached_property
     def count(self) -> CappedCount:
         return CappedCount(capped_count(self.object_list, self.cap), self.cap)
-
-
-def _order_by(item):
-    """One of a QuerySet's order_by() items ("-rank", or an expression) as an expression a Window takes."""
-    if isinstance(item, str):
-        return OrderBy(F(item.lstrip("-")), descending=item.startswith("-"))
-    return item if isinstance(item, OrderBy) else item.asc()
-
-
-class KeysFirstPaginator(CappedPaginator):
-    """For a list that reads every matching row to order it anyway (a search ranked by relevance): one
-    query gives the page's keys, in order, with the number of matches (a COUNT(*) window over every row,
-    worked out on the rows the ranking has read already), then a second reads the page's rows by key. A
-    separate count would read every match a second time (34 ms for 7,117 matches at 250,000 inquiries a
-    hub), and a window over the whole rows would copy each match's every column.
-
-    The count is the number of matches, shown capped like CappedPaginator's. A page past the last (or
-    past the cap) gives the last page, as Paginator.get_page does; only then is a count query made.
-    """
-
-    def get_page(self, number):
-        try:
-            return self.page(number)
-        except PageNotAnInteger:
-            return self.page(1)
-        except EmptyPage:
-            return self.page(self.num_pages)
-
-    def page(self, number):
-        number = self._number(number)
-        bottom = (number - 1) * self.per_page
-        rows = cast(QuerySet, self.object_list)
-        # The window is ordered as the list is, over every row: PostgreSQL then sorts the narrow rows (key,
-        # rank, date) once and counts them, instead of holding every match's whole row (its document too)
-        # for an unordered window and sorting after it (49 against 77 ms for 7,117 matches).
-        ordering = [_order_by(item) for item in rows.query.order_by]
-        matches = Window(Count("pk"), order_by=ordering or None, frame=RowRange(None, None))
-        keyed = list(rows.annotate(_matches=matches).values_list("pk", "_matches")[bottom:bottom + self.per_page])
-        if not keyed:
-            if number == 1:
-                self.__dict__["count"] = CappedCount(0, self.cap)
-                return Page([], number, self)
-            return super().page(number)  # past the end: the count query says where the end is
-        self.__dict__["count"] = CappedCount(keyed[0][1], self.cap)
-        if number > self.num_pages:  # past the cap
-            raise EmptyPage("That page is past the last one we list")
-        found = {row.pk: row for row in rows.order_by().filter(pk__in=[pk for pk, _ in keyed])}
-        return Page([found[pk] for pk, _ in keyed if pk in found], number, self)
-
-    def _number(self, number):
-        try:
-            number = int(number)
-        except (TypeError, ValueError) as error:
-            raise PageNotAnInteger("That page number is not a whole number") from error
-        if number < 1:
-            raise EmptyPage("That page number is less than 1")
-        return number

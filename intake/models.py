@@ -12,8 +12,6 @@ from hubportal.taxonomy import InnovationType, KindOfHelp, Sector, Stage, Suppor
 
 # An inquiry the hub still has work on (Inquiry.OPEN_STATUSES; also the queues' partial indexes).
 OPEN_STATUSES = ("submitted", "in_review", "awaiting_info", "routed", "in_support")
-# The hub as a word in the full-text document ("hubid12"): letters and digits, one token to the parser.
-SEARCH_HUB_WORD_PREFIX = "hubid"
 # The staff list's sortable columns that have an index of their own (see Inquiry.Meta.indexes).
 LIST_ORDERS = [("sent", "submitted_at"), ("updated", "updated_at"), ("reference", "reference"), ("title", "title"),
                ("status", "status"), ("organisation", "organisation"), ("kind", "kind_of_help")]

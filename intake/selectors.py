@@ -6,7 +6,19 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection, connections
-from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value, prefetch_related_objects
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -14,7 +26,8 @@ from hubportal import sqlcache
 from hubportal.paging import CappedCount, capped_counts_statement
 from hubportal.workdays import add_working_days
 
-from .models import SEARCH_HUB_WORD_PREFIX, Assessment, Attachment, Checklist, Inquiry, InquiryEvent
+from . import search
+from .models import Assessment, Attachment, Checklist, Inquiry, InquiryEvent
 
 
 def inquiry_list_for_submitter(*, user):
@@ -177,42 +190,65 @@ def _json_list_contains(rows, field, code):
     return rows.filter(**{f"{field}__icontains": f'"{code}"'})
 
 
-class _HubWord(Func):
-    """The hub's own word ("hubid12") as a tsvector, exactly as the index inquiry_search_hub_gin spells it."""
-
-    template = "setweight(to_tsvector('simple'::regconfig, 'hubid'::text || (%(expressions)s)::text), 'D')"
-    output_field = SearchVectorField()
-
-
-def hub_search_document():
-    """The inquiry's full-text document with its hub's word: the expression the GIN index
-    inquiry_search_hub_gin is built on (intake migration 0020), so "these words in this hub" is one
-    index lookup instead of the words' matches in every hub intersected with all of the hub's rows."""
-    return Func(F("search_vector"), _HubWord(F("hub_id")), template="(%(expressions)s)", arg_joiner=" || ",
-                output_field=SearchVectorField())
+def hub_lexemes():
+    """The inquiry's words prefixed with its hub ("12:remot"): the expression the GIN index
+    inquiry_search_hub_lexemes is built on (intake migration 0029)."""
+    return Func(F("search_vector"), F("hub_id"), function="intake_hub_lexemes", output_field=SearchVectorField())
 
 
-def inquiry_search(rows, text, *, hub):
+class _Matches(Func):
+    """document @@ 'tsquery text'::tsquery, for a query intake.search wrote (the text is a parameter)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, document, query_text):
+        super().__init__(document)
+        self.query_text = query_text
+
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"{sql} @@ %s::tsquery", (*params, self.query_text)
+
+
+def _websearch_parse(database, text):
+    """PostgreSQL's parse of typed words: its number of nodes, and the query as tsquery text. It depends on
+    the words and the 'english' configuration alone, so it is kept with the process's compiled SQL
+    (hubportal.sqlcache): a search's page, its next page and its newest-first rows ask once, not each."""
+    def parse():
+        with connections[database].cursor() as cursor:
+            cursor.execute("SELECT numnode(q), q::text FROM websearch_to_tsquery('english', %s) AS q", [text])
+            return tuple(cursor.fetchone())
+
+    return sqlcache.compiled(("websearch_to_tsquery", database, text), parse)
+
+
+def inquiry_search(rows, text, *, hub, by_index=True):
     """A hub's full-text search over title and text: PostgreSQL's websearch syntax, ranked; LIKE on SQLite.
 
-    The hub's word is part of the query and of the document searched (hub_search_document), so the index
-    answers for that hub alone; `rows` must still be that hub's.
+    The index of hub-prefixed words answers a query written from the typed one (intake.search), which finds
+    at least every match; each row read is then checked against the typed query itself. `rows` must be the
+    hub's sent inquiries. `by_index=False` leaves the index out, so PostgreSQL walks `rows` in their order
+    and checks each (the newest first of a search with many matches: intake.staff_views._paginator).
     """
     text = text.strip()
     if not text:
         return rows
     if connection.vendor == "postgresql":
-        # Words that are all stop words ("the", "and") make an empty query, and "nothing AND the hub's word"
-        # would be every inquiry of the hub: such a search finds nothing, as it did before.
-        with connections[rows.db].cursor() as cursor:
-            cursor.execute("SELECT numnode(websearch_to_tsquery('english', %s))", [text])
-            if not cursor.fetchone()[0]:
-                return rows.annotate(rank=Value(0.0)).none()  # the list orders by rank
+        nodes, typed = _websearch_parse(rows.db, text)
+        # Words that are all stop words ("the", "and") make an empty query, which would find every inquiry:
+        # such a search finds nothing, as it always has.
+        wanted = search.index_query(typed, hub.pk) if nodes else None
+        if wanted is None:
+            return rows.annotate(rank=Value(0.0)).none()  # the list orders by rank
         asked = SearchQuery(text, search_type="websearch", config="english")
-        query = asked & SearchQuery(f"{SEARCH_HUB_WORD_PREFIX}{hub.pk}", search_type="raw", config="simple")
-        # Ranked on the inquiry's own words: the document with the hub's word would be built again for
-        # every match (a to_tsvector and a concatenation each), and every match has that word anyway.
-        return (rows.annotate(document=hub_search_document()).filter(document=query)
+        if not by_index:
+            # A match PostgreSQL cannot estimate, so it assumes half the rows match and walks `rows` in
+            # their order until the page is full. Asked plainly, it multiplies each word's share as if
+            # words never came together ("remote", "monitoring", "COPD": 10 rows expected, 1,239 there),
+            # and reads the whole table in parallel rather than walk it (823 ms against 5 at 250,000 a hub).
+            return rows.filter(Coalesce(ExpressionWrapper(Q(search_vector=asked), output_field=BooleanField()),
+                                        Value(False)))
+        return (rows.filter(_Matches(hub_lexemes(), wanted)).filter(search_vector=asked)
                 .annotate(rank=SearchRank(F("search_vector"), asked)))
     words = [w for w in text.split() if w]
     for word in words:
@@ -222,12 +258,15 @@ def inquiry_search(rows, text, *, hub):
 
 
 def ranks_every_match(filters):
-    """Whether inquiry_filter orders these filters' rows by relevance, which reads every match."""
+    """Whether inquiry_filter orders these filters' rows by relevance (a search with no sort chosen)."""
     return bool(filters.get("q", "").strip()) and not filters.get("sort") and connection.vendor == "postgresql"
 
 
-def inquiry_filter(*, hub, user, filters):
-    """The hub's inquiries narrowed by the list's (already validated) filters, in the chosen order."""
+def inquiry_filter(*, hub, user, filters, newest_first=False, walk=False):
+    """The hub's inquiries narrowed by the list's (already validated) filters, in the chosen order.
+
+    `newest_first`: a search with no order chosen that matches too many to rank, newest first; `walk`:
+    read by walking the hub's index of dates, not the word index (intake.staff_views._paginator)."""
     from .triage_forms import sort_ordering
 
     queue = filters.get("queue")
@@ -263,8 +302,9 @@ def inquiry_filter(*, hub, user, filters):
     sort = filters.get("sort")
     if filters.get("q"):
         # The assignee in a query of its own: joined, PostgreSQL would join every match before ranking them.
-        rows = inquiry_search(rows, filters["q"], hub=hub).select_related(None).prefetch_related("assignee")
-        if not sort and connection.vendor == "postgresql":
+        rows = (inquiry_search(rows, filters["q"], hub=hub, by_index=not walk)
+                .select_related(None).prefetch_related("assignee"))
+        if not sort and not newest_first and connection.vendor == "postgresql":
             return rows.order_by("-rank", "-submitted_at")
     if queue and not sort:
         return rows  # the queue's own order, as on its dashboard card

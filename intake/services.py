@@ -361,7 +361,7 @@ def attachment_remove(*, attachment, by):
 
 
 # The full-text search document: the title counts most, then the problem and innovation, then the rest.
-# Staff search adds the hub's own word to it (selectors.hub_search_document), in an expression index.
+# Staff search's index prefixes its words with the hub (intake.search, selectors.hub_lexemes).
 SEARCH_DOCUMENT = (
     SearchVector("title", weight="A", config="english")
     + SearchVector("problem", "proposed_innovation", weight="B", config="english")

@@ -1,12 +1,18 @@
-"""A search ranked by relevance gets its count with the page's keys, not from a second read of every
-match (issue 13: KeysFirstPaginator)."""
+"""A search is ranked by relevance up to search.RANK_CAP matches and listed newest first past it, each
+counted no further than the cap (issue 13: what a search costs is bounded whatever the hub's size)."""
+
+import datetime as dt
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from hubportal.paging import KeysFirstPaginator
+from hubportal import sqlcache
+from hubportal.paging import COUNT_CAP
+from intake import search as search_module
 from intake import services
 from tests.factories import DraftFactory
 
@@ -14,47 +20,78 @@ pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif(connection.vendor != "postgresql", reason="ranked full-text search is PostgreSQL's")]
 
 
-def send(hub, title):
-    draft = DraftFactory(hub=hub, title=title)
-    return services.inquiry_submit(inquiry=draft, by=draft.submitter)
+def send(hub, title, day):
+    with time_machine.travel(timezone.make_aware(dt.datetime(2026, 3, day, 10)), tick=False):
+        draft = DraftFactory(hub=hub, title=title)
+        return services.inquiry_submit(inquiry=draft, by=draft.submitter)
 
 
 def search(client, hub, **params):
     return client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]), {"q": "telehealth", **params})
 
 
+NEWEST_FIRST = "so they are listed newest first"
+
+
 @pytest.fixture
 def matches(hub, other_hub, monkeypatch):
     monkeypatch.setattr("intake.staff_views.PAGE_SIZE", 3)
-    found = [send(hub, f"Telehealth pilot {n}") for n in range(5)]
-    best = send(hub, "Telehealth telehealth telehealth for heart failure")  # ranked first
-    send(hub, "Falls sensors")
-    send(other_hub, "Telehealth pilot elsewhere")
+    best = send(hub, "Telehealth telehealth telehealth for heart failure", 1)  # ranked first, sent first
+    found = [send(hub, f"Telehealth pilot {n}", 2 + n) for n in range(5)]
+    send(hub, "Falls sensors", 9)
+    send(other_hub, "Telehealth pilot elsewhere", 10)
     return [best, *found]
 
 
-def test_the_pages_of_a_search_hold_every_match_once_with_the_count_and_no_count_query(lead_client, hub, matches):
+def test_a_search_within_the_cap_is_ranked_and_paged_with_an_exact_count(lead_client, hub, matches):
     with CaptureQueriesContext(connection) as queries:
         first = search(lead_client, hub)
     sql = [q["sql"] for q in queries.captured_queries]  # read now: the next request empties Django's query log
     second = search(lead_client, hub, page=2)
-    assert isinstance(first.context["page"].paginator, KeysFirstPaginator)
-    assert "<strong>6</strong> inquiries" in first.content.decode()
+    body = first.content.decode()
+    assert "<strong>6</strong> inquiries" in body and NEWEST_FIRST not in body
     on_first = [i.reference for i in first.context["page"].object_list]
     on_second = [i.reference for i in second.context["page"].object_list]
     assert on_first[0] == matches[0].reference
     assert sorted(on_first + on_second) == sorted(i.reference for i in matches)
-    assert (first.context["page"].has_next(), second.context["page"].has_next()) == (True, False)
-    assert [q for q in sql if q.startswith("SELECT COUNT(*)")] == []
-    windows = [q for q in sql if "COUNT(" in q and " OVER (ORDER BY ts_rank(" in q]
-    assert len(windows) == 1 and "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING" in windows[0]
-
-
-def test_the_pages_rows_keep_the_ranked_order(lead_client, hub, matches):
-    page = search(lead_client, hub).context["page"]
-    ranks = [row.rank for row in page.object_list]
+    ranks = [row.rank for page in (first, second) for row in page.context["page"].object_list]
     assert ranks == sorted(ranks, reverse=True)
-    assert all(row.hub_id == hub.pk for row in page.object_list)
+    assert (first.context["page"].has_next(), second.context["page"].has_next()) == (True, False)
+    counts = [q for q in sql if "COUNT(*)" in q]
+    assert len(counts) == 1 and f"LIMIT {search_module.RANK_CAP + 1}" in counts[0]  # read no further than the cap
+    ranked = [q for q in sql if "ts_rank(" in q and "COUNT(*)" not in q]
+    assert len(ranked) == 1 and " LIMIT 3" in ranked[0]  # the page's rows, ranked
+
+
+def test_a_search_past_the_cap_is_listed_newest_first_and_says_so(lead_client, hub, matches, monkeypatch):
+    with CaptureQueriesContext(connection) as ranked:
+        search(lead_client, hub)
+    monkeypatch.setattr(search_module, "RANK_CAP", 4)
+    sqlcache.clear()  # as the first request of a process: the typed words parsed again
+    with CaptureQueriesContext(connection) as newest_first:
+        first = search(lead_client, hub)
+    assert len(newest_first) == len(ranked)
+    assert len([q for q in newest_first.captured_queries if "websearch_to_tsquery('english', %s)" in q["sql"]
+                or q["sql"].startswith("SELECT numnode(")]) == 1  # parsed once for the count and the rows
+    rows = [q["sql"] for q in newest_first.captured_queries if "COUNT(*)" not in q["sql"] and "ts_rank(" in q["sql"]]
+    assert len(rows) == 0  # the newest first are not ranked
+    rows = [q["sql"] for q in newest_first.captured_queries if 'ORDER BY "intake_inquiry"."submitted_at" DESC' in q["sql"]]
+    assert len(rows) == 1 and "intake_hub_lexemes(" not in rows[0]  # a walk of the dates, not the word index
+    page = first.context["page"]
+    body = first.content.decode()
+    assert "<strong>More than 4</strong> inquiries" in body
+    assert "Your search matches more than 4 inquiries, so they are listed newest first." in body
+    assert (page.paginator.count, page.paginator.count.capped, page.paginator.num_pages) == (4, True, 2)
+    newest = sorted(matches, key=lambda i: (i.submitted_at, i.pk), reverse=True)
+    on_first = [i.reference for i in page.object_list]
+    with CaptureQueriesContext(connection) as later:
+        on_second = [i.reference for i in search(lead_client, hub, page=2).context["page"].object_list]
+    assert on_first + on_second == [i.reference for i in newest[:4]]  # the pages go up to the cap
+    # A later page would walk further: it reads the matches from the word index, in the same order.
+    rows = [q["sql"] for q in later.captured_queries if 'ORDER BY "intake_inquiry"."submitted_at" DESC' in q["sql"]]
+    assert len(rows) == 1 and "intake_hub_lexemes(" in rows[0]
+    # A page past the cap gives the last page, as any page past the last does.
+    assert search(lead_client, hub, page=5).context["page"].number == 2
 
 
 def test_a_page_past_the_last_shows_the_last_and_a_page_that_is_not_a_number_the_first(lead_client, hub, matches):
@@ -64,21 +101,16 @@ def test_a_page_past_the_last_shows_the_last_and_a_page_that_is_not_a_number_the
     assert search(lead_client, hub, page=0).context["page"].number == 2  # as Paginator.get_page: the last
 
 
-def test_a_search_past_the_cap_says_more_than_and_pages_only_up_to_it(lead_client, hub, matches, monkeypatch):
-    monkeypatch.setattr(KeysFirstPaginator, "cap", 4)
-    response = search(lead_client, hub, page=3)
-    page = response.context["page"]
-    assert (page.paginator.count, page.paginator.count.capped, page.paginator.num_pages, page.number) == (4, True, 2, 2)
-    assert "<strong>More than 4</strong> inquiries" in response.content.decode()
-
-
 def test_a_search_that_finds_nothing_says_0(lead_client, hub, matches):
     response = lead_client.get(reverse("intake:staff_inquiry_list", args=[hub.slug]), {"q": "xylophone"})
     assert list(response.context["page"].object_list) == []
     assert "<strong>0</strong> inquiries" in response.content.decode()
 
 
-def test_a_sorted_search_is_paged_by_the_capped_count(lead_client, hub, matches):
-    page = search(lead_client, hub, sort="newest").context["page"]
-    assert not isinstance(page.paginator, KeysFirstPaginator)
-    assert page.paginator.count == 6
+def test_a_sorted_search_is_in_its_order_and_counted_to_the_lists_cap(lead_client, hub, matches, monkeypatch):
+    monkeypatch.setattr(search_module, "RANK_CAP", 4)
+    response = search(lead_client, hub, sort="oldest")
+    page = response.context["page"]
+    assert (page.paginator.cap, page.paginator.count) == (COUNT_CAP, 6)
+    assert [i.reference for i in page.object_list] == [i.reference for i in matches[:3]]
+    assert NEWEST_FIRST not in response.content.decode()
