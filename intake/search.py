@@ -60,26 +60,23 @@ def parse(text: str):
 
 # PostgreSQL's precedence, loosest first: | then & then <-> (and <N>) then !.
 def _or(tokens):
-    left, tokens = _and(tokens)
-    while tokens and tokens[0] == "|":
-        right, tokens = _and(tokens[1:])
-        left = ("or", left, right)
-    return left, tokens
+    return _chain(tokens, _and, lambda part: part == "|", "or")
 
 
 def _and(tokens):
-    left, tokens = _phrase(tokens)
-    while tokens and tokens[0] == "&":
-        right, tokens = _phrase(tokens[1:])
-        left = ("and", left, right)
-    return left, tokens
+    return _chain(tokens, _phrase, lambda part: part == "&", "and")
 
 
 def _phrase(tokens):
-    left, tokens = _unary(tokens)
-    while tokens and isinstance(tokens[0], str) and tokens[0].startswith("<"):
-        right, tokens = _unary(tokens[1:])
-        left = ("phrase", left, right)
+    return _chain(tokens, _unary, lambda part: isinstance(part, str) and part.startswith("<"), "phrase")
+
+
+def _chain(tokens, operand, is_operator, kind):
+    """Operands joined by one kind of operator, read left to right: a | b | c is ((a | b) | c)."""
+    left, tokens = operand(tokens)
+    while tokens and is_operator(tokens[0]):
+        right, tokens = operand(tokens[1:])
+        left = (kind, left, right)
     return left, tokens
 
 

@@ -22,6 +22,10 @@ from intake.search import UnreadableQuery, index_query
     ("'o''brien' & 'back\\\\slash'", "('7:o''brien' & '7:back\\\\slash')"),
     ("'tele':* & 'heart':AB", "('7:tele':* & '7:heart')"),
     ("( 'a' | 'b' ) & 'c'", "(('7:a' | '7:b') & '7:c')"),
+    # PostgreSQL's precedence: | then & then <-> then !, each read left to right.
+    ("'a' | 'b' & 'c' <-> 'd'", "('7:a' | ('7:b' & ('7:c' & '7:d')))"),
+    ("'a' | 'b' | 'c'", "(('7:a' | '7:b') | '7:c')"),
+    ("!'a' <-> 'b'", "'7:b'"),
 ])
 def test_the_typed_query_is_asked_in_the_hubs_own_words(typed, asked):
     assert index_query(typed, 7) == asked
