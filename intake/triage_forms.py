@@ -240,7 +240,10 @@ def sort_ordering(key):
     return (*order, "-pk" if descending else "pk")
 
 
-SORT_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first"), ("updated", "Recently updated")] + [
+# The first, chosen unless another is: a search's best matches first (intake.staff_views._paginator), else
+# newest first. Without it the form always sent "newest", and a search typed in the form was never ranked.
+SORT_CHOICES = [("", "Best match (newest first when not searching)"), ("newest", "Newest first"),
+                ("oldest", "Oldest first"), ("updated", "Recently updated")] + [
     choice for key, (heading, _fields) in SORT_COLUMNS.items()
     for choice in ((key, f"{heading} (A to Z, low to high)"), (f"-{key}", f"{heading} (Z to A, high to low)"))]
 
