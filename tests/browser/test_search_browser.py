@@ -13,8 +13,11 @@ from playwright.sync_api import expect
 from intake import services
 from tests.factories import DraftFactory
 
+from . import test_triage_journey
 from .conftest import assert_accessible
-from .test_triage_journey import staff_sign_in, triage_world  # noqa: F401 (a fixture)
+from .test_triage_journey import staff_sign_in
+
+triage_world = test_triage_journey.triage_world  # the triage journey's hub, lead and inquiry (a fixture)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(connection.vendor != "postgresql", reason="ranked full-text search is PostgreSQL's")]
