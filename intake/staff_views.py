@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hubportal import sqlcache
 from hubportal.db_router import reads_from_replica
-from hubportal.paging import CappedPaginator
+from hubportal.paging import CappedPaginator, capped_count
 from hubportal.permissions import staff_hubs, staff_required, staff_view
 from hubportal.taxonomy import InnovationType, KindOfHelp, Stage, SupportNeed, Theme
 from hubportal.workdays import working_days_between
@@ -520,6 +520,9 @@ def inquiry_export(request, membership):
     hub = membership.hub
     filters = InquiryFilterForm(request.GET, hub=hub).filters()
     rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters)
+    if selectors.ranks_every_match(filters) and capped_count(rows, search.RANK_CAP) > search.RANK_CAP:
+        # In the list's order: a search with too many matches to rank is listed newest first (_paginator).
+        rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters, newest_first=True)
     in_sql = connections[rows.db].vendor == "postgresql"
     texts = (_export_texts_in_sql if in_sql else _export_texts_in_python)(rows, hub, EXPORT_CHUNK)
 

@@ -1,7 +1,9 @@
 """A search is ranked by relevance up to search.RANK_CAP matches and listed newest first past it, each
 counted no further than the cap (issue 13: what a search costs is bounded whatever the hub's size)."""
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 import time_machine
@@ -114,3 +116,21 @@ def test_a_sorted_search_is_in_its_order_and_counted_to_the_lists_cap(lead_clien
     assert (page.paginator.cap, page.paginator.count) == (COUNT_CAP, 6)
     assert [i.reference for i in page.object_list] == [i.reference for i in matches[:3]]
     assert NEWEST_FIRST not in response.content.decode()
+
+
+def export_references(client, hub, **params):
+    response = client.get(reverse("intake:staff_inquiry_export", args=[hub.slug]), {"q": "telehealth", **params})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return [row[0] for row in list(csv.reader(io.StringIO(text)))[1:]]
+
+
+def test_the_csv_of_a_search_is_in_the_lists_order_either_side_of_the_cap(lead_client, hub, matches, monkeypatch):
+    ranked = export_references(lead_client, hub)
+    assert ranked[0] == matches[0].reference  # the best match first, as on the list
+    assert sorted(ranked) == sorted(i.reference for i in matches)
+    monkeypatch.setattr(search_module, "RANK_CAP", 4)
+    newest_first = export_references(lead_client, hub)
+    # Every match (an export has no cap), newest first as the list says past the cap: the best is sent first.
+    assert newest_first == [i.reference for i in sorted(matches, key=lambda i: (i.submitted_at, i.pk), reverse=True)]
+    on_list = [i.reference for i in search(lead_client, hub).context["page"].object_list]
+    assert newest_first[:3] == on_list
