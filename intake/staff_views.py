@@ -163,7 +163,8 @@ def _paginator(request, hub, filters):
     matches at most search.RANK_CAP inquiries, counted first (reading no more than that many). Past that
     it is listed newest first. Its first page, the one nearly everyone reads, is a walk of the hub's index
     of dates from the newest, checking each inquiry until the page is full: about 25 divided by the share
-    of the hub that matches, never every match. A later page would walk that much further (page 40 of a
+    of the hub that matches, never every match, and no further than selectors.WALK_LIMIT inquiries
+    (matches all older than those are read through the word index). A later page would walk that much further (page 40 of a
     search just over the cap: most of the hub), so it reads the matches from the word index and sorts
     them, as every page of a search did before.
     """
@@ -174,10 +175,28 @@ def _paginator(request, hub, filters):
     if not paginator.count.capped:
         return paginator, False
     # The count stays: the same rows, in another order.
-    paginator.object_list = selectors.inquiry_filter(
-        hub=hub, user=request.user, filters=filters, newest_first=True, walk=_first_page(request),
-    ).only(*LIST_ROW_FIELDS)
+    through_index = selectors.inquiry_filter(
+        hub=hub, user=request.user, filters=filters, newest_first=True).only(*LIST_ROW_FIELDS)
+    if _first_page(request):
+        walk = selectors.inquiry_filter(
+            hub=hub, user=request.user, filters=filters, newest_first=True, walk=True).only(*LIST_ROW_FIELDS)
+        paginator.object_list = _WalkFirst(walk, through_index)
+    else:
+        paginator.object_list = through_index
     return paginator, True
+
+
+class _WalkFirst:
+    """A page of rows read by the walk of the hub's newest inquiries, or through the word index when the
+    walk stops short of a full page (the matches are older than the inquiries it reads:
+    selectors.WALK_LIMIT). The same rows either way; only Paginator.page's slice is asked of it."""
+
+    def __init__(self, walk, through_index):
+        self.walk, self.through_index = walk, through_index
+
+    def __getitem__(self, window: slice):
+        rows = list(self.walk[window])
+        return rows if len(rows) == window.stop - window.start else list(self.through_index[window])
 
 
 def _first_page(request):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from hubportal import sqlcache
 from hubportal.paging import COUNT_CAP
 from intake import search as search_module
-from intake import services
+from intake import selectors, services
 from tests.factories import DraftFactory
 
 pytestmark = [pytest.mark.django_db,
@@ -134,3 +134,21 @@ def test_the_csv_of_a_search_is_in_the_lists_order_either_side_of_the_cap(lead_c
     assert newest_first == [i.reference for i in sorted(matches, key=lambda i: (i.submitted_at, i.pk), reverse=True)]
     on_list = [i.reference for i in search(lead_client, hub).context["page"].object_list]
     assert newest_first[:3] == on_list
+
+
+@pytest.mark.parametrize(("walk_limit", "walk_fills_the_page"), [(5, True), (2, False)])
+def test_the_walk_of_a_search_past_the_cap_reads_no_further_than_the_limit(lead_client, hub, matches, monkeypatch,
+                                                                           walk_limit, walk_fills_the_page):
+    """The hub's five newest are four matches and "Falls sensors": a walk of them fills a page of 3; a walk
+    of the two newest finds one match, so the page is read through the word index. The same page either way."""
+    monkeypatch.setattr(search_module, "RANK_CAP", 4)
+    monkeypatch.setattr(selectors, "WALK_LIMIT", walk_limit)
+    with CaptureQueriesContext(connection) as queries:
+        page = search(lead_client, hub).context["page"]
+    newest = sorted(matches, key=lambda i: (i.submitted_at, i.pk), reverse=True)
+    assert [i.reference for i in page.object_list] == [i.reference for i in newest[:3]]
+    rows = [q["sql"] for q in queries.captured_queries if 'ORDER BY "intake_inquiry"."submitted_at" DESC' in q["sql"]
+            and "COUNT(*)" not in q["sql"]]
+    walks = [sql for sql in rows if "intake_hub_lexemes(" not in sql]
+    assert len(walks) == 1 and f"OFFSET {walk_limit - 1}" in walks[0]  # bounded by the limit-th newest's time
+    assert len(rows) == (1 if walk_fills_the_page else 2)  # else the word index gives the page
