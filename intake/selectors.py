@@ -71,9 +71,20 @@ DASHBOARD_COUNT_CAP = 1_000
 DUE_SOON_WORKING_DAYS = 2
 
 
-def hub_inquiries(hub):
-    """Every sent inquiry of a hub (drafts are the submitter's own business)."""
-    return Inquiry.objects.filter(hub=hub).exclude(status=Inquiry.Status.DRAFT)
+def hub_inquiries(hub, *, hub_index=True):
+    """Every sent inquiry of a hub (drafts are the submitter's own business).
+
+    `hub_index=False` writes the hub so that PostgreSQL can use no index on it (hub_id + 0 = the hub's): for
+    a search read through the word index, whose words carry the hub already (inquiry_search). Written
+    plainly, PostgreSQL ANDs the word index's bitmap with a bitmap of every inquiry of the hub whenever it
+    thinks a word common, which is any word it keeps no statistics for: it guesses 0.5% of the table. For a
+    word in 2,000 of a hub's 250,000 inquiries that bitmap was 71 ms of a 128 ms count; without it, 3.9 ms.
+    """
+    if hub_index:
+        rows = Inquiry.objects.filter(hub=hub)
+    else:
+        rows = Inquiry.objects.alias(hub_unindexed=F("hub_id") + 0).filter(hub_unindexed=hub.pk)
+    return rows.exclude(status=Inquiry.Status.DRAFT)
 
 
 RECENT_DAYS = 7
@@ -286,7 +297,9 @@ def inquiry_filter(*, hub, user, filters, newest_first=False, walk=False):
     from .triage_forms import sort_ordering
 
     queue = filters.get("queue")
-    rows = (inquiry_queue(hub=hub, user=user, key=queue) if queue else hub_inquiries(hub)).select_related("assignee")
+    through_word_index = bool(filters.get("q", "").strip()) and not walk and connection.vendor == "postgresql"
+    rows = (inquiry_queue(hub=hub, user=user, key=queue) if queue
+            else hub_inquiries(hub, hub_index=not through_word_index)).select_related("assignee")
     rows = rows.annotate(score=Subquery(
         Assessment.objects.filter(inquiry=OuterRef("pk"), is_current=True).order_by("-created_at")
         .values("score")[:1]))

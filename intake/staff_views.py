@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Q, TextField
+from django.db.models import Q, TextField, prefetch_related_objects
 from django.db.models.functions import Cast
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -195,8 +195,13 @@ class _WalkFirst:
         self.walk, self.through_index = walk, through_index
 
     def __getitem__(self, window: slice):
-        rows = list(self.walk[window])
-        return rows if len(rows) == window.stop - window.start else list(self.through_index[window])
+        # The assignees (inquiry_filter prefetches them) only for the rows shown: a short walk's would be
+        # a query for nothing.
+        rows = list(self.walk.prefetch_related(None)[window])
+        if len(rows) < window.stop - window.start:
+            return list(self.through_index[window])
+        prefetch_related_objects(rows, "assignee")
+        return rows
 
 
 def _first_page(request):
