@@ -274,10 +274,13 @@ def ranks_every_match(filters):
 
 
 # The newest-first walk of a search reads at most this many of the hub's newest inquiries: past them the
-# page is read through the word index instead (intake.staff_views._paginator). At about 2 microseconds an
-# inquiry checked, a walk costs at most about 10 ms however old the matches are; unbounded, a search whose
-# matches are all old would check most of the hub (250,000 inquiries).
-WALK_LIMIT = 5_000
+# page is read through the word index instead (intake.staff_views._paginator). A search just over the
+# ranking cap, its matches spread evenly, fills a page within 25 x 250 = 6,250 of a hub of 250,000; this
+# leaves room for fewer recent matches than that. Unbounded, a search whose matches were all old checked
+# most of the hub: 1,240 ms for 2,000 matches among a hub's oldest, 93 to 106 ms bounded (this limit, on
+# a machine 3.5 times slower than the targets' one); at 5,000 a search of 1,239 evenly spread matches
+# walked too few and cost 97 to 102 ms against 81 to 83 (docs/benchmarks.md).
+WALK_LIMIT = 10_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
