@@ -164,9 +164,9 @@ def _paginator(request, hub, filters):
     it is listed newest first. Its first page, the one nearly everyone reads, is a walk of the hub's index
     of dates from the newest, checking each inquiry until the page is full: about 25 divided by the share
     of the hub that matches, never every match, and no further than selectors.WALK_LIMIT inquiries
-    (matches all older than those are read through the word index). A later page would walk that much further (page 40 of a
-    search just over the cap: most of the hub), so it reads the matches from the word index and sorts
-    them, as every page of a search did before.
+    (matches all older than those are read through the word index). A later page would walk that much
+    further (page 40 of a search just over the cap: most of the hub), so it reads the matches from the
+    word index and sorts them, as every page of a search did before.
     """
     rows = selectors.inquiry_filter(hub=hub, user=request.user, filters=filters).only(*LIST_ROW_FIELDS)
     if not selectors.ranks_every_match(filters):
