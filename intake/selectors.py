@@ -277,8 +277,8 @@ def ranks_every_match(filters):
 # page is read through the word index instead (intake.staff_views._paginator). A search just over the
 # ranking cap, its matches spread evenly, fills a page within 25 x 250 = 6,250 of a hub of 250,000; this
 # leaves room for fewer recent matches than that. Unbounded, a search whose matches were all old checked
-# most of the hub: 1,240 ms for 2,000 matches among a hub's oldest, 93 to 106 ms bounded (this limit, on
-# a machine 3.5 times slower than the targets' one); at 5,000 a search of 1,239 evenly spread matches
+# most of the hub: 1,166 to 1,329 ms for 2,000 matches among a hub's oldest, 89 to 107 ms bounded (on a
+# machine 3.5 times slower than the targets' one); at 5,000 a search of 1,239 evenly spread matches
 # walked too few and cost 97 to 102 ms against 81 to 83 (docs/benchmarks.md).
 WALK_LIMIT = 10_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
