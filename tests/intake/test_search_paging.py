@@ -35,6 +35,10 @@ def search(client, hub, **params):
 NEWEST_FIRST = "so they are listed newest first"
 
 
+def by_newest(inquiries):
+    return sorted(inquiries, key=lambda i: (i.submitted_at, i.pk), reverse=True)
+
+
 @pytest.fixture
 def matches(hub, other_hub, monkeypatch):
     monkeypatch.setattr("intake.staff_views.PAGE_SIZE", 3)
@@ -84,7 +88,7 @@ def test_a_search_past_the_cap_is_listed_newest_first_and_says_so(lead_client, h
     assert "<strong>More than 4</strong> inquiries" in body
     assert "Your search matches more than 4 inquiries, so they are listed newest first." in body
     assert (page.paginator.count, page.paginator.count.capped, page.paginator.num_pages) == (4, True, 2)
-    newest = sorted(matches, key=lambda i: (i.submitted_at, i.pk), reverse=True)
+    newest = by_newest(matches)
     on_first = [i.reference for i in page.object_list]
     with CaptureQueriesContext(connection) as later:
         on_second = [i.reference for i in search(lead_client, hub, page=2).context["page"].object_list]
@@ -129,11 +133,11 @@ def test_the_csv_of_a_search_is_in_the_lists_order_either_side_of_the_cap(lead_c
     assert ranked[0] == matches[0].reference  # the best match first, as on the list
     assert sorted(ranked) == sorted(i.reference for i in matches)
     monkeypatch.setattr(search_module, "RANK_CAP", 4)
-    newest_first = export_references(lead_client, hub)
+    exported = export_references(lead_client, hub)
     # Every match (an export has no cap), newest first as the list says past the cap: the best is sent first.
-    assert newest_first == [i.reference for i in sorted(matches, key=lambda i: (i.submitted_at, i.pk), reverse=True)]
+    assert exported == [i.reference for i in by_newest(matches)]
     on_list = [i.reference for i in search(lead_client, hub).context["page"].object_list]
-    assert newest_first[:3] == on_list
+    assert exported[:3] == on_list
 
 
 @pytest.mark.parametrize(("walk_limit", "walk_fills_the_page"), [(5, True), (2, False)])
@@ -145,7 +149,7 @@ def test_the_walk_of_a_search_past_the_cap_reads_no_further_than_the_limit(lead_
     monkeypatch.setattr(selectors, "WALK_LIMIT", walk_limit)
     with CaptureQueriesContext(connection) as queries:
         page = search(lead_client, hub).context["page"]
-    newest = sorted(matches, key=lambda i: (i.submitted_at, i.pk), reverse=True)
+    newest = by_newest(matches)
     assert [i.reference for i in page.object_list] == [i.reference for i in newest[:3]]
     rows = [q["sql"] for q in queries.captured_queries if 'ORDER BY "intake_inquiry"."submitted_at" DESC' in q["sql"]
             and "COUNT(*)" not in q["sql"]]
